@@ -1,0 +1,103 @@
+/**
+ * Command-line flag parsing shared by every `rlhf` command: node's util.parseArgs for the syntax, typed readers
+ * that validate each value and throw ConfigError naming the flag ("--size must be an integer ≥ 1, got 0").
+ * The CLI maps ConfigError/UsageError to exit code 2 with that one-line message, before anything is written.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, UsageError } from '../core/errors.js';
+
+export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
+
+/** Flags every run command accepts. */
+export const COMMON_RUN_FLAGS = {
+  out: { type: 'string' },
+  seed: { type: 'string' },
+  quiet: { type: 'boolean' },
+  json: { type: 'boolean' },
+  resume: { type: 'boolean' },
+  backend: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies FlagSpec;
+
+export type ParsedFlags = Record<string, string | boolean | string[] | undefined>;
+
+/** Parses argv strictly: an unknown flag or a missing value is a UsageError naming it. */
+export function parseFlags(argv: string[], spec: FlagSpec): { values: ParsedFlags; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: spec, strict: true, allowPositionals: true });
+    return { values: values as ParsedFlags, positionals };
+  } catch (e) {
+    const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    throw new UsageError(msg);
+  }
+}
+
+/** Reads flags from parsed values with validation. Each reader returns the default when the flag is absent. */
+export class FlagReader {
+  constructor(private readonly values: ParsedFlags) {}
+
+  has(name: string): boolean {
+    return this.values[name] !== undefined;
+  }
+
+  string(name: string, def: string): string;
+  string(name: string): string | undefined;
+  string(name: string, def?: string): string | undefined {
+    const v = this.values[name];
+    if (v === undefined) return def;
+    if (typeof v !== 'string') throw new ConfigError(name, `--${name} takes a value`);
+    return v;
+  }
+
+  bool(name: string): boolean {
+    return this.values[name] === true;
+  }
+
+  /** A finite number in [min, max]. */
+  number(name: string, def: number, opts: { min?: number; max?: number; exclusiveMin?: boolean } = {}): number {
+    const raw = this.string(name);
+    if (raw === undefined) return def;
+    const v = raw.trim() === '' ? Number.NaN : Number(raw);
+    if (!Number.isFinite(v)) throw new ConfigError(name, `--${name} must be a number, got "${raw}"`);
+    checkRange(name, v, opts);
+    return v;
+  }
+
+  /** An integer in [min, max]. */
+  int(name: string, def: number, opts: { min?: number; max?: number } = {}): number {
+    const raw = this.string(name);
+    if (raw === undefined) return def;
+    const v = raw.trim() === '' ? Number.NaN : Number(raw);
+    if (!Number.isInteger(v)) throw new ConfigError(name, `--${name} must be an integer, got "${raw}"`);
+    checkRange(name, v, opts);
+    return v;
+  }
+
+  /** One of a fixed set of choices. */
+  choice<T extends string>(name: string, choices: readonly T[], def: T): T {
+    const raw = this.string(name);
+    if (raw === undefined) return def;
+    if (!(choices as readonly string[]).includes(raw)) throw new ConfigError(name, `--${name} must be one of ${choices.join(', ')}; got "${raw}"`);
+    return raw as T;
+  }
+
+  /** Integer tuples "r,c;r,c" (or repeated flags): e.g. --goal 4,4 or --goal "4,4;0,4". */
+  intTuples(name: string, arity: number, def: number[][]): number[][] {
+    const v = this.values[name];
+    if (v === undefined) return def;
+    const parts = (Array.isArray(v) ? v : [String(v)]).flatMap((s) => s.split(/[;\s]+/)).filter((s) => s.length > 0);
+    if (parts.length === 0) throw new ConfigError(name, `--${name} needs at least one value like ${Array(arity).fill('0').join(',')}`);
+    return parts.map((p) => {
+      const nums = p.split(',').map((x) => (x.trim() === '' ? Number.NaN : Number(x)));
+      if (nums.length !== arity || !nums.every(Number.isInteger))
+        throw new ConfigError(name, `--${name} expects ${arity} integers separated by commas (e.g. ${Array(arity).fill('0').join(',')}), got "${p}"`);
+      return nums;
+    });
+  }
+}
+
+function checkRange(name: string, v: number, o: { min?: number; max?: number; exclusiveMin?: boolean }): void {
+  if (o.min !== undefined && (o.exclusiveMin ? !(v > o.min) : !(v >= o.min)))
+    throw new ConfigError(name, `--${name} must be ${o.exclusiveMin ? '>' : '≥'} ${o.min}, got ${v}`);
+  if (o.max !== undefined && !(v <= o.max)) throw new ConfigError(name, `--${name} must be ≤ ${o.max}, got ${v}`);
+}

@@ -1,0 +1,90 @@
+/**
+ * The `rlhf` command. Each subcommand lives with the code it runs (a domain's cli.ts, the server's cli.ts) and is
+ * loaded lazily here, so `rlhf --help` starts fast and a domain's heavy imports load only when used.
+ *
+ * Exit codes: 0 success; 2 bad usage or an invalid option (one line naming the flag, nothing written); 1 any other error.
+ */
+import { pathToFileURL } from 'node:url';
+import { RlhfError } from '../core/errors.js';
+
+type Command = (argv: string[]) => Promise<number>;
+
+/** [module path relative to this file, exported function] for every subcommand. */
+const COMMANDS: Record<string, Record<string, [string, string]>> = {
+  run: {
+    gridworld: ['../domains/gridworld/cli.js', 'gridworldCommand'],
+  },
+  pretrain: {},
+  serve: {},
+  export: {},
+  import: {},
+};
+
+const USAGE = `rlhf — reinforcement learning from human feedback
+
+usage:
+  rlhf run <domain> [options]      run the RLHF loop on a domain (${Object.keys(COMMANDS.run!).join(', ')})
+  rlhf pretrain <domain> [options] pretrain a domain's base model
+  rlhf serve [options]             start the labeling server and web app
+  rlhf export | import [options]   move judgements to and from JSONL
+
+  rlhf <command> [domain] --help   options of a command`;
+
+async function load(spec: [string, string]): Promise<Command> {
+  const mod = (await import(new URL(spec[0], import.meta.url).href)) as Record<string, unknown>;
+  const fn = mod[spec[1]];
+  if (typeof fn !== 'function') throw new Error(`internal: ${spec[0]} does not export ${spec[1]}`);
+  return fn as Command;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, sub, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log(USAGE);
+    return cmd ? 0 : 2;
+  }
+  const table = COMMANDS[cmd];
+  if (!table) {
+    console.error(`rlhf: unknown command "${cmd}"\n\n${USAGE}`);
+    return 2;
+  }
+  let spec = table[''];
+  let args = [sub, ...rest].filter((a): a is string => a !== undefined);
+  if (!spec) {
+    if (!sub || sub.startsWith('-')) {
+      console.error(`rlhf ${cmd}: name a domain: ${Object.keys(table).join(', ') || '(none yet)'}`);
+      return 2;
+    }
+    spec = table[sub];
+    args = rest;
+    if (!spec) {
+      console.error(`rlhf ${cmd}: unknown domain "${sub}"; expected one of ${Object.keys(table).join(', ')}`);
+      return 2;
+    }
+  }
+  try {
+    const fn = await load(spec);
+    return await fn(args);
+  } catch (e) {
+    if (e instanceof RlhfError) {
+      const exit = e.code === 'E_CONFIG' || e.code === 'E_USAGE' ? 2 : 1;
+      console.error(`rlhf ${cmd}${table[''] ? '' : ` ${sub}`}: ${e.message}`);
+      if (process.env.RLHF_DEBUG) console.error(e.stack);
+      return exit;
+    }
+    throw e;
+  }
+}
+
+// run directly (tsx src/cli/main.ts ...)
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+      process.exitCode = 1;
+    },
+  );
+}
