@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   'E_AUTH', // a token is missing or lacks the permission
   'E_NOT_FOUND', // a run, query, sample or annotator does not exist
   'E_CONFLICT', // the request conflicts with stored state (e.g. a query already judged)
+  'E_REQUEST', // an HTTP request is malformed (bad JSON, a missing/unknown/mistyped field, too large)
   'E_INTERNAL', // an invariant broke: a bug in rlhfkit
 ] as const;
 
