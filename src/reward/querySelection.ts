@@ -1,0 +1,122 @@
+/**
+ * Active query selection: which candidate pairs to show a judge, given what an ensemble of reward models predicts.
+ * Domain-independent: a domain turns its candidate pairs into a [K members × N candidates] matrix of
+ * P_k(σ¹ ≻ σ²) (see RewardEnsemble.pairProbabilities) and the selector returns candidate indices.
+ *
+ * Strategies (as in B-Pref, Lee et al. 2021, and PEBBLE):
+ *   random        uniform without replacement
+ *   disagreement  Var_k[P_k(σ¹ ≻ σ²)]            — the members disagree: a label settles a real question
+ *   entropy       H(P̄),  P̄ = mean_k P_k          — the (mean) model is unsure which is better
+ * B-Pref draws a larger uniform pool first (10× the labels wanted) and keeps the top scores; domains do the same
+ * by passing a pool of candidates here.
+ */
+import { ConfigError, ShapeError } from '../core/errors.js';
+import type { Rng } from '../core/rng.js';
+
+export const QUERY_SELECTIONS = ['random', 'disagreement', 'entropy'] as const;
+export type QuerySelection = (typeof QUERY_SELECTIONS)[number];
+
+/** Predicted preference probabilities of an ensemble: p[k·N + i] = P_k(left_i ≻ right_i). */
+export interface PairProbabilities {
+  /** K, number of ensemble members */
+  members: number;
+  /** N, number of candidate pairs */
+  candidates: number;
+  /** [K, N] row-major */
+  p: Float64Array;
+}
+
+/** Checks a strategy name (a CLI flag value) and that the ensemble can support it. */
+export function resolveQuerySelection(name: string, ensembleSize: number, flag = 'query-selection'): QuerySelection {
+  if (!(QUERY_SELECTIONS as readonly string[]).includes(name))
+    throw new ConfigError(flag, `--${flag} must be one of ${QUERY_SELECTIONS.join(', ')}; got "${name}"`);
+  if (name === 'disagreement' && ensembleSize < 2)
+    throw new ConfigError(flag, `--${flag} disagreement needs an ensemble of at least 2 reward models (--reward-ensemble ≥ 2), got ${ensembleSize}`);
+  return name as QuerySelection;
+}
+
+function check(P: PairProbabilities): void {
+  if (P.p.length !== P.members * P.candidates)
+    throw new ShapeError(`pair probabilities hold ${P.p.length} values, expected members × candidates = ${P.members} × ${P.candidates}`);
+  if (P.members < 1) throw new ShapeError('pair probabilities need at least one ensemble member');
+}
+
+/** P̄_i = (1/K) Σ_k P_k,i : the ensemble's mean preference per candidate. */
+export function meanProbability(P: PairProbabilities): Float64Array {
+  check(P);
+  const { members: K, candidates: N, p } = P;
+  const out = new Float64Array(N);
+  for (let k = 0; k < K; k++) for (let i = 0; i < N; i++) out[i]! += p[k * N + i]! / K;
+  return out;
+}
+
+/**
+ * Disagreement_i = Var_k[P_k,i] = (1/K) Σ_k (P_k,i − P̄_i)² — exactly 0 when every member predicts the same.
+ * Computed on values shifted by member 0 (Var(x) = mean(d²) − mean(d)², d = x − x₀), which is exact for equal members.
+ */
+export function disagreementScores(P: PairProbabilities): Float64Array {
+  check(P);
+  const { members: K, candidates: N, p } = P;
+  const out = new Float64Array(N);
+  for (let i = 0; i < N; i++) {
+    const x0 = p[i]!;
+    let s = 0;
+    let s2 = 0;
+    for (let k = 1; k < K; k++) {
+      const d = p[k * N + i]! - x0;
+      s += d;
+      s2 += d * d;
+    }
+    out[i] = Math.max(0, s2 / K - (s / K) ** 2);
+  }
+  return out;
+}
+
+/** H_i = −P̄ log P̄ − (1−P̄) log(1−P̄) (nats): largest (ln 2) when the mean model is 50/50. */
+export function entropyScores(P: PairProbabilities): Float64Array {
+  const mean = meanProbability(P);
+  const out = new Float64Array(mean.length);
+  for (let i = 0; i < mean.length; i++) out[i] = binaryEntropy(mean[i]!);
+  return out;
+}
+
+export function binaryEntropy(p: number): number {
+  const q = 1 - p;
+  return (p > 0 ? -p * Math.log(p) : 0) + (q > 0 ? -q * Math.log(q) : 0);
+}
+
+/** Scores of a strategy (higher = ask first); random scores are uniform draws. */
+export function selectionScores(strategy: QuerySelection, P: PairProbabilities, rng: Rng): Float64Array {
+  switch (strategy) {
+    case 'disagreement':
+      return disagreementScores(P);
+    case 'entropy':
+      return entropyScores(P);
+    case 'random': {
+      check(P);
+      const s = new Float64Array(P.candidates);
+      for (let i = 0; i < s.length; i++) s[i] = rng.uniform();
+      return s;
+    }
+  }
+}
+
+/**
+ * Picks `count` distinct candidate indices by the strategy: the top scores, best first. Ties among scores
+ * are broken at random (so identical members under `disagreement` degrade to random selection, not to "the
+ * first ones"). `count` larger than the pool returns the whole pool, ordered.
+ */
+export function selectQueries(strategy: QuerySelection, P: PairProbabilities, count: number, rng: Rng): number[] {
+  if (!Number.isInteger(count) || count < 0) throw new ConfigError('count', `number of queries to select must be an integer ≥ 0, got ${count}`);
+  const scores = selectionScores(strategy, P, rng);
+  const tieBreak = new Float64Array(scores.length);
+  for (let i = 0; i < tieBreak.length; i++) tieBreak[i] = rng.uniform();
+  const idx = Array.from({ length: scores.length }, (_, i) => i);
+  // scores within 1e-12 count as equal, so float noise in "identical" predictions does not pick the order
+  idx.sort((a, b) => {
+    const d = scores[b]! - scores[a]!;
+    if (Math.abs(d) > 1e-12) return d;
+    return tieBreak[b]! - tieBreak[a]!;
+  });
+  return idx.slice(0, Math.min(count, idx.length));
+}
