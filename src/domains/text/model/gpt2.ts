@@ -1,0 +1,359 @@
+/**
+ * GPT-2 (Radford et al. 2019) on TensorFlow.js, numerically equivalent to Hugging Face's GPT2LMHeadModel, written
+ * like nanoGPT's model.py:
+ *   x = wte[ids] + wpe[pos]
+ *   for each block: x = x + attn(ln_1(x)); x = x + mlp(ln_2(x))
+ *   h = ln_f(x); logits = h wteᵀ (tied); values = v_head(h)
+ * plus LoRA adapters on chosen linear modules (switchable per call: off = the reference policy) and a scalar value
+ * head (TRL's ValueHead) on the last hidden state.
+ *
+ * Padding: pass an attention mask [B, T] (1 = token, 0 = padding; prompts are left-padded). Position ids are
+ * cumsum(mask) − 1, so a left-padded row computes exactly what the unpadded row would (as HF's generate does).
+ *
+ * wasm notes: the embedding lookup is `gather` (its gradient needs UnsortedSegmentSum, registered in kernels.ts);
+ * no `gather` with batchDims and no stridedSlice anywhere (both are broken or gradient-less on wasm).
+ */
+import { tf } from '../../../core/tensor.js';
+import type { Rng } from '../../../core/rng.js';
+import { ShapeError } from '../../../core/errors.js';
+import { type Gpt2Config, innerDim } from './config.js';
+import { initParams, paramSpecs, variableFrom } from './params.js';
+import { LoraAdapters, type LoraConfig, resolveLoraConfig } from './lora.js';
+import { registerMissingWasmKernels } from './kernels.js';
+
+/** Options of one forward pass. */
+export interface ForwardOptions {
+  /** apply the LoRA adapters (default true when the model has adapters); false = the reference policy */
+  adapters?: boolean;
+  /** training mode: dropout (config pdrops and LoRA dropout) is applied, with masks drawn from `rng` */
+  training?: boolean;
+  /** seeds dropout masks; required when training with a dropout > 0 */
+  rng?: Rng;
+  /** compute logits for the last n positions only (saves the [n, V] head for the prompt); default all T */
+  logitsLast?: number;
+  /** skip the LM head entirely (e.g. a reward model that only needs `hidden`) */
+  noLogits?: boolean;
+}
+
+export interface ForwardOutput {
+  /** next-token logits [B, T', V] (T' = logitsLast ?? T; empty [B, 0, V] with noLogits) */
+  logits: tf.Tensor3D;
+  /** value head on the last hidden state [B, T], or null without a value head */
+  values: tf.Tensor2D | null;
+  /** last hidden state, after ln_f [B, T, C] */
+  hidden: tf.Tensor3D;
+}
+
+/** Keys and values of one block for the positions seen so far. */
+export interface LayerKv {
+  k: tf.Tensor4D; // [B, nh, S, hs]
+  v: tf.Tensor4D; // [B, nh, S, hs]
+}
+
+const NEG = -1e9; // additive attention bias for masked keys: exp(−1e9) underflows to 0 in float32
+
+/** Per-call context threaded through the blocks. */
+interface Ctx {
+  adapters: boolean;
+  training: boolean;
+  rng: Rng | undefined;
+}
+
+export class Gpt2 {
+  /** base weights under HF names (no `transformer.` prefix) */
+  readonly params: Map<string, tf.Variable>;
+  /** LoRA adapters, when added */
+  lora: LoraAdapters | null = null;
+  /** TRL's ValueHead: v = h wᵀ + b, w [1, C] ("v_head.summary.weight"), b [1] */
+  valueHead: { weight: tf.Variable; bias: tf.Variable } | null = null;
+
+  private constructor(
+    readonly config: Gpt2Config,
+    arrays: Map<string, Float32Array>,
+  ) {
+    registerMissingWasmKernels();
+    this.params = new Map();
+    for (const s of paramSpecs(config)) {
+      const data = arrays.get(s.name);
+      if (!data) throw new ShapeError(`GPT-2: no data for parameter ${s.name}`);
+      this.params.set(s.name, variableFrom(data, s.shape));
+    }
+  }
+
+  /** A model with HF-style random weights drawn from `rng`. */
+  static random(config: Gpt2Config, rng: Rng): Gpt2 {
+    return new Gpt2(config, initParams(config, rng));
+  }
+
+  /** A model from parameter arrays under HF names (see params.ts; `paramsFromCheckpoint` strips prefixes). */
+  static fromArrays(config: Gpt2Config, arrays: Map<string, Float32Array>): Gpt2 {
+    return new Gpt2(config, arrays);
+  }
+
+  /** Adds fresh LoRA adapters (B = 0: the model's outputs do not change). Replaces existing ones. */
+  addLora(partial: Partial<LoraConfig>, rng: Rng): LoraAdapters {
+    this.lora?.dispose();
+    this.lora = LoraAdapters.create(this.config, resolveLoraConfig(partial, this.config), rng);
+    return this.lora;
+  }
+
+  /** Adds a scalar value head: weight ~ N(0, initializer_range) drawn from an Rng and bias 0, or given arrays. */
+  addValueHead(init: Rng | { weight: Float32Array; bias: Float32Array }): void {
+    this.valueHead?.weight.dispose();
+    this.valueHead?.bias.dispose();
+    const C = this.config.n_embd;
+    const given = 'weight' in init ? init : null;
+    const w = given ? given.weight : (init as Rng).normalArray(C, this.config.initializer_range);
+    const b = given ? given.bias : new Float32Array(1);
+    if (w.length !== C || b.length !== 1) throw new ShapeError(`value head: weight must have ${C} values and bias 1, got ${w.length} and ${b.length}`);
+    this.valueHead = { weight: variableFrom(w, [1, C]), bias: variableFrom(b, [1]) };
+  }
+
+  private p(name: string): tf.Variable {
+    const v = this.params.get(name);
+    if (!v) throw new ShapeError(`GPT-2: no parameter ${name}`);
+    return v;
+  }
+
+  private dropout(x: tf.Tensor, rate: number, ctx: Ctx): tf.Tensor {
+    if (!ctx.training || rate <= 0) return x;
+    if (!ctx.rng) throw new ShapeError('GPT-2: training with dropout needs an Rng (ForwardOptions.rng)');
+    return tf.dropout(x, rate, undefined, ctx.rng.nextUint32());
+  }
+
+  /** Conv1D with an optional LoRA update: y = x W + b + (α/r) dropout(x) Aᵀ Bᵀ.  x [N, in] → [N, out] */
+  private linear(x: tf.Tensor2D, module: string, ctx: Ctx): tf.Tensor2D {
+    let y = tf.fused.matMul({ a: x, b: this.p(`${module}.weight`), bias: this.p(`${module}.bias`) }) as tf.Tensor2D; // [N, out]
+    const pair = ctx.adapters ? this.lora?.get(module) : undefined;
+    if (pair && this.lora) {
+      const xd = this.dropout(x, this.lora.config.dropout, ctx) as tf.Tensor2D; // [N, in]
+      const down = tf.matMul(xd, pair.A, false, true); // [N, r]
+      const up = tf.matMul(down, pair.B, false, true); // [N, out]
+      y = tf.add(y, tf.mul(up, this.lora.scale)) as tf.Tensor2D;
+    }
+    return y;
+  }
+
+  /** LayerNorm over the last axis: (x − μ) / √(σ² + ε) · γ + β.  [N, C] */
+  private layerNorm(x: tf.Tensor2D, prefix: string): tf.Tensor2D {
+    const mean = tf.mean(x, -1, true); // [N, 1]
+    const xc = tf.sub(x, mean); // [N, C]
+    const variance = tf.mean(tf.square(xc), -1, true); // [N, 1] (biased, as torch)
+    const xhat = tf.mul(xc, tf.rsqrt(tf.add(variance, this.config.layer_norm_epsilon)));
+    return tf.add(tf.mul(xhat, this.p(`${prefix}.weight`)), this.p(`${prefix}.bias`));
+  }
+
+  /** The MLP's activation. gelu_new: ½x(1 + tanh(√(2/π)(x + 0.044715x³))). */
+  private act(x: tf.Tensor2D): tf.Tensor2D {
+    switch (this.config.activation_function) {
+      case 'gelu_new':
+      case 'gelu_pytorch_tanh': {
+        const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
+        return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+      }
+      case 'gelu': // exact: ½x(1 + erf(x/√2))
+        return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
+      case 'relu':
+        return tf.relu(x);
+    }
+  }
+
+  /**
+   * Causal self-attention of block `i` with an optional cache of earlier keys/values.
+   * x [B·T, C], bias [B, 1, T, S] (0 = may attend, −1e9 = masked), returns y [B·T, C] and this block's keys/values.
+   */
+  private attn(x: tf.Tensor2D, i: number, B: number, T: number, bias: tf.Tensor4D, past: LayerKv | null, ctx: Ctx): { y: tf.Tensor2D; kv: LayerKv } {
+    const C = this.config.n_embd;
+    const nh = this.config.n_head;
+    const hs = C / nh;
+    const qkv = this.linear(x, `h.${i}.attn.c_attn`, ctx); // [B·T, 3C]
+    const [q2, k2, v2] = tf.split(qkv, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]; // each [B·T, C]
+    const heads = (t: tf.Tensor2D): tf.Tensor4D => tf.transpose(tf.reshape(t, [B, T, nh, hs]), [0, 2, 1, 3]); // [B, nh, T, hs]
+    const q = heads(q2);
+    let k = heads(k2);
+    let v = heads(v2);
+    if (past) {
+      k = tf.concat([past.k, k], 2); // [B, nh, S, hs]
+      v = tf.concat([past.v, v], 2); // [B, nh, S, hs]
+    }
+    let att = tf.matMul(q, k, false, true) as tf.Tensor4D; // [B, nh, T, S]
+    if (this.config.scale_attn_weights) att = tf.mul(att, 1 / Math.sqrt(hs));
+    att = tf.add(att, bias);
+    att = tf.softmax(att, -1);
+    att = this.dropout(att, this.config.attn_pdrop, ctx) as tf.Tensor4D;
+    const yh = tf.matMul(att, v) as tf.Tensor4D; // [B, nh, T, hs]
+    const y = tf.reshape(tf.transpose(yh, [0, 2, 1, 3]), [B * T, C]) as tf.Tensor2D; // [B·T, C]
+    return { y: this.linear(y, `h.${i}.attn.c_proj`, ctx), kv: { k, v } };
+  }
+
+  /** The MLP of block i: c_proj(act(c_fc(x))).  [B·T, C] → [B·T, C] */
+  private mlp(x: tf.Tensor2D, i: number, ctx: Ctx): tf.Tensor2D {
+    const hdn = this.act(this.linear(x, `h.${i}.mlp.c_fc`, ctx)); // [B·T, 4C]
+    return this.linear(hdn, `h.${i}.mlp.c_proj`, ctx); // [B·T, C]
+  }
+
+  /**
+   * The transformer trunk: embeddings, blocks, ln_f. ids and positions [B, T] int32; bias [B, 1, T, S] with
+   * S = (cached length) + T. Returns the final hidden state [B·T, C] and every block's keys/values.
+   */
+  private trunk(ids: tf.Tensor2D, positions: tf.Tensor2D, bias: tf.Tensor4D, past: LayerKv[] | null, ctx: Ctx): { h: tf.Tensor2D; kv: LayerKv[] } {
+    const [B, T] = ids.shape;
+    const tok = tf.gather(this.p('wte.weight'), tf.reshape(ids, [B * T])); // [B·T, C]
+    const pos = tf.gather(this.p('wpe.weight'), tf.reshape(positions, [B * T])); // [B·T, C]
+    let x = this.dropout(tf.add(tok, pos), this.config.embd_pdrop, ctx) as tf.Tensor2D; // [B·T, C]
+    const kv: LayerKv[] = [];
+    for (let i = 0; i < this.config.n_layer; i++) {
+      const a = this.attn(this.layerNorm(x, `h.${i}.ln_1`), i, B, T, bias, past ? past[i]! : null, ctx);
+      x = tf.add(x, this.dropout(a.y, this.config.resid_pdrop, ctx)); // x = x + attn(ln_1(x))
+      x = tf.add(x, this.dropout(this.mlp(this.layerNorm(x, `h.${i}.ln_2`), i, ctx), this.config.resid_pdrop, ctx)); // x = x + mlp(ln_2(x))
+      kv.push(a.kv);
+    }
+    return { h: this.layerNorm(x, 'ln_f'), kv };
+  }
+
+  private ctx(opts: ForwardOptions): Ctx {
+    return { adapters: opts.adapters ?? this.lora !== null, training: opts.training ?? false, rng: opts.rng };
+  }
+
+  private checkIds(ids: tf.Tensor, mask?: tf.Tensor): [number, number] {
+    if (ids.rank !== 2) throw new ShapeError(`GPT-2 forward: ids must be [B, T], got shape [${ids.shape}]`);
+    if (ids.dtype !== 'int32') throw new ShapeError(`GPT-2 forward: ids must be int32, got ${ids.dtype}`);
+    const [B, T] = ids.shape as [number, number];
+    if (mask && (mask.rank !== 2 || mask.shape[0] !== B || mask.shape[1] !== T))
+      throw new ShapeError(`GPT-2 forward: mask must have the shape of ids [${B}, ${T}], got [${mask.shape}]`);
+    return [B, T];
+  }
+
+  /**
+   * Full forward pass.  ids [B, T] int32, mask [B, T] (1 token / 0 padding; default all ones).
+   * The caller owns (and disposes) the returned tensors; call inside tf.tidy to free them with the step.
+   */
+  forward(ids: tf.Tensor2D, mask?: tf.Tensor2D, opts: ForwardOptions = {}): ForwardOutput {
+    const [B, T] = this.checkIds(ids, mask);
+    if (T > this.config.n_positions)
+      throw new ShapeError(`Cannot forward a sequence of length ${T}, the model's context (n_positions) is only ${this.config.n_positions}`);
+    const m = mask ? (mask.dataSync() as Float32Array | Int32Array) : undefined;
+    const { positions, bias } = attentionInputs(B, T, m);
+    const ctx = this.ctx(opts);
+    const out = tf.tidy(() => {
+      const posT = tf.tensor2d(positions, [B, T], 'int32');
+      const biasT = tf.tensor4d(bias, [B, 1, T, T]);
+      const { h } = this.trunk(ids, posT, biasT, null, ctx); // [B·T, C]
+      const r = this.heads(h, B, T, opts);
+      return r.values ? { logits: r.logits, values: r.values, hidden: r.hidden } : { logits: r.logits, hidden: r.hidden };
+    });
+    return { logits: out.logits, hidden: out.hidden, values: 'values' in out ? (out.values ?? null) : null };
+  }
+
+  /** LM head and value head on the final hidden state h [B·T, C]. */
+  private heads(h: tf.Tensor2D, B: number, T: number, opts: ForwardOptions): ForwardOutput {
+    const C = this.config.n_embd;
+    const V = this.config.vocab_size;
+    const hidden = tf.reshape(h, [B, T, C]) as tf.Tensor3D; // [B, T, C]
+    let logits: tf.Tensor3D;
+    if (opts.noLogits) logits = tf.zeros([B, 0, V]);
+    else {
+      const n = Math.min(T, opts.logitsLast ?? T);
+      if (!(n >= 1)) throw new ShapeError(`GPT-2 forward: logitsLast must be ≥ 1, got ${opts.logitsLast}`);
+      const hl = n === T ? h : (tf.reshape(tf.slice(hidden, [0, T - n, 0], [B, n, C]), [B * n, C]) as tf.Tensor2D); // [B·n, C]
+      logits = tf.reshape(tf.matMul(hl, this.p('wte.weight'), false, true), [B, n, V]) as tf.Tensor3D; // [B, n, V] = h wteᵀ
+    }
+    let values: tf.Tensor2D | null = null;
+    if (this.valueHead) {
+      const v = tf.fused.matMul({ a: h, b: this.valueHead.weight, transposeB: true, bias: this.valueHead.bias }); // [B·T, 1]
+      values = tf.reshape(v, [B, T]) as tf.Tensor2D;
+    }
+    return { logits, values, hidden };
+  }
+
+  /**
+   * One incremental step with a key/value cache (generation). ids [B, T] are the new tokens at `positions` [B, T];
+   * keyMask [B, S] covers the cached and the new positions (S = cached + T). Returns next-token logits of the last
+   * new position [B, V] and the extended cache; the caller disposes both (and the old cache when it is done with it).
+   */
+  step(ids: tf.Tensor2D, positions: Int32Array, keyMask: ArrayLike<number>, past: LayerKv[] | null, opts: ForwardOptions = {}): { logits: tf.Tensor2D; cache: LayerKv[] } {
+    const [B, T] = this.checkIds(ids);
+    const S = (past?.[0]?.k.shape[2] ?? 0) + T;
+    if (keyMask.length !== B * S) throw new ShapeError(`GPT-2 step: keyMask must be [${B}, ${S}], got ${keyMask.length} values`);
+    if (S > this.config.n_positions) throw new ShapeError(`Cannot attend over ${S} positions, the model's context (n_positions) is only ${this.config.n_positions}`);
+    const bias = new Float32Array(B * T * S);
+    for (let b = 0; b < B; b++)
+      for (let t = 0; t < T; t++) {
+        const q = S - T + t; // absolute index of this query in the cache
+        for (let s = 0; s < S; s++) bias[(b * T + t) * S + s] = s <= q && keyMask[b * S + s]! > 0 ? 0 : NEG;
+      }
+    const ctx = this.ctx(opts);
+    return tf.tidy(() => {
+      const posT = tf.tensor2d(positions, [B, T], 'int32');
+      const biasT = tf.tensor4d(bias, [B, 1, T, S]);
+      const { h, kv } = this.trunk(ids, posT, biasT, past, ctx); // [B·T, C]
+      const C = this.config.n_embd;
+      const last = tf.reshape(tf.slice(tf.reshape(h, [B, T, C]), [0, T - 1, 0], [B, 1, C]), [B, C]); // [B, C]
+      const logits = tf.matMul(last, this.p('wte.weight'), false, true) as tf.Tensor2D; // [B, V]
+      const cache = kv.map((l) => ({ k: tf.keep(l.k), v: tf.keep(l.v) }));
+      return { logits, cache };
+    });
+  }
+
+  /**
+   * Trainable variables: 'lora' = LoRA adapters + value head (the base weights stay frozen, and shared with the
+   * reference policy); 'full' = every base weight + value head (+ adapters if present).
+   */
+  trainableVariables(mode: 'lora' | 'full'): tf.Variable[] {
+    const vh = this.valueHead ? [this.valueHead.weight, this.valueHead.bias] : [];
+    if (mode === 'lora') {
+      if (!this.lora) throw new ShapeError("trainableVariables('lora'): the model has no LoRA adapters; call addLora first");
+      return [...this.lora.variables(), ...vh];
+    }
+    return [...this.params.values(), ...vh, ...(this.lora?.variables() ?? [])];
+  }
+
+  /** Number of base parameters (tied embeddings counted once). */
+  numParams(): number {
+    let n = 0;
+    for (const v of this.params.values()) n += v.size;
+    return n;
+  }
+
+  /** Base weights as plain arrays under HF names (for saving). */
+  paramArrays(): Map<string, { shape: number[]; data: Float32Array }> {
+    const out = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const [name, v] of this.params) out.set(name, { shape: v.shape, data: v.dataSync() as Float32Array });
+    return out;
+  }
+
+  /** Frees every variable of the model. */
+  dispose(): void {
+    for (const v of this.params.values()) v.dispose();
+    this.params.clear();
+    this.lora?.dispose();
+    this.lora = null;
+    this.valueHead?.weight.dispose();
+    this.valueHead?.bias.dispose();
+    this.valueHead = null;
+  }
+
+  /** MLP width (for reports). */
+  get innerDim(): number {
+    return innerDim(this.config);
+  }
+}
+
+/**
+ * Position ids and the additive attention bias for a full (uncached) pass.
+ * position = cumsum(mask) − 1 (0 at padding); bias[b, t, s] = 0 if s ≤ t and mask[b, s] = 1, else −1e9.
+ */
+export function attentionInputs(B: number, T: number, mask?: ArrayLike<number>): { positions: Int32Array; bias: Float32Array } {
+  const positions = new Int32Array(B * T);
+  const bias = new Float32Array(B * T * T);
+  for (let b = 0; b < B; b++) {
+    let count = 0;
+    for (let t = 0; t < T; t++) {
+      const on = mask ? mask[b * T + t]! > 0 : true;
+      if (on) count++;
+      positions[b * T + t] = Math.max(count - 1, 0);
+      for (let s = 0; s < T; s++) bias[(b * T + t) * T + s] = s <= t && (mask ? mask[b * T + s]! > 0 : true) ? 0 : NEG;
+    }
+  }
+  return { positions, bias };
+}
