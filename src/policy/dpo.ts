@@ -91,14 +91,14 @@ export function dpoLoss(
     let losses: tf.Tensor1D;
     switch (c.lossType) {
       case 'sigmoid':
-        // −log σ(z) = softplus(−z). (Not tf.logSigmoid: its custom gradient reads its input after a tidy disposed it.)
-        losses = tf.add(tf.mul(1 - c.labelSmoothing, tf.softplus(tf.neg(z))), tf.mul(c.labelSmoothing, tf.softplus(z)));
+        // −log σ(z) = softplus(−z). (Not tf.logSigmoid: its gradient fails on tfjs 4.22 — it reads a disposed tensor.)
+        losses = tf.add(tf.mul(1 - c.labelSmoothing, tf.softplus(tf.neg(z))), tf.mul(c.labelSmoothing, tf.softplus(z))) as tf.Tensor1D;
         break;
       case 'hinge':
-        losses = tf.relu(tf.sub(1, z));
+        losses = tf.relu(tf.sub(1, z)) as tf.Tensor1D;
         break;
       case 'ipo':
-        losses = tf.square(tf.sub(delta, 1 / (2 * c.beta)));
+        losses = tf.square(tf.sub(delta, 1 / (2 * c.beta))) as tf.Tensor1D;
         break;
     }
     const out: DPOLossOutputs = {
