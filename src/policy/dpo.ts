@@ -124,6 +124,8 @@ export interface DPOBatch {
   rejectedIds: Int32Array;
   rejectedMask: Float32Array;
   rejectedLossMask: Float32Array;
+  /** when every row is [prompt | response of N tokens], N: a hint to the forward that only the last N positions count */
+  responseLength?: number;
   /** [N] precomputed log π_ref(y_w|x); computed from `reference` when absent */
   refChosenLogps?: Float32Array;
   /** [N] precomputed log π_ref(y_l|x) */
@@ -131,12 +133,12 @@ export interface DPOBatch {
 }
 
 /** Σ_t log π(x_t|x_<t) · lossMask_t: [N] sequence log-probs from a forward's per-token log-probs [N, T]. */
-export function tfSequenceLogprobs(forward: LogprobForward, ids: tf.Tensor2D, mask: tf.Tensor2D, lossMask: tf.Tensor2D): tf.Tensor1D {
-  return tf.tidy(() => tf.sum(tf.mul(forward(ids, mask).logprobs, lossMask), 1) as tf.Tensor1D); // [N]
+export function tfSequenceLogprobs(forward: LogprobForward, ids: tf.Tensor2D, mask: tf.Tensor2D, lossMask: tf.Tensor2D, responseLength?: number): tf.Tensor1D {
+  return tf.tidy(() => tf.sum(tf.mul(forward(ids, mask, responseLength).logprobs, lossMask), 1) as tf.Tensor1D); // [N]
 }
 
 /** Sequence log-probs of padded rows without gradient, in chunks (e.g. reference log-probs, precomputed once). */
-export function sequenceLogprobs(forward: LogprobForward, ids: Int32Array, mask: Float32Array, lossMask: Float32Array, n: number, T: number, chunk = 16): Float32Array {
+export function sequenceLogprobs(forward: LogprobForward, ids: Int32Array, mask: Float32Array, lossMask: Float32Array, n: number, T: number, chunk = 16, responseLength?: number): Float32Array {
   if (ids.length !== n * T || mask.length !== n * T || lossMask.length !== n * T) {
     throw new ShapeError(`sequenceLogprobs: ids/mask/lossMask have ${ids.length}/${mask.length}/${lossMask.length} entries, expected N·T = ${n}·${T}`);
   }
@@ -149,6 +151,7 @@ export function sequenceLogprobs(forward: LogprobForward, ids: Int32Array, mask:
         tf.tensor2d(ids.subarray(s * T, (s + m) * T), [m, T], 'int32'),
         tf.tensor2d(mask.subarray(s * T, (s + m) * T), [m, T]),
         tf.tensor2d(lossMask.subarray(s * T, (s + m) * T), [m, T]),
+        responseLength,
       ).dataSync(),
     );
     out.set(v, s);
@@ -189,8 +192,8 @@ export function dpoStep(batch: DPOBatch, ctx: DPOStepContext): DPOStats {
   let refRejected = batch.refRejectedLogps;
   if (!refChosen || !refRejected) {
     if (!ctx.reference) throw new ShapeError('dpoStep needs reference log-probs: pass ctx.reference or batch.refChosenLogps/refRejectedLogps');
-    refChosen = sequenceLogprobs(ctx.reference, batch.chosenIds, batch.chosenMask, batch.chosenLossMask, N, T);
-    refRejected = sequenceLogprobs(ctx.reference, batch.rejectedIds, batch.rejectedMask, batch.rejectedLossMask, N, T);
+    refChosen = sequenceLogprobs(ctx.reference, batch.chosenIds, batch.chosenMask, batch.chosenLossMask, N, T, 16, batch.responseLength);
+    refRejected = sequenceLogprobs(ctx.reference, batch.rejectedIds, batch.rejectedMask, batch.rejectedLossMask, N, T, 16, batch.responseLength);
   }
   if (refChosen.length !== N || refRejected.length !== N) throw new ShapeError(`DPO batch: reference log-probs must have N = ${N} entries`);
 
@@ -203,7 +206,7 @@ export function dpoStep(batch: DPOBatch, ctx: DPOStepContext): DPOStats {
   let stats: tf.Tensor | undefined;
   try {
     const { value, grads } = tf.variableGrads(() => {
-      const logps = tfSequenceLogprobs(ctx.policy, ids, mask, lossMask); // [2N]
+      const logps = tfSequenceLogprobs(ctx.policy, ids, mask, lossMask, batch.responseLength); // [2N]
       const chosen = tf.slice(logps, [0], [N]) as tf.Tensor1D; // [N]
       const rejected = tf.slice(logps, [N], [N]) as tf.Tensor1D; // [N]
       const out = dpoLoss(chosen, rejected, refC, refR, ctx.config);

@@ -455,7 +455,7 @@ export function ppoStep(r: PPORollouts, ctx: PPOStepContext): PPOStats {
       let statTensor: tf.Tensor | undefined;
       try {
         const lossFn = (): tf.Scalar => {
-          const out = ctx.forward(ids, attn);
+          const out = ctx.forward(ids, attn, Tr);
           if (out.logprobs.shape[1] !== packed.T || out.values.shape[1] !== packed.T) {
             throw new ShapeError(`PPO forward returned logprobs ${JSON.stringify(out.logprobs.shape)} / values ${JSON.stringify(out.values.shape)}; expected [${M}, ${packed.T}]`);
           }
@@ -570,7 +570,7 @@ export function evaluateResponses(
     const M = idx.length;
     const packed = packSequences(r, idx);
     const res = tf.tidy(() => {
-      const out = forward(tf.tensor2d(packed.ids, [M, packed.T], 'int32'), tf.tensor2d(packed.mask, [M, packed.T]));
+      const out = forward(tf.tensor2d(packed.ids, [M, packed.T], 'int32'), tf.tensor2d(packed.mask, [M, packed.T]), Tr);
       const v = (out as Partial<PolicyOutput>).values; // [M, T] when the forward has a value head
       const none = new Float32Array(0);
       return {

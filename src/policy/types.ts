@@ -27,6 +27,8 @@ export interface PolicyOutput extends LogprobOutput {
  * A differentiable forward pass.
  * @param ids  [B, T] int32 token ids (query then response, padded)
  * @param mask [B, T] float32 attention mask, 1 for real tokens
+ * @param responseLength optional hint: only the last N positions are read, so a model may skip the LM head for
+ *   the others (their entries may be 0). The outputs keep the full [B, T] shape.
  */
-export type LogprobForward = (ids: tf.Tensor2D, mask: tf.Tensor2D) => LogprobOutput;
-export type PolicyForward = (ids: tf.Tensor2D, mask: tf.Tensor2D) => PolicyOutput;
+export type LogprobForward = (ids: tf.Tensor2D, mask: tf.Tensor2D, responseLength?: number) => LogprobOutput;
+export type PolicyForward = (ids: tf.Tensor2D, mask: tf.Tensor2D, responseLength?: number) => PolicyOutput;
