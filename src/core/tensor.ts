@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { ConfigError } from './errors.js';
+import { enableNativeBlas } from './nativeBlas.js';
 
 export { tf };
 
@@ -40,6 +41,7 @@ async function init(backend: BackendName): Promise<string> {
   if (backend === 'wasm' || backend === 'auto') {
     if (await tf.setBackend('wasm')) {
       await tf.ready();
+      enableNativeBlas(); // matmuls on the system BLAS when native/ is built (off: RLHF_NATIVE_BLAS=0)
       return tf.getBackend();
     }
     if (backend === 'wasm') throw new ConfigError('backend', 'the wasm backend failed to initialise; try --backend cpu');
