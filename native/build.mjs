@@ -54,7 +54,7 @@ function findNodeGyp() {
 const gyp = findNodeGyp();
 if (!gyp) fail('node-gyp not found (it ships with npm; or `npm install -g node-gyp`)');
 
-const args = [gyp, 'rebuild', '-C', here];
+const args = [gyp, 'rebuild', '-C', here, '--loglevel=warn'];
 const prefix = resolve(dirname(process.execPath), '..');
 if (!process.env.npm_config_nodedir && existsSync(join(prefix, 'include/node/node_api.h'))) args.push(`--nodedir=${prefix}`);
 

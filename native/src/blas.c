@@ -22,13 +22,13 @@ enum { ACT_LINEAR = 0, ACT_RELU = 1, ACT_RELU6 = 2, ACT_PRELU = 3, ACT_LEAKYRELU
 #define CHECK_NAPI(env, call)                                                   \
   do {                                                                          \
     if ((call) != napi_ok) {                                                    \
-      napi_throw_error((env), "E_NATIVE_BLAS", "N-API call failed: " #call);    \
+      napi_throw_error((env), "E_INTERNAL", "N-API call failed: " #call);    \
       return NULL;                                                              \
     }                                                                           \
   } while (0)
 
 static napi_value throw_type(napi_env env, const char *msg) {
-  napi_throw_type_error(env, "E_NATIVE_BLAS", msg);
+  napi_throw_type_error(env, "E_INTERNAL", msg);
   return NULL;
 }
 
