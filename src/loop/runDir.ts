@@ -87,12 +87,17 @@ export class RunDir {
 
   /** Appends one metrics row (a JSON line). */
   appendMetrics(row: Record<string, number | string | null>): void {
-    appendFileSync(this.file('metrics.jsonl'), `${JSON.stringify(row)}\n`);
+    this.appendJsonl('metrics.jsonl', row);
   }
 
-  /** All metrics rows so far. */
-  readMetrics(): Array<Record<string, number>> {
-    const p = this.file('metrics.jsonl');
+  /** Appends one JSON line to any JSONL file of the run (e.g. timing.jsonl). */
+  appendJsonl(name: string, row: object): void {
+    appendFileSync(this.file(name), `${JSON.stringify(row)}\n`);
+  }
+
+  /** All metrics rows so far (or the rows of another JSONL file of the run). */
+  readMetrics(name = 'metrics.jsonl'): Array<Record<string, number>> {
+    const p = this.file(name);
     if (!existsSync(p)) return [];
     return readFileSync(p, 'utf8')
       .split('\n')
@@ -101,9 +106,9 @@ export class RunDir {
   }
 
   /** On resume: keep only metrics rows with `key` ≤ `last` (rows written after the checkpoint are redone). */
-  truncateMetrics(last: number, key = 'iteration'): void {
-    const rows = this.readMetrics().filter((r) => (r[key] ?? Infinity) <= last);
-    writeFileAtomic(this.file('metrics.jsonl'), rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  truncateMetrics(last: number, key = 'iteration', name = 'metrics.jsonl'): void {
+    const rows = this.readMetrics(name).filter((r) => (r[key] ?? Infinity) <= last);
+    writeFileAtomic(this.file(name), rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
   }
 
   writeSummary(summary: object): void {

@@ -189,7 +189,7 @@ export function optimalReturn(mdp: TabularMdp, reward: ArrayLike<number>, horizo
 }
 
 /** Cumulative rows of a policy [S, A] (for fast categorical sampling with one uniform); the last entry is exactly 1. */
-export function cumulativePolicy(policy: Float64Array, S: number, A: number, out = new Float64Array(S * A)): Float64Array {
+export function cumulativePolicy(policy: Float64Array, S: number, A: number, out: Float64Array = new Float64Array(S * A)): Float64Array {
   for (let s = 0; s < S; s++) {
     let c = 0;
     for (let a = 0; a < A; a++) {

@@ -55,7 +55,7 @@ export function lineChart(o: LineChartOptions): TopLevelSpec {
         title: o.yTitle ?? (multi ? 'value' : (o.series[0]?.name ?? 'value')),
         scale: o.logY ? { type: 'log' as const } : { zero: false },
       },
-      ...(multi ? { color: { field: 'series', type: 'nominal' as const, title: null } } : {}),
+      ...(multi ? { color: { field: 'series', type: 'nominal' as const, title: null, legend: { labelLimit: 320 } } } : {}),
     },
   };
   const layers: object[] = [line];
