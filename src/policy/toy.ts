@@ -39,7 +39,7 @@ export class ToyPolicy {
     const rng = opts.seed;
     const p = `${opts.name ?? 'toy'}${counter++}/`;
     const mk = (name: string, shape: number[], std: number, from?: tf.Variable): tf.Variable =>
-      tf.variable(from ? from.clone() : tf.tensor(rng.normalArray(shape.reduce((a, b) => a * b, 1), std), shape), trainable, p + name);
+      tf.tidy(() => tf.variable(from ? from.clone() : tf.tensor(rng.normalArray(shape.reduce((a, b) => a * b, 1), std), shape), trainable, p + name)); // tidy frees the initial value
     this.w1 = mk('w1', [V, H], 1 / Math.sqrt(V), init?.w1);
     this.b1 = mk('b1', [H], 0, init?.b1);
     this.w2 = mk('w2', [H, V], opts.outStd ?? 0.1, init?.w2);

@@ -75,8 +75,8 @@ export class BagOfTokensBackbone implements TextBackbone {
     this.vocab = vocab;
     this.hiddenSize = hidden;
     const id = bagCounter++;
-    this.E = tf.variable(tf.tensor2d(rng.normalArray(vocab * hidden, 0.5), [vocab, hidden]), true, `bag${id}/E`);
-    this.b = tf.variable(tf.zeros([hidden]), true, `bag${id}/b`);
+    this.E = tf.tidy(() => tf.variable(tf.tensor2d(rng.normalArray(vocab * hidden, 0.5), [vocab, hidden]), true, `bag${id}/E`)); // tidy frees the initial value
+    this.b = tf.tidy(() => tf.variable(tf.zeros([hidden]), true, `bag${id}/b`));
   }
 
   embed(ids: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor2D {

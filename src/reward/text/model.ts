@@ -39,8 +39,8 @@ export class TextRewardModel {
     this.padId = padId;
     const H = backbone.hiddenSize;
     const id = headCounter++;
-    this.w = tf.variable(tf.tensor2d(rng.normalArray(H, 1 / Math.sqrt(H)), [H, 1]), true, `rm_head${id}/w`);
-    this.b = tf.variable(tf.zeros([1]), true, `rm_head${id}/b`);
+    this.w = tf.tidy(() => tf.variable(tf.tensor2d(rng.normalArray(H, 1 / Math.sqrt(H)), [H, 1]), true, `rm_head${id}/w`)); // tidy frees the initial value
+    this.b = tf.tidy(() => tf.variable(tf.zeros([1]), true, `rm_head${id}/b`));
   }
 
   /** r = h w + b for padded sequences: ids [B, T] int32, mask [B, T] → [B]. Differentiable. */

@@ -1,0 +1,422 @@
+/**
+ * The text RLHF loop (Ziegler et al. 2019, with the seed's before/after table):
+ *
+ *   1. before:   the reference policy (adapters off) continues the held-out eval prompts; the judge's AFINN scores
+ *   2. feedback: the reference continues training prompts twice; the simulated judge compares each pair
+ *   3. reward:   a text reward model is fit to the comparisons (Bradley–Terry), held-out accuracy reported
+ *   4a. PPO:     generate with the policy (LoRA on), score with the reward model, per-token KL leash to the reference,
+ *                ppoStep; the KL coefficient adapts toward its target
+ *   4b. DPO:     or: DPO on the preference pairs (chosen = the judge's pick), reference = adapters off
+ *   5. after:    the policy continues the same eval prompts; AFINN, KL to the reference, win rate against the
+ *                reference's continuations by the judge
+ *
+ * The model and tokenizer come in from outside (cli.ts loads them), so the loop runs on any GPT-2 checkpoint.
+ */
+import { tf } from '../../../core/tensor.js';
+import { Rng, type RngState } from '../../../core/rng.js';
+import { comparisonTarget } from '../../../feedback/types.js';
+import { evaluateResponses, makeKLController, ppoStep, resolvePPOConfig, type KLController, type PPORollouts } from '../../../policy/ppo.js';
+import { dpoStep, resolveDPOConfig, sequenceLogprobs, type DPOBatch } from '../../../policy/dpo.js';
+import { maskedMean } from '../../../policy/masked.js';
+import { SentimentJudge, afinn } from '../../../teachers/sentiment.js';
+import { BagOfTokensBackbone, gpt2Backbone, type TextBackbone } from '../../../reward/text/backbone.js';
+import { TextRewardModel } from '../../../reward/text/model.js';
+import { fitTextRewardModel, type TextComparison, type TextRewardFit } from '../../../reward/text/trainer.js';
+import type { Gpt2 } from '../model/gpt2.js';
+import { generate } from '../model/generate.js';
+import { gpt2LogprobForward, gpt2PolicyForward } from './forward.js';
+import type { Prompt, TextCodec } from './corpus.js';
+import type { TextRlhfConfig } from './config.js';
+
+export interface TextRlhfInputs {
+  /** the policy's base model; LoRA adapters and a value head are added when missing */
+  model: Gpt2;
+  /** a second copy of the base model for a gpt2 reward backbone (it gets its own LoRA adapters) */
+  rewardBase?: Gpt2;
+  codec: TextCodec;
+  /** vocabulary size (for a bag-of-tokens reward backbone) */
+  vocabSize: number;
+  trainPrompts: Prompt[];
+  evalPrompts: Prompt[];
+}
+
+export interface TextRlhfHooks {
+  /** one row per PPO iteration / DPO epoch (namespaced keys) */
+  onMetrics?: (row: Record<string, number>) => void;
+  /** progress of the current phase */
+  onProgress?: (phase: string, done: number, total: number, fields?: Record<string, number>) => void;
+}
+
+export interface BeforeAfterRow {
+  query: string;
+  responseBefore: string;
+  responseAfter: string;
+  rewardBefore: number;
+  rewardAfter: number;
+}
+
+export interface TextRlhfSummary {
+  optimizer: string;
+  /** mean AFINN of the reference's continuations of the eval prompts */
+  sentiment_before: number;
+  /** mean AFINN of the tuned policy's continuations of the same prompts */
+  sentiment_after: number;
+  sentiment_gain: number;
+  /** mean over eval continuations of Σ_t log π(y_t) − log π_ref(y_t) (nats per sequence) */
+  kl: number;
+  /** fraction of eval prompts where the judge prefers the policy's continuation over the reference's (ties ½) */
+  win_rate: number;
+  /** held-out preference accuracy of the reward model */
+  reward_model_accuracy: number;
+  /** comparisons the judge answered (skips excluded) */
+  labels: number;
+  seconds: number;
+  seed: number;
+  eval_prompts: number;
+}
+
+export interface TextRlhfResult {
+  summary: TextRlhfSummary;
+  table: BeforeAfterRow[];
+  metrics: Array<Record<string, number>>;
+  rewardFit: TextRewardFit;
+}
+
+/** Continuations of prompts. */
+interface Samples {
+  prompts: Prompt[];
+  /** generated tokens, with the end token when one was emitted */
+  raw: number[][];
+  /** response tokens without the end token */
+  responses: number[][];
+  texts: string[];
+}
+
+/** A judged pair of continuations of one prompt (token ids as generated). */
+interface JudgedPair {
+  prompt: number[];
+  left: number[];
+  right: number[];
+  /** P(left ≻ right): 1, 0 or ½ */
+  mu: number;
+}
+
+/** The loop's state between phases (what a checkpoint needs to resume). */
+export interface TextRlhfState {
+  rng: RngState;
+  klCoef: number;
+}
+
+export class TextRlhf {
+  readonly config: TextRlhfConfig;
+  private readonly inputs: TextRlhfInputs;
+  private readonly hooks: TextRlhfHooks;
+  private readonly rng: Rng;
+  readonly judge: SentimentJudge;
+  readonly rewardModel: TextRewardModel;
+  private readonly backbone: TextBackbone;
+  readonly metrics: Array<Record<string, number>> = [];
+
+  constructor(config: TextRlhfConfig, inputs: TextRlhfInputs, hooks: TextRlhfHooks = {}) {
+    this.config = config;
+    this.inputs = inputs;
+    this.hooks = hooks;
+    this.rng = new Rng(config.seed);
+    this.judge = new SentimentJudge(this.rng.fork('judge'), { teacher: config.teacher, overrides: config.teacherConfig, mode: config.sentimentMode });
+    const m = inputs.model;
+    const lora = { r: config.loraR, alpha: config.loraAlpha, dropout: 0, targetModules: ['c_attn', 'c_proj', 'c_fc'] };
+    if (!m.lora) m.addLora(lora, this.rng.fork('policy-lora'));
+    if (!m.valueHead) m.addValueHead(this.rng.fork('value-head'));
+    if (config.rewardBackbone === 'gpt2') {
+      const base = inputs.rewardBase;
+      if (!base) throw new Error('internal: a gpt2 reward backbone needs inputs.rewardBase (a second copy of the model)');
+      if (!base.lora) base.addLora(lora, this.rng.fork('reward-lora'));
+      this.backbone = gpt2Backbone(base, { adapters: true });
+    } else {
+      this.backbone = new BagOfTokensBackbone(inputs.vocabSize, 32, this.rng.fork('reward-bag'));
+    }
+    this.rewardModel = new TextRewardModel(this.backbone, this.rng.fork('reward-head'), inputs.codec.eosId);
+  }
+
+  /** Samples continuations of `prompts` (in chunks of batchSize), adapters on (policy) or off (reference). */
+  sample(prompts: Prompt[], adapters: boolean, rng: Rng): Samples {
+    const raw: number[][] = [];
+    for (let s = 0; s < prompts.length; s += this.config.batchSize) {
+      const chunk = prompts.slice(s, s + this.config.batchSize);
+      const gen = generate(this.inputs.model, chunk.map((p) => p.ids), { maxNewTokens: this.config.responseLength, temperature: this.config.temperature, adapters }, rng);
+      raw.push(...gen.responses);
+    }
+    const eos = this.inputs.codec.eosId;
+    const responses = raw.map((r) => r.filter((t) => t !== eos));
+    return { prompts, raw, responses, texts: responses.map((r) => this.inputs.codec.decode(r)) };
+  }
+
+  /** Σ_t (log π − log π_ref) per continuation, averaged: the KL of the policy to the reference on its own samples. */
+  private klOf(samples: Samples): number {
+    let total = 0;
+    for (let s = 0; s < samples.prompts.length; s += this.config.batchSize) {
+      const r = packRollout(samples.prompts.slice(s, s + this.config.batchSize), samples.raw.slice(s, s + this.config.batchSize), this.inputs.codec.eosId);
+      const pol = evaluateResponses(gpt2LogprobForward(this.inputs.model, { adapters: true }), r, this.config.batchSize);
+      const ref = evaluateResponses(gpt2LogprobForward(this.inputs.model, { adapters: false }), r, this.config.batchSize);
+      for (let i = 0; i < r.batchSize * r.responseLength; i++) total += r.responseMask[i]! * (pol.logprobs[i]! - ref.logprobs[i]!);
+    }
+    return total / samples.prompts.length;
+  }
+
+  /** Reward-model scores of prompt + continuation. */
+  private scores(samples: Samples): Float32Array {
+    return this.rewardModel.scoreSequences(samples.prompts.map((p, i) => [...p.ids, ...samples.responses[i]!]));
+  }
+
+  /** Runs the whole loop and returns the summary, the before/after table and the metrics. */
+  run(): TextRlhfResult {
+    const t0 = Date.now();
+    const c = this.config;
+    const { trainPrompts, evalPrompts } = this.inputs;
+    // 1. before: the reference on the eval prompts
+    const before = this.sample(evalPrompts, false, this.rng.fork('eval-before'));
+    const scoreBefore = before.texts.map((t) => this.judge.score(t));
+    // 2. feedback on pairs of reference continuations
+    const pairs = this.collectPairs(trainPrompts, this.rng.fork('feedback'));
+    // 3. reward model
+    this.hooks.onProgress?.('reward model', 0, c.rewardEpochs);
+    const rewardFit = fitTextRewardModel(
+      this.rewardModel,
+      { comparisons: pairs.map((p) => this.toComparison(p)) },
+      { epochs: c.rewardEpochs, learningRate: c.rewardLr, batchSize: c.rewardBatchSize, validationFraction: c.rewardValidation, seed: c.seed },
+      { onEpoch: (e) => this.hooks.onProgress?.('reward model', e.epoch, c.rewardEpochs, { loss: e.trainLoss, accuracy: e.heldOutAccuracy }) },
+    );
+    // 4. optimize
+    if (c.optimizer === 'ppo') this.ppo(trainPrompts, before);
+    else this.dpo(pairs);
+    // 5. after: the policy on the same eval prompts
+    const after = this.sample(evalPrompts, true, this.rng.fork('eval-after'));
+    const scoreAfter = after.texts.map((t) => this.judge.score(t));
+    const kl = this.klOf(after);
+    const verdicts = this.judge.compare(after.texts.map((t, i) => ({ left: t, right: before.texts[i]! })));
+    let wins = 0;
+    let judged = 0;
+    for (const v of verdicts) {
+      if (v === 'skip') continue;
+      judged++;
+      wins += v === 'left' ? 1 : v === 'tie' ? 0.5 : 0;
+    }
+    const mean = (a: number[]): number => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
+    const summary: TextRlhfSummary = {
+      optimizer: c.optimizer,
+      sentiment_before: mean(scoreBefore),
+      sentiment_after: mean(scoreAfter),
+      sentiment_gain: mean(scoreAfter) - mean(scoreBefore),
+      kl,
+      win_rate: judged > 0 ? wins / judged : Number.NaN,
+      reward_model_accuracy: rewardFit.heldOutAccuracy,
+      labels: pairs.length,
+      seconds: (Date.now() - t0) / 1000,
+      seed: c.seed,
+      eval_prompts: evalPrompts.length,
+    };
+    const table: BeforeAfterRow[] = evalPrompts.map((p, i) => ({
+      query: p.text,
+      responseBefore: before.texts[i]!,
+      responseAfter: after.texts[i]!,
+      rewardBefore: scoreBefore[i]!,
+      rewardAfter: scoreAfter[i]!,
+    }));
+    return { summary, table, metrics: this.metrics, rewardFit };
+  }
+
+  /** Pairs of reference continuations of training prompts, judged; skips dropped. */
+  private collectPairs(prompts: Prompt[], rng: Rng): JudgedPair[] {
+    const c = this.config;
+    const out: JudgedPair[] = [];
+    const perBatch = Math.max(1, Math.floor(c.batchSize / 2));
+    let asked = 0;
+    this.hooks.onProgress?.('feedback', 0, c.labels);
+    while (asked < c.labels) {
+      const n = Math.min(perBatch, c.labels - asked);
+      const chosen = Array.from({ length: n }, () => prompts[rng.int(prompts.length)]!);
+      const s = this.sample(chosen.flatMap((p) => [p, p]), false, rng);
+      const verdicts = this.judge.compare(chosen.map((_, i) => ({ left: s.texts[2 * i]!, right: s.texts[2 * i + 1]! })));
+      verdicts.forEach((v, i) => {
+        const mu = comparisonTarget(v);
+        if (mu !== undefined) out.push({ prompt: chosen[i]!.ids, left: s.raw[2 * i]!, right: s.raw[2 * i + 1]!, mu });
+      });
+      asked += n;
+      this.hooks.onProgress?.('feedback', asked, c.labels);
+    }
+    return out;
+  }
+
+  /** The reward model's view of a pair: prompt + continuation (without the end token). */
+  private toComparison(p: JudgedPair): TextComparison {
+    const eos = this.inputs.codec.eosId;
+    return { left: [...p.prompt, ...p.left.filter((t) => t !== eos)], right: [...p.prompt, ...p.right.filter((t) => t !== eos)], mu: p.mu };
+  }
+
+  /** 4a. PPO iterations. */
+  private ppo(prompts: Prompt[], reference: Samples): void {
+    const c = this.config;
+    const model = this.inputs.model;
+    const ppoConfig = resolvePPOConfig({
+      learningRate: c.learningRate,
+      adaptiveKl: !c.fixedKl,
+      initKlCoef: c.klCoef,
+      klTarget: c.klTarget,
+      klHorizon: c.klHorizon,
+      ppoEpochs: c.ppoEpochs,
+      batchSize: c.batchSize,
+      miniBatchSize: c.miniBatchSize,
+      maxGradNorm: 1,
+    });
+    const kl: KLController = makeKLController(ppoConfig);
+    const optimizer = tf.train.adam(c.learningRate);
+    const variables = model.trainableVariables('lora');
+    const policy = gpt2PolicyForward(model, { adapters: true, entropy: true });
+    const policyEval = gpt2PolicyForward(model, { adapters: true });
+    const ref = gpt2LogprobForward(model, { adapters: false });
+    // score normalization from the reference's continuations of the eval prompts
+    let mu = 0;
+    let sigma = 1;
+    if (c.normalizeScores) {
+      const r = this.scores(reference);
+      mu = r.reduce((a, b) => a + b, 0) / r.length;
+      sigma = Math.sqrt(r.reduce((a, b) => a + (b - mu) ** 2, 0) / Math.max(1, r.length - 1)) || 1;
+    }
+    const rng = this.rng.fork('ppo');
+    const ctx = { config: ppoConfig, forward: policy, optimizer, variables, klController: kl, rng: rng.fork('minibatches') };
+    try {
+      for (let it = 1; it <= c.iterations; it++) {
+        const t0 = Date.now();
+        const batch = Array.from({ length: c.batchSize }, () => prompts[rng.int(prompts.length)]!);
+        const s = this.sample(batch, true, rng); // 1) generate with the policy
+        const r = packRollout(s.prompts, s.raw, this.inputs.codec.eosId);
+        const tGen = Date.now();
+        const old = evaluateResponses(policyEval, r, c.batchSize); // 2) old log-probs, values
+        const refLp = evaluateResponses(ref, r, c.batchSize); //    reference log-probs
+        const raw = this.scores(s); //    reward-model scores
+        const scores = Float32Array.from(raw, (x) => (x - mu) / sigma);
+        const tScore = Date.now();
+        const stats = ppoStep({ ...r, logprobs: old.logprobs, refLogprobs: refLp.logprobs, values: old.values!, scores }, ctx); // 3) optimize
+        const tOpt = Date.now();
+        const trueScores = s.texts.map((t) => afinn(t).score);
+        const row: Record<string, number> = {
+          iteration: it,
+          ...stats,
+          'objective/true_reward': trueScores.reduce((a, b) => a + b, 0) / trueScores.length,
+          'objective/raw_scores': raw.reduce((a, b) => a + b, 0) / raw.length,
+          'objective/response_length': maskedMean(s.raw.map((x) => x.length)),
+          'time/generation': (tGen - t0) / 1000,
+          'time/scoring': (tScore - tGen) / 1000,
+          'time/optimization': (tOpt - tScore) / 1000,
+        };
+        this.metrics.push(row);
+        this.hooks.onMetrics?.(row);
+        this.hooks.onProgress?.('ppo', it, c.iterations, { kl: stats['objective/kl']!, afinn: row['objective/true_reward']!, beta: stats['objective/kl_coef']! });
+      }
+    } finally {
+      optimizer.dispose();
+    }
+  }
+
+  /** 4b. DPO epochs over the decisive comparisons (chosen = the judge's pick). */
+  private dpo(judged: JudgedPair[]): void {
+    const c = this.config;
+    const model = this.inputs.model;
+    const pairs = judged
+      .filter((x) => x.mu !== 0.5 && x.left.length > 0 && x.right.length > 0)
+      .map((x) => (x.mu > 0.5 ? { prompt: x.prompt, chosen: x.left, rejected: x.right } : { prompt: x.prompt, chosen: x.right, rejected: x.left }));
+    const dpoConfig = resolveDPOConfig({ beta: c.dpoBeta, lossType: c.dpoLoss, learningRate: c.learningRate, batchSize: c.dpoBatchSize, epochs: c.dpoEpochs, maxGradNorm: 1 });
+    const optimizer = tf.train.adam(c.learningRate);
+    const variables = model.trainableVariables('lora');
+    const policy = gpt2LogprobForward(model, { adapters: true });
+    const ref = gpt2LogprobForward(model, { adapters: false });
+    // reference log-probs once per pair (padding does not change a sequence's log-prob)
+    const refChosen = new Float32Array(pairs.length);
+    const refRejected = new Float32Array(pairs.length);
+    for (let s = 0; s < pairs.length; s += c.batchSize) {
+      const b = packDpo(pairs.slice(s, s + c.batchSize), this.inputs.codec.eosId);
+      refChosen.set(sequenceLogprobs(ref, b.chosenIds, b.chosenMask, b.chosenLossMask, b.n, b.length, c.batchSize, b.responseLength), s);
+      refRejected.set(sequenceLogprobs(ref, b.rejectedIds, b.rejectedMask, b.rejectedLossMask, b.n, b.length, c.batchSize, b.responseLength), s);
+    }
+    const rng = this.rng.fork('dpo');
+    const steps = Math.ceil(pairs.length / c.dpoBatchSize);
+    try {
+      for (let epoch = 1; epoch <= c.dpoEpochs; epoch++) {
+        const order = rng.shuffle(pairs.map((_, i) => i));
+        const sums: Record<string, number> = {};
+        for (let s = 0; s < steps; s++) {
+          const idx = order.slice(s * c.dpoBatchSize, (s + 1) * c.dpoBatchSize);
+          const b = packDpo(idx.map((i) => pairs[i]!), this.inputs.codec.eosId);
+          b.refChosenLogps = Float32Array.from(idx, (i) => refChosen[i]!);
+          b.refRejectedLogps = Float32Array.from(idx, (i) => refRejected[i]!);
+          const st = dpoStep(b, { config: dpoConfig, policy, optimizer, variables });
+          for (const [k, v] of Object.entries(st)) sums[k] = (sums[k] ?? 0) + v;
+          this.hooks.onProgress?.('dpo', (epoch - 1) * steps + s + 1, c.dpoEpochs * steps, { loss: st.loss!, acc: st['rewards/accuracies']! });
+        }
+        const row: Record<string, number> = { iteration: epoch };
+        for (const [k, v] of Object.entries(sums)) row[`dpo/${k}`] = v / steps;
+        this.metrics.push(row);
+        this.hooks.onMetrics?.(row);
+      }
+    } finally {
+      optimizer.dispose();
+    }
+  }
+
+  dispose(): void {
+    this.rewardModel.dispose();
+    if (this.backbone instanceof BagOfTokensBackbone) this.backbone.dispose();
+  }
+}
+
+/** PPO arrays from prompts and generated tokens: left-padded queries [B, P], right-padded responses [B, N]. */
+export function packRollout(prompts: Prompt[], raw: number[][], padId: number): Pick<PPORollouts, 'batchSize' | 'queryLength' | 'responseLength' | 'queries' | 'queryMask' | 'responses' | 'responseMask'> {
+  const B = prompts.length;
+  const P = Math.max(...prompts.map((p) => p.ids.length));
+  const N = Math.max(1, ...raw.map((r) => r.length));
+  const queries = new Int32Array(B * P).fill(padId);
+  const queryMask = new Float32Array(B * P);
+  const responses = new Int32Array(B * N).fill(padId);
+  const responseMask = new Float32Array(B * N);
+  prompts.forEach((p, b) => {
+    const off = b * P + (P - p.ids.length);
+    p.ids.forEach((t, i) => {
+      queries[off + i] = t;
+      queryMask[off + i] = 1;
+    });
+    raw[b]!.forEach((t, i) => {
+      responses[b * N + i] = t;
+      responseMask[b * N + i] = 1;
+    });
+  });
+  return { batchSize: B, queryLength: P, responseLength: N, queries, queryMask, responses, responseMask };
+}
+
+/** DPO rows [left-padded prompt | right-padded response]; the loss mask covers the response. */
+function packDpo(pairs: Array<{ prompt: number[]; chosen: number[]; rejected: number[] }>, padId: number): DPOBatch {
+  const n = pairs.length;
+  const P = Math.max(1, ...pairs.map((p) => p.prompt.length));
+  const N = Math.max(...pairs.map((p) => Math.max(p.chosen.length, p.rejected.length)));
+  const T = P + N;
+  const rows = (key: 'chosen' | 'rejected'): { ids: Int32Array; mask: Float32Array; loss: Float32Array } => {
+    const ids = new Int32Array(n * T).fill(padId);
+    const mask = new Float32Array(n * T);
+    const loss = new Float32Array(n * T);
+    pairs.forEach((p, b) => {
+      const off = b * T + (P - p.prompt.length);
+      p.prompt.forEach((t, i) => {
+        ids[off + i] = t;
+        mask[off + i] = 1;
+      });
+      p[key].forEach((t, i) => {
+        ids[b * T + P + i] = t;
+        mask[b * T + P + i] = 1;
+        loss[b * T + P + i] = 1;
+      });
+    });
+    return { ids, mask, loss };
+  };
+  const ch = rows('chosen');
+  const rj = rows('rejected');
+  return { n, length: T, responseLength: N, chosenIds: ch.ids, chosenMask: ch.mask, chosenLossMask: ch.loss, rejectedIds: rj.ids, rejectedMask: rj.mask, rejectedLossMask: rj.loss };
+}
