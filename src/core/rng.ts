@@ -34,8 +34,6 @@ export class Rng {
   private b: number;
   private c: number;
   private d: number;
-  /** a cached second normal from Box–Muller (NaN when empty) */
-  private spare = Number.NaN;
 
   constructor(seed: number) {
     if (!Number.isFinite(seed)) throw new RangeError(`Rng seed must be a finite number, got ${seed}`);
@@ -65,7 +63,6 @@ export class Rng {
 
   setState(s: RngState): void {
     [this.a, this.b, this.c, this.d] = s.map((v) => v | 0) as RngState;
-    this.spare = Number.NaN;
   }
 
   /** sfc32 step: uniform 32-bit unsigned integer. */
@@ -95,25 +92,28 @@ export class Rng {
     return this.uniform() < p;
   }
 
-  /** Standard normal by Box–Muller: z = sqrt(−2 ln u₁) cos(2π u₂). */
+  /**
+   * Standard normal by Box–Muller: z = sqrt(−2 ln u₁) cos(2π u₂). Each call draws its own two uniforms (no cached
+   * second value), so state() captures everything and a restored generator continues exactly.
+   */
   normal(mean = 0, std = 1): number {
-    if (!Number.isNaN(this.spare)) {
-      const z = this.spare;
-      this.spare = Number.NaN;
-      return mean + std * z;
-    }
     let u1 = this.uniform();
     while (u1 <= 1e-300) u1 = this.uniform();
     const u2 = this.uniform();
-    const r = Math.sqrt(-2 * Math.log(u1));
-    this.spare = r * Math.sin(2 * Math.PI * u2);
-    return mean + std * r * Math.cos(2 * Math.PI * u2);
+    return mean + std * Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
   }
 
-  /** A Float32Array of n normals (for weight initialisation). */
+  /** A Float32Array of n normals (for weight initialisation); uses both Box–Muller values of each pair of uniforms. */
   normalArray(n: number, std = 1, mean = 0): Float32Array {
     const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = this.normal(mean, std);
+    for (let i = 0; i < n; i += 2) {
+      let u1 = this.uniform();
+      while (u1 <= 1e-300) u1 = this.uniform();
+      const u2 = this.uniform();
+      const r = Math.sqrt(-2 * Math.log(u1));
+      out[i] = mean + std * r * Math.cos(2 * Math.PI * u2);
+      if (i + 1 < n) out[i + 1] = mean + std * r * Math.sin(2 * Math.PI * u2);
+    }
     return out;
   }
 

@@ -112,7 +112,7 @@ export function parseSafetensors(buf: Buffer, source = '<buffer>'): SafetensorsF
     }
     const info = raw as { dtype?: string; shape?: unknown; data_offsets?: unknown };
     const dtype = info.dtype as SafetensorsDtype;
-    if (!(dtype in BYTES)) throw new DataError(`${source}: tensor "${name}" has unsupported dtype ${String(info.dtype)}`);
+    if (typeof dtype !== 'string' || !Object.hasOwn(BYTES, dtype)) throw new DataError(`${source}: tensor "${name}" has unsupported dtype ${String(info.dtype)}`);
     if (!Array.isArray(info.shape) || !info.shape.every((d) => Number.isInteger(d) && d >= 0))
       throw new DataError(`${source}: tensor "${name}" has a malformed shape ${JSON.stringify(info.shape)}`);
     const shape = info.shape as number[];

@@ -38,8 +38,10 @@ export function plackettLuceLoss(scores: tf.Tensor2D, mask?: tf.Tensor2D): tf.Sc
   return tf.tidy(() => {
     const m = mask ?? tf.onesLike(scores);
     // subtract the row max so exp() cannot overflow: log Σ exp(R) = max + log Σ exp(R − max)
-    const rowMax = tf.max(tf.mul(scores, m), 1, true); // [N, 1]
-    const shifted = tf.sub(scores, rowMax); // [N, K]  (the max cancels in each term, so its gradient is 0)
+    // the max over the real entries only: padding is pushed far below (a 0 from padding would be no bound at all for
+    // very negative scores, and exp would underflow to 0 → log 0)
+    const rowMax = tf.max(tf.add(tf.mul(scores, m), tf.mul(tf.sub(1, m), -1e30)), 1, true); // [N, 1]
+    const shifted = tf.mul(tf.sub(scores, rowMax), m); // [N, K]  (the max cancels in each term, so its gradient is 0; padding → 0 so exp cannot overflow)
     const e = tf.mul(tf.exp(shifted), m); // [N, K], padding → 0
     const tailSums = tf.cumsum(e, 1, false, true); // [N, K]  Σ_{j≥i} exp(R_j − max)
     const logTail = tf.log(tf.add(tailSums, tf.sub(1, m))); // padding → log 1 = 0
