@@ -150,10 +150,18 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     forceCloseConnections: true,
+    routerOptions: { maxParamLength: 256 },
+    // router-level failures (an over-long or badly encoded path) get the same error body as everything else
+    frameworkErrors: (err, _req, reply) => {
+      const { status, body } = errorResponse(err);
+      void (reply as unknown as FastifyReply).code(status >= 500 ? 400 : status).send(body);
+    },
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, discriminator: true } },
   });
   app.decorateRequest('annotator', undefined);
+  // JSON only: a text/plain body is 415 like any other non-JSON type
+  app.removeContentTypeParser('text/plain');
 
   // ---- errors: one body shape for everything ----
   app.setErrorHandler((err, req, reply) => {
@@ -464,7 +472,8 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
 
   app.setNotFoundHandler({}, async (req: FastifyRequest, reply: FastifyReply) => {
     const path = req.url.split('?')[0] ?? '';
-    const looksLikePage = req.method === 'GET' && !path.startsWith('/api') && !/\.[A-Za-z0-9]+$/.test(path) && !path.includes('..') && !path.includes('%');
+    // only plain page paths (/label, /dashboard/gw-1): no dots, no encodings, no empty segments
+    const looksLikePage = req.method === 'GET' && !path.startsWith('/api') && /^(\/[A-Za-z0-9_-]+)*\/?$/.test(path);
     if (staticDir !== undefined && looksLikePage) {
       // client-side routing: unknown page paths get the app
       return reply.type('text/html; charset=utf-8').sendFile('index.html');
