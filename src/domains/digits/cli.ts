@@ -1,0 +1,80 @@
+/**
+ * `rlhf run digits` and `rlhf pretrain digits`. Every flag is validated before anything is written (a bad value is a
+ * ConfigError naming the flag: exit 2); the progress bar goes to stderr (off with --quiet); --json prints the summary
+ * as the last line of stdout.
+ *
+ * Test hook: RLHF_STOP_AFTER=k returns (exit 75) right after the first checkpoint at or after step k, as a kill would.
+ */
+import { COMMON_RUN_FLAGS, FlagReader, parseFlags } from '../../cli/args.js';
+import { ConfigError, UsageError } from '../../core/errors.js';
+import { BACKEND_NAMES, type BackendName } from '../../core/tensor.js';
+import { defaultRunDir } from '../../loop/runDir.js';
+import { DIGITS_FLAGS, DIGITS_HELP, PRETRAIN_FLAGS, PRETRAIN_HELP, digitsConfigFromFlags, pretrainFromFlags } from './config.js';
+import { initDigitsTensors } from './kernels.js';
+import { saveModels } from './models.js';
+import { pretrainDigits, resolvePretrainConfig } from './pretrain.js';
+import { runDigits } from './run.js';
+
+export async function digitsCommand(argv: string[]): Promise<number> {
+  // 1. parse and validate everything before touching the disk
+  const { values, positionals } = parseFlags(argv, { ...COMMON_RUN_FLAGS, ...DIGITS_FLAGS });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (options start with --; see --help)`);
+  const f = new FlagReader(values);
+  if (f.bool('help')) {
+    console.log(DIGITS_HELP);
+    return 0;
+  }
+  const config = digitsConfigFromFlags(f);
+  const backend = f.choice('backend', BACKEND_NAMES, 'auto') as BackendName;
+  const resume = f.bool('resume');
+  if (resume && !f.has('out')) throw new ConfigError('resume', '--resume needs --out DIR (the run to continue)');
+  const out = f.string('out') ?? defaultRunDir('digits');
+  if (out.trim() === '') throw new ConfigError('out', '--out must name a directory');
+  if (config.judge !== 'simulated')
+    throw new ConfigError('judge', `--judge ${config.judge} needs the digits labeling pages of \`rlhf serve\`, which are not built yet; use --judge simulated for now`);
+  const stopEnv = process.env.RLHF_STOP_AFTER;
+  const stopAfter = stopEnv !== undefined && stopEnv !== '' ? Number(stopEnv) : undefined;
+  if (stopAfter !== undefined && !(Number.isInteger(stopAfter) && stopAfter >= 1)) throw new ConfigError('RLHF_STOP_AFTER', `RLHF_STOP_AFTER must be an integer ≥ 1, got "${stopEnv}"`);
+
+  // 2. run
+  const quiet = f.bool('quiet');
+  const res = await runDigits(config, { out, resume, quiet, report: !f.bool('no-report'), backend, ...(stopAfter !== undefined ? { stopAfter } : {}) });
+  if (!res.summary) return 75;
+  const s = res.summary;
+  if (f.bool('json')) {
+    console.log(JSON.stringify(s));
+  } else if (!quiet) {
+    console.log(
+      `digits: thumbs-up ${s.thumbs_up_rate_first100.toFixed(2)} → ${s.thumbs_up_rate_last100.toFixed(2)} (first/last 100), ` +
+        `classifier ${s.classifier_accuracy_before.toFixed(4)} → ${s.classifier_accuracy_after.toFixed(4)}, judge ${s.judge_accuracy.toFixed(4)}, ` +
+        `${s.labels} judgements, ${s.seconds.toFixed(1)} s → ${res.dir}`,
+    );
+  }
+  return 0;
+}
+
+export async function pretrainDigitsCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, PRETRAIN_FLAGS);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (options start with --; see --help)`);
+  const f = new FlagReader(values);
+  if (f.bool('help')) {
+    console.log(PRETRAIN_HELP);
+    return 0;
+  }
+  const config = resolvePretrainConfig({ ...pretrainFromFlags(f), seed: f.int('seed', 0, { min: -2147483648, max: 2147483647 }) });
+  const backend = f.choice('backend', BACKEND_NAMES, 'auto') as BackendName;
+  const out = f.string('out') ?? 'runs/digits-pretrained';
+  if (out.trim() === '') throw new ConfigError('out', '--out must name a directory');
+  const quiet = f.bool('quiet');
+  await initDigitsTensors(backend);
+  const { models } = pretrainDigits(config, { quiet });
+  const path = saveModels(out, models);
+  const summary = { path, ...models.meta };
+  if (f.bool('json')) console.log(JSON.stringify(summary));
+  else if (!quiet)
+    console.log(
+      `pretrained digits models → ${path}: classifier ${models.meta.classifierAccuracy.toFixed(4)}, judge ${models.meta.judgeAccuracy.toFixed(4)} held-out accuracy; ` +
+        `VAE loss ${models.meta.vaeLosses.at(-1)?.toFixed(1) ?? 'n/a'}`,
+    );
+  return 0;
+}

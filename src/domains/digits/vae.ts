@@ -1,0 +1,84 @@
+/**
+ * Conditional VAE (Kingma & Welling 2014; Sohn et al. 2015) for 28×28 images and 10 classes:
+ *   encoder  q(z|x,y):  [x, onehot(y)] (784+10) → 400 relu → (μ, log σ²) (16 + 16)
+ *   decoder  p(x|z,y):  [z, onehot(y)] (16+10)  → 400 relu → 784 Bernoulli logits
+ * Loss per image (negative ELBO): −log p(x|z,y) + KL(q(z|x,y) ‖ N(0, I)), with
+ *   −log p(x|z,y) = Σ_pixels softplus(l) − x·l      (binary cross-entropy with logits, x ∈ [0,1])
+ *   KL = −½ Σ_j (1 + log σ²_j − μ²_j − σ²_j)
+ * The μ and log σ² heads share one [400, 32] matmul (one dispatch instead of two).
+ */
+import { tf } from '../../core/tensor.js';
+import { Rng } from '../../core/rng.js';
+import { ConfigError } from '../../core/errors.js';
+import { type Params, dense, denseParams } from './nn.js';
+import { NUM_CLASSES } from './data.js';
+
+export interface VaeShape {
+  /** pixels per image (784 for 28×28) */
+  inputDim: number;
+  /** hidden units of encoder and decoder (400) */
+  hidden: number;
+  /** latent size z (16) */
+  zDim: number;
+}
+
+export const DEFAULT_VAE_SHAPE: VaeShape = { inputDim: 784, hidden: 400, zDim: 16 };
+
+export class CondVae {
+  readonly shape: VaeShape;
+  readonly params: Params = {};
+
+  constructor(shape: VaeShape, rng: Rng) {
+    for (const k of ['inputDim', 'hidden', 'zDim'] as const)
+      if (!(Number.isInteger(shape[k]) && shape[k] > 0)) throw new ConfigError(`vae.${k}`, `vae.${k} must be a positive integer, got ${shape[k]}`);
+    this.shape = shape;
+    const { inputDim, hidden, zDim } = shape;
+    denseParams(this.params, 'enc1', inputDim + NUM_CLASSES, hidden, rng);
+    denseParams(this.params, 'enc_head', hidden, 2 * zDim, rng); // [μ | log σ²]
+    denseParams(this.params, 'dec1', zDim + NUM_CLASSES, hidden, rng);
+    denseParams(this.params, 'dec_out', hidden, inputDim, rng);
+  }
+
+  get variables(): tf.Variable[] {
+    return Object.values(this.params);
+  }
+
+  /** q(z|x,y): returns μ and log σ², each [B, zDim]. */
+  encode(x: tf.Tensor2D, y: tf.Tensor2D): { mu: tf.Tensor2D; logvar: tf.Tensor2D } {
+    const z = this.shape.zDim;
+    const h = dense(this.params, 'enc1', tf.concat([x, y], 1), 'relu'); // [B, hidden]
+    const head = dense(this.params, 'enc_head', h); // [B, 2·zDim]
+    const [mu, logvar] = tf.split(head, [z, z], 1) as [tf.Tensor2D, tf.Tensor2D]; // [B, zDim] each
+    return { mu, logvar };
+  }
+
+  /** p(x|z,y): Bernoulli logits [B, inputDim]. */
+  decodeLogits(z: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor2D {
+    const h = dense(this.params, 'dec1', tf.concat([z, y], 1), 'relu'); // [B, hidden]
+    return dense(this.params, 'dec_out', h); // [B, inputDim]
+  }
+
+  /** Mean image σ(logits) in [0, 1], [B, inputDim]. */
+  decode(z: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => tf.sigmoid(this.decodeLogits(z, y)));
+  }
+
+  /**
+   * Negative ELBO averaged over the batch (a scalar), with z = μ + σ ⊙ ε and ε given (from our Rng, [B, zDim]).
+   * Returns the parts too, for logging.
+   */
+  loss(x: tf.Tensor2D, y: tf.Tensor2D, eps: tf.Tensor2D): { loss: tf.Scalar; recon: tf.Scalar; kl: tf.Scalar } {
+    const b = x.shape[0];
+    const { mu, logvar } = this.encode(x, y); // [B, zDim]
+    const z = mu.add(eps.mul(tf.exp(logvar.mul(0.5)))) as tf.Tensor2D; // z = μ + σ ε, [B, zDim]
+    const logits = this.decodeLogits(z, y); // [B, inputDim]
+    const recon = tf.sum(tf.softplus(logits).sub(logits.mul(x))).div(b) as tf.Scalar; // Σ softplus(l) − x l
+    const kl = tf.sum(tf.exp(logvar).add(mu.square()).sub(logvar).sub(1)).mul(0.5).div(b) as tf.Scalar; // ½ Σ (σ² + μ² − log σ² − 1)
+    return { loss: recon.add(kl) as tf.Scalar, recon, kl };
+  }
+}
+
+/** Standard normal ε [rows, cols] drawn from our Rng (so training is reproducible for a seed). */
+export function normalTensor(rng: Rng, rows: number, cols: number): tf.Tensor2D {
+  return tf.tensor2d(rng.normalArray(rows * cols), [rows, cols]);
+}
