@@ -196,7 +196,37 @@ describe.skipIf(!built)('native BatchMatMul equals the wasm kernel', () => {
     const s1 = nativeBlasStatus();
     expect(s1.fallbackCalls - s0.fallbackCalls).toBe(1);
     expect(s1.nativeCalls - s0.nativeCalls).toBe(0);
-    tf.dispose([a, b]);
+    // a transposed product goes native at any size (wasm's transposed path is the slow one)
+    const y = tf.matMul(a, b, false, true);
+    const s2 = nativeBlasStatus();
+    expect(s2.nativeCalls - s1.nativeCalls).toBe(1);
+    disableNativeBlas();
+    const yw = tf.matMul(a, b, false, true);
+    expect(relErr(y.dataSync(), yw.dataSync())).toBeLessThan(1e-5);
+    tf.dispose([a, b, y, yw]);
+  });
+
+  it('the addon runs concurrently in worker_threads (one OpenBLAS, several callers)', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const loader = join(import.meta.dirname, '../../native/index.cjs');
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const { addon } = require(${JSON.stringify(loader)});
+      const n = 160, a = new Float32Array(n * n), b = new Float32Array(n * n), c = new Float32Array(n * n);
+      for (let i = 0; i < n * n; i++) { a[i] = ((i * 7 + workerData) % 13) / 13 - 0.5; b[i] = ((i * 5) % 11) / 11 - 0.5; }
+      for (let it = 0; it < 30; it++) addon.sgemm(false, false, n, n, n, a, b, c, 1);
+      let err = 0;
+      for (let i = 0; i < n; i++) for (const j of [0, 77, n - 1]) {
+        let r = 0; for (let k = 0; k < n; k++) r += a[i * n + k] * b[k * n + j];
+        err = Math.max(err, Math.abs(r - c[i * n + j]));
+      }
+      parentPort.postMessage(err);`;
+    const errs = await Promise.all([0, 1, 2].map((d) => new Promise<number>((resolve, reject) => {
+      const w = new Worker(code, { eval: true, workerData: d });
+      w.once('message', (m: number) => { resolve(m); void w.terminate(); });
+      w.once('error', reject);
+    })));
+    for (const e of errs) expect(e).toBeLessThan(1e-3);
   });
 
   it('is deterministic: the same product twice is bit-identical', () => {

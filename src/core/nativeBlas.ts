@@ -45,8 +45,8 @@ export interface NativeBlasAddon {
 /** Options of enableNativeBlas. */
 export interface NativeBlasOptions {
   /**
-   * Products with fewer floating-point operations (2·batch·M·N·K) than this run on the original wasm kernel,
-   * where the call overhead of the addon would dominate. Default 2·64³ ≈ 5.2e5 (measured crossover: bench/matmul.ts),
+   * Plain (untransposed) products with fewer floating-point operations (2·batch·M·N·K) than this run on the
+   * original wasm kernel, where the call overhead of the addon would dominate. Transposed ones always go native. Default 2·64³ ≈ 5.2e5 (measured crossover: bench/matmul.ts),
    * or the environment variable RLHF_NATIVE_BLAS_MIN_FLOPS.
    */
   minFlops?: number;
@@ -270,12 +270,21 @@ function flopsOf(p: Plan): number {
   return 2 * p.batch * p.M * p.N * p.K; // multiply-adds ×2
 }
 
+/**
+ * Below minFlops the wasm kernel is as fast (the addon's call overhead dominates) — but only for plain
+ * products: wasm's transposed path is 10–40× slower than its plain one at every size, so transposed products
+ * (every matmul gradient) always go native.
+ */
+function tooSmall(p: Plan, transposed: boolean): boolean {
+  return !transposed && flopsOf(p) < state.minFlops;
+}
+
 function makeBatchMatMul(addon: NativeBlasAddon, original: tf.KernelConfig) {
   return (args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] => {
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     const { transposeA, transposeB } = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
     const p = plan(a, b, transposeA === true, transposeB === true);
-    if (!p || flopsOf(p) < state.minFlops) {
+    if (!p || tooSmall(p, transposeA === true || transposeB === true)) {
       state.fallbackCalls++;
       return original.kernelFunc(args as Parameters<tf.KernelFunc>[0]);
     }
@@ -296,7 +305,7 @@ function makeFusedMatMul(addon: NativeBlasAddon, original: tf.KernelConfig) {
     const p = a && b ? plan(a, b, attrs.transposeA === true, attrs.transposeB === true) : null;
     // bias must be one value per output column: [N] or [1, …, 1, N]
     const biasOk = !bias || (bias.dtype === 'float32' && p !== null && size(bias.shape) === p.N && bias.shape[bias.shape.length - 1] === p.N);
-    if (!p || code === undefined || preluActivationWeights || !biasOk || flopsOf(p) < state.minFlops) {
+    if (!p || code === undefined || preluActivationWeights || !biasOk || tooSmall(p, attrs.transposeA === true || attrs.transposeB === true)) {
       state.fallbackCalls++;
       return original.kernelFunc(args as Parameters<tf.KernelFunc>[0]);
     }
