@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { tf, initTensors } from './tensor.js';
 import { Rng } from './rng.js';
-import { enableNativeBlas, disableNativeBlas, nativeBlasStatus, loadNativeBlas } from './nativeBlas.js';
+import { enableNativeBlas, disableNativeBlas, nativeBlasStatus, loadNativeBlas, setNativeBlasThreads } from './nativeBlas.js';
 
 const built = loadNativeBlas().addon !== null && process.env.RLHF_NATIVE_BLAS !== '0';
 if (!built) {
@@ -133,6 +133,15 @@ describe.skipIf(!built)('native BatchMatMul equals the wasm kernel', () => {
     expect(s.available).toBe(true);
     expect(s.threads).toBeGreaterThanOrEqual(1);
     expect(s.blas).toMatch(/OpenBLAS/);
+  });
+
+  it('sets the OpenBLAS thread count (and rejects a bad one)', () => {
+    const before = nativeBlasStatus().threads;
+    expect(setNativeBlasThreads(1)).toBe(true);
+    expect(nativeBlasStatus().threads).toBe(1);
+    setNativeBlasThreads(before);
+    expect(nativeBlasStatus().threads).toBe(before);
+    expect(() => setNativeBlasThreads(0)).toThrow(/threads/);
   });
 
   it('writes correctly when the output allocation grows the wasm heap (views taken after allocation)', () => {

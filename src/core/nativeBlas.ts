@@ -160,6 +160,19 @@ export function disableNativeBlas(): void {
   state.reason = 'disabled by disableNativeBlas()';
 }
 
+/**
+ * Sets OpenBLAS's thread count for this process (the addon's OpenBLAS is shared by all worker_threads).
+ * Use 1 when the cores are already busy with data-parallel workers: OpenBLAS's idle threads spin for a while
+ * after each call and would compete with them. Returns false when the addon is not loaded.
+ */
+export function setNativeBlasThreads(n: number): boolean {
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError('threads', `native BLAS threads must be an integer ≥ 1, got ${n}`);
+  const { addon } = loadNativeBlas();
+  if (!addon) return false;
+  addon.setNumThreads(n);
+  return true;
+}
+
 export function nativeBlasStatus(): NativeBlasStatus {
   const { addon } = loadNativeBlas();
   return {
