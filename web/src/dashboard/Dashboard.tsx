@@ -9,12 +9,21 @@ import { href, onLinkClick } from '../router.js';
 import { emptyData, foldEvent, type DashboardData } from './events.js';
 import { VegaChart } from './VegaChart.js';
 
-/** Metric keys shown first, in this order (docs/metrics.md); the rest follow alphabetically. */
-const FIRST_KEYS = ['objective/true_reward', 'reward/loss', 'reward/accuracy', 'feedback/labels', 'teacher/entropy'];
+/** Metric groups (the key's namespace, docs/metrics.md) in the order they are shown; others follow alphabetically. */
+const GROUPS = ['objective', 'reward', 'feedback', 'teacher', 'policy'];
+/** Keys that are not worth a chart. */
+const HIDDEN = new Set(['iteration']);
 
-function orderKeys(keys: string[]): string[] {
-  const first = FIRST_KEYS.filter((k) => keys.includes(k));
-  return [...first, ...keys.filter((k) => !first.includes(k)).sort()];
+/** Keys grouped by namespace ("reward/loss" → "reward"), groups and keys in display order. */
+export function groupKeys(keys: string[]): Array<[string, string[]]> {
+  const groups = new Map<string, string[]>();
+  for (const k of keys) {
+    if (HIDDEN.has(k)) continue;
+    const g = k.includes('/') ? k.slice(0, k.indexOf('/')) : 'other';
+    groups.set(g, [...(groups.get(g) ?? []), k]);
+  }
+  const rank = (g: string) => (GROUPS.includes(g) ? GROUPS.indexOf(g) : GROUPS.length);
+  return [...groups.entries()].sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b)).map(([g, ks]) => [g, ks.sort()]);
 }
 
 function useRunEvents(runId: string): { data: DashboardData; connected: boolean } {
@@ -87,7 +96,7 @@ export function DashboardPage({ runId }: { runId: string }) {
   const agreement = usePolled<Agreement>(() => api.agreement(runId), [runId], 5000);
   const status = data.status ?? run.value?.run.status;
 
-  const keys = orderKeys([...data.metrics.keys()]);
+  const groups = groupKeys([...data.metrics.keys()]);
   return (
     <main class="dashboard">
       <div class="page-head">
@@ -113,10 +122,17 @@ export function DashboardPage({ runId }: { runId: string }) {
         <AgreementCard agreement={agreement.value} />
       </div>
       <h2>Metrics</h2>
-      {keys.length === 0 && <p class="muted">No metrics yet: they appear after the loop's first iteration.</p>}
-      <div class="charts" data-testid="charts">
-        {keys.map((k) => (
-          <MetricChart key={k} name={k} data={data} />
+      {groups.length === 0 && <p class="muted">No metrics yet: they appear after the loop's first iteration.</p>}
+      <div data-testid="charts">
+        {groups.map(([g, ks]) => (
+          <section key={g} aria-label={`${g} metrics`}>
+            <h3 class="group">{g}</h3>
+            <div class="charts">
+              {ks.map((k) => (
+                <MetricChart key={k} name={k} data={data} />
+              ))}
+            </div>
+          </section>
         ))}
       </div>
       <Figures data={data} />
@@ -129,7 +145,7 @@ function MetricChart({ name, data }: { name: string; data: DashboardData }) {
   const n = s.x.length;
   const last = s.y[n - 1];
   // the spec changes only when the series does
-  const spec = useMemo(() => lineChart({ title: name, series: [{ name, x: [...s.x], y: [...s.y] }], width: 280, height: 140 }), [name, n, last]);
+  const spec = useMemo(() => lineChart({ title: name, series: [{ name, x: [...s.x], y: [...s.y] }], width: 260, height: 130 }), [name, n, last]);
   return <VegaChart spec={spec} label={`${name} per iteration`} />;
 }
 

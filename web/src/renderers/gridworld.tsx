@@ -62,12 +62,22 @@ function GridView({ sample, label, size }: RendererProps) {
   for (const c of cells) visits.set(`${c[0]},${c[1]}`, (visits.get(`${c[0]},${c[1]}`) ?? 0) + 1);
   const maxVisits = Math.max(...visits.values());
 
-  // the polyline skips "stay" steps (consecutive repeats); they show as shading and a count
+  // the path skips "stay" steps (consecutive repeats: they show as shading and a count). Each move is drawn in
+  // its own lane, shifted to its right-hand side, so going A→B and later B→A gives two parallel strokes instead
+  // of one; later moves are drawn darker, so the direction of time is visible without reading the arrows.
   const moves: Cell[] = cells.filter((c, i) => i === 0 || !same(c, cells[i - 1]!));
-  const points = moves.map((c) => `${cx(c)},${cy(c)}`).join(' ');
+  const lane = s * 0.1;
+  const segments = moves.slice(1).map((to, k) => {
+    const from = moves[k]!;
+    const [x0, y0, x1, y1] = [cx(from), cy(from), cx(to), cy(to)];
+    const len = Math.hypot(x1 - x0, y1 - y0) || 1;
+    const [nx, ny] = [(-(y1 - y0) / len) * lane, ((x1 - x0) / len) * lane]; // right-hand normal (y points down)
+    return { x0: x0 + nx, y0: y0 + ny, x1: x1 + nx, y1: y1 + ny, shade: moves.length > 2 ? 0.35 + (0.65 * k) / (moves.length - 2) : 1 };
+  });
   const sum = summarize(p);
   const markerId = `arrow-${sample.id.replace(/[^A-Za-z0-9_-]/g, '_')}-${size}`;
   const desc = `${sum.steps} steps, ${sum.atGoal} on the goal, ends at row ${sum.end[0]} column ${sum.end[1]}`;
+  const strokeWidth = Math.max(2, s * 0.07);
 
   return (
     <figure class={`sample sample-grid ${size}`}>
@@ -77,10 +87,11 @@ function GridView({ sample, label, size }: RendererProps) {
         height={H + 4}
         role="img"
         aria-label={`${label}: ${desc}`}
-        data-cells={cells.length}
+        data-cells={JSON.stringify(cells)}
+        data-goals={JSON.stringify(p.goals ?? [])}
       >
         <defs>
-          <marker id={markerId} viewBox="0 0 10 10" refX="6" refY="5" markerWidth="4" markerHeight="4" orient="auto-start-reverse">
+          <marker id={markerId} viewBox="0 0 10 10" refX="5" refY="5" markerWidth="2.6" markerHeight="2.6" orient="auto">
             <path d="M0,0 L10,5 L0,10 z" class="grid-arrow" />
           </marker>
         </defs>
@@ -102,24 +113,21 @@ function GridView({ sample, label, size }: RendererProps) {
           );
         })}
         {(p.goals ?? []).map((g, i) => (
-          <g key={`g${i}`} class="grid-goal">
-            <rect x={g[1] * s + s * 0.12} y={cy(g) - s / 2 + s * 0.12} width={s * 0.76} height={s * 0.76} rx={s * 0.1} />
-            <text x={cx(g)} y={cy(g) - s * 0.22} text-anchor="middle" font-size={s * 0.22}>
-              goal
-            </text>
-          </g>
+          <rect key={`g${i}`} class="grid-goal" x={g[1] * s + s * 0.1} y={cy(g) - s / 2 + s * 0.1} width={s * 0.8} height={s * 0.8} rx={s * 0.12} />
         ))}
         {p.start && (
-          <g class="grid-start">
-            <circle cx={cx(p.start)} cy={cy(p.start)} r={s * 0.36} />
-            <text x={cx(p.start)} y={cy(p.start) - s * 0.22} text-anchor="middle" font-size={s * 0.22}>
-              start
-            </text>
-          </g>
+          <circle class="grid-start" cx={cx(p.start)} cy={cy(p.start)} r={s * 0.38} />
         )}
-        {moves.length > 1 && (
-          <polyline points={points} class="grid-path" stroke-width={Math.max(2, s * 0.09)} marker-mid={`url(#${markerId})`} marker-end={`url(#${markerId})`} />
-        )}
+        {segments.map((g, k) => (
+          <polyline
+            key={`m${k}`}
+            class="grid-path"
+            points={`${g.x0},${g.y0} ${(g.x0 + g.x1) / 2},${(g.y0 + g.y1) / 2} ${g.x1},${g.y1}`}
+            stroke-width={strokeWidth}
+            style={{ strokeOpacity: g.shade }}
+            marker-mid={`url(#${markerId})`}
+          />
+        ))}
         <circle cx={cx(sum.end)} cy={cy(sum.end)} r={Math.max(3, s * 0.14)} class="grid-end" />
         {[...visits.entries()]
           .filter(([, v]) => v > 1)
@@ -135,6 +143,12 @@ function GridView({ sample, label, size }: RendererProps) {
       </svg>
       <figcaption>
         {sum.steps} steps · <strong>{sum.atGoal}</strong> on the goal
+        {size === 'large' && (
+          <span class="grid-legend" aria-hidden="true">
+            {' '}
+            · <span class="lg-start">◯</span> start · <span class="lg-goal">▢</span> goal · <span class="lg-end">●</span> end
+          </span>
+        )}
       </figcaption>
     </figure>
   );
