@@ -198,8 +198,8 @@ export class Gpt2 {
    */
   private trunk(ids: tf.Tensor2D, positions: tf.Tensor2D, bias: tf.Tensor4D, past: LayerKv[] | null, ctx: Ctx): { h: tf.Tensor2D; kv: LayerKv[] } {
     const [B, T] = ids.shape;
-    const tok = tf.gather(this.p('wte.weight'), tf.reshape(ids, [B * T])); // [B·T, C]
-    const pos = tf.gather(this.p('wpe.weight'), tf.reshape(positions, [B * T])); // [B·T, C]
+    const tok = embeddingLookup(this.p('wte.weight'), tf.reshape(ids, [B * T])); // [B·T, C]
+    const pos = embeddingLookup(this.p('wpe.weight'), tf.reshape(positions, [B * T])); // [B·T, C]
     let x = this.dropout(tf.add(tok, pos), this.config.embd_pdrop, ctx) as tf.Tensor2D; // [B·T, C]
     const kv: LayerKv[] = [];
     for (let i = 0; i < this.config.n_layer; i++) {
@@ -337,6 +337,23 @@ export class Gpt2 {
   get innerDim(): number {
     return innerDim(this.config);
   }
+}
+
+/**
+ * rows = table[ids] with the gradient d table = unsortedSegmentSum(dy, ids, V), computed directly: tfjs's own gather
+ * gradient adds an identity-permutation transpose that wasm executes as a full copy of the [V, C] gradient.
+ * table [V, C], ids [N] int32 → [N, C]
+ */
+export function embeddingLookup(table: tf.Tensor2D | tf.Variable, ids: tf.Tensor1D): tf.Tensor2D {
+  const V = table.shape[0]!;
+  const f = tf.customGrad(((w: tf.Tensor, idx: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([idx]);
+    return {
+      value: tf.gather(w, idx as tf.Tensor1D), // [N, C]
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => [tf.unsortedSegmentSum(dy as tf.Tensor, saved[0] as tf.Tensor1D, V), tf.zerosLike(saved[0]!)],
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(table, ids) as tf.Tensor2D;
 }
 
 /**

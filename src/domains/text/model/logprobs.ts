@@ -9,15 +9,35 @@ import { tf } from '../../../core/tensor.js';
 import { ShapeError } from '../../../core/errors.js';
 import type { Gpt2, ForwardOptions } from './gpt2.js';
 
-/** logits [B, T, V], tokens [B, T] int32 → log π(token) [B, T]. */
+/**
+ * logits [B, T, V], tokens [B, T] int32 → log π(token) [B, T].
+ * Gradient written out (∂ log softmax(z)[y] / ∂z = onehot(y) − softmax(z)) so the backward pass is a few
+ * elementwise passes over [B·T, V] instead of logSumExp's max/equal chain.
+ */
 export function tokenLogProbs(logits: tf.Tensor3D, tokens: tf.Tensor2D): tf.Tensor2D {
   const [B, T, V] = logits.shape;
   if (tokens.shape[0] !== B || tokens.shape[1] !== T) throw new ShapeError(`tokenLogProbs: tokens [${tokens.shape}] must match logits [${B}, ${T}, ·]`);
+  const N = B * T;
   return tf.tidy(() => {
-    const flatIdx = tf.add(tf.mul(tf.range(0, B * T, 1, 'int32'), tf.scalar(V, 'int32')), tf.reshape(tf.cast(tokens, 'int32'), [B * T])); // [B·T] = i·V + y_i
-    const picked = tf.gather(tf.reshape(logits, [B * T * V]), flatIdx); // [B·T] = z[y]
-    const lse = tf.reshape(tf.logSumExp(logits, -1), [B * T]); // [B·T]
-    return tf.reshape(tf.sub(picked, lse), [B, T]) as tf.Tensor2D; // log softmax(z)[y]
+    const tok = tf.reshape(tf.cast(tokens, 'int32'), [N]); // [N]
+    const flatIdx = tf.add(tf.mul(tf.range(0, N, 1, 'int32'), tf.scalar(V, 'int32')), tok); // [N] = i·V + y_i
+    const pick = tf.customGrad(((z: tf.Tensor, idx: tf.Tensor, save: tf.GradSaveFunc) => {
+      const z2 = tf.reshape(z, [N, V]); // [N, V]
+      const lse = tf.logSumExp(z2, -1, true); // [N, 1]
+      const picked = tf.gather(tf.reshape(z2, [N * V]), idx as tf.Tensor1D); // [N] = z[y]
+      save([z2, lse, idx]);
+      return {
+        value: tf.sub(picked, tf.reshape(lse, [N])), // [N] = z[y] − logsumexp(z)
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+          const [zs, l, ix] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+          const d = tf.reshape(dy as tf.Tensor, [N, 1]); // [N, 1]
+          const p = tf.exp(tf.sub(zs, l)); // [N, V] softmax(z)
+          const hot = tf.reshape(tf.scatterND(tf.reshape(ix, [N, 1]), tf.reshape(d, [N]), [N * V]), [N, V]); // [N, V] dy at y
+          return [tf.reshape(tf.sub(hot, tf.mul(p, d)), [B, T, V]), tf.zerosLike(ix)]; // dy·(onehot(y) − softmax(z))
+        },
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
+    return tf.reshape(pick(logits, flatIdx), [B, T]) as tf.Tensor2D;
   });
 }
 
