@@ -8,11 +8,11 @@
  *   checkpoint.json + checkpoint-{0,1}.safetensors   RNG states, logits, Adam moments, visit counts, sample paths
  *   summary.json     final numbers (docs/metrics.md)     report.html, *.svg, *.png   figures (report.ts)
  */
-import { RlhfLoop, type IterationEvent, type IterationListener } from '../../loop/orchestrator.js';
+import { RlhfLoop, type Gatherer, type IterationEvent, type IterationListener } from '../../loop/orchestrator.js';
 import { RunDir } from '../../loop/runDir.js';
 import { createProgress } from '../../loop/progress.js';
 import type { BackendName } from '../../core/tensor.js';
-import { GridworldExperiment, pearson, type GridworldState } from './experiment.js';
+import { GridworldExperiment, pearson, type GridworldBatch, type GridworldState } from './experiment.js';
 import { configToJson, type GridworldConfig } from './config.js';
 
 export interface GridworldRunOptions {
@@ -32,6 +32,8 @@ export interface GridworldRunOptions {
   stopHard?: boolean;
   /** called after every iteration */
   onIteration?: IterationListener;
+  /** replaces the simulated teacher, e.g. people through the labeling server (src/loop/humanJudge.ts) */
+  gatherer?: (exp: GridworldExperiment) => Gatherer<GridworldBatch>;
 }
 
 /** summary.json (docs/metrics.md describes each key). */
@@ -148,7 +150,7 @@ export async function runGridworld(config: GridworldConfig, opts: GridworldRunOp
   const rows: Array<Record<string, number>> = dir ? dir.readMetrics() : [];
   const progress = createProgress('gridworld', config.iterations, { quiet: opts.quiet ?? false });
   const paths = new Set(config.pathIterations);
-  const loop = new RlhfLoop(exp.parts(), {
+  const loop = new RlhfLoop(opts.gatherer ? { ...exp.parts(), gatherer: opts.gatherer(exp) } : exp.parts(), {
     iterations: config.iterations,
     startIteration: start,
     onIterationEnd: (it) => {
