@@ -15,12 +15,14 @@
  * Also here: the gridworld's query payload (what web/src/renderers/gridworld.tsx draws) and a session helper that
  * opens the store, starts (or attaches to) the server and prints how to log in.
  */
+import { basename } from 'node:path';
+import { FlagReader, type FlagSpec } from '../cli/args.js';
 import { ConfigError, RlhfError } from '../core/errors.js';
 import { comparisonTarget, type Judgement, type JudgementRecord, type Preference, type Query } from '../feedback/types.js';
 import { ensureRun, postQueries, unansweredQueries, waitForJudgements, emitMetrics } from '../server/loopBridge.js';
 import { generateToken, hashToken } from '../store/tokens.js';
 import type { FeedbackStore, JsonObject, RunStatus } from '../store/types.js';
-import type { Gatherer, Metrics } from './orchestrator.js';
+import type { Gatherer, IterationEvent, Metrics } from './orchestrator.js';
 
 // ------------------------------------------------------------------------------------------------------------
 // configuration
@@ -420,4 +422,158 @@ export async function startHumanSession(o: HumanSessionOptions): Promise<HumanSe
     await store.close();
     throw e;
   }
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// command-line flags shared by `rlhf run <domain>` commands that can put people in the loop
+
+export const HUMAN_JUDGE_FLAGS = {
+  judge: { type: 'string' },
+  'labels-per-iteration': { type: 'string' },
+  'judge-timeout': { type: 'string' },
+  redundancy: { type: 'string' },
+  db: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  annotator: { type: 'string' },
+} as const satisfies FlagSpec;
+
+export const DEFAULT_PORT = 8787;
+
+export const HUMAN_JUDGE_HELP = `
+
+people in the loop (docs/labeling.md):
+  --judge MODE              who judges: simulated (the teacher), human (people in the web app), mixed (people;
+                            the teacher answers what they leave unanswered at the timeout) [simulated]
+  --labels-per-iteration N  comparisons shown to people per iteration [${HUMAN_JUDGE_DEFAULTS.labelsPerIteration}]
+  --judge-timeout S         seconds to wait for people per iteration [${HUMAN_JUDGE_DEFAULTS.timeoutSeconds}]
+  --redundancy R            different annotators asked per comparison (measures agreement) [1]
+  --db PATH|URL             feedback store: a SQLite file or a postgres:// URL [DIR/feedback.sqlite]
+  --port P                  labeling server port, 0 = any free port; with --db, a busy port means "attach to the
+                            rlhf serve already serving that store" [${DEFAULT_PORT}]
+  --host H                  interface the server binds [127.0.0.1]
+  --annotator NAME          annotator whose log-in link is printed [labeler]`;
+
+export interface HumanJudgeSetup {
+  config: HumanJudgeConfig;
+  /** --db, when given */
+  db?: string;
+  port: number;
+  /** true when --port was given (a busy default port falls back to any free one) */
+  portGiven: boolean;
+  host?: string;
+  annotator: string;
+}
+
+/** Reads the people-in-the-loop flags; undefined for a plain simulated run (no --judge human|mixed, no --db). */
+export function humanJudgeFromFlags(f: FlagReader): HumanJudgeSetup | undefined {
+  const mode = f.choice('judge', JUDGE_MODES, 'simulated');
+  const config = resolveHumanJudgeConfig({
+    mode,
+    labelsPerIteration: f.int('labels-per-iteration', HUMAN_JUDGE_DEFAULTS.labelsPerIteration, { min: 1, max: 10_000 }),
+    timeoutSeconds: f.number('judge-timeout', HUMAN_JUDGE_DEFAULTS.timeoutSeconds, { min: 0, exclusiveMin: true }),
+    redundancy: f.int('redundancy', 1, { min: 1, max: 100 }),
+  });
+  const db = f.string('db');
+  if (db !== undefined && db.trim() === '') throw new ConfigError('db', '--db must name a SQLite file or a postgres:// URL');
+  const port = f.int('port', DEFAULT_PORT, { min: 0, max: 65535 });
+  const annotator = f.string('annotator', 'labeler');
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(annotator)) throw new ConfigError('annotator', `--annotator must be 1–64 letters, digits, ".", "_" or "-", got "${annotator}"`);
+  if (mode === 'simulated' && db === undefined) {
+    for (const k of ['labels-per-iteration', 'judge-timeout', 'redundancy', 'port', 'host', 'annotator'])
+      if (f.has(k)) throw new ConfigError(k, `--${k} only applies with --judge human or mixed (or --db)`);
+    return undefined;
+  }
+  const host = f.string('host');
+  return { config, ...(db !== undefined ? { db } : {}), port, portGiven: f.has('port'), ...(host !== undefined ? { host } : {}), annotator };
+}
+
+/** A run id from a run directory's name (characters outside [A-Za-z0-9_.-] become "-"). */
+export function runIdFromDir(dir: string): string {
+  const id = basename(dir).replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 80);
+  return id.length > 0 ? id : 'run';
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// gridworld glue: what `rlhf run gridworld --judge human|mixed` plugs into runGridworld
+
+/** What the glue needs from the experiment (structurally src/domains/gridworld/experiment.ts GridworldExperiment). */
+export interface GridworldLike<B extends TrajectoryPairBatch> extends Gatherer<B> {
+  config: { size: number; starts: Array<[number, number]>; goals: Array<[number, number]> };
+  env: { trueReward: ArrayLike<number> };
+  model: { reward(): ArrayLike<number> };
+  labelCount: number;
+  lastBatch: B | undefined;
+}
+
+export interface PeopleInTheLoop<B extends TrajectoryPairBatch> {
+  /** the loop's gatherer for the experiment (the session starts at the first gather, after the run directory exists) */
+  gatherer(exp: GridworldLike<B>): Gatherer<B>;
+  /** after every iteration: metrics, reward heatmaps and sample paths to the dashboard */
+  onIteration(e: IterationEvent): Promise<void>;
+  /** marks the run done (ok) or failed and stops the server */
+  close(ok: boolean): Promise<void>;
+}
+
+/** Paths to draw on the dashboard per iteration. */
+const DASHBOARD_PATHS = 4;
+
+export function gridworldPeople<B extends TrajectoryPairBatch>(h: HumanJudgeSetup, o: { out: string; config: JsonObject; log?: (line: string) => void }): PeopleInTheLoop<B> {
+  const runId = runIdFromDir(o.out);
+  let session: Promise<HumanSession> | undefined;
+  let exp: GridworldLike<B> | undefined;
+  let inner: HumanGatherer<B> | undefined;
+  const open = async (): Promise<HumanSession> => {
+    const base = { runId, domain: 'gridworld', config: o.config, annotator: h.annotator, ...(h.host ? { host: h.host } : {}), ...(o.log ? { log: o.log } : {}) };
+    const db = h.db ?? o.out;
+    try {
+      return await startHumanSession({ ...base, db, port: h.port });
+    } catch (e) {
+      // the default port is busy and no shared store was named: any free port will do
+      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || h.portGiven) throw e;
+      (o.log ?? console.error)(`port ${h.port} is in use; using any free port`);
+      return startHumanSession({ ...base, db, port: 0 });
+    }
+  };
+  return {
+    gatherer(e) {
+      exp = e;
+      const maker = gridworldQueryMaker({ size: e.config.size, starts: e.config.starts, goals: e.config.goals, learnedReward: () => (e.labelCount > 0 ? e.model.reward() : undefined) });
+      return {
+        name: h.config.mode === 'simulated' ? teacherJudgeName(e.name) : h.config.mode,
+        async gather(batch, iteration) {
+          session ??= open();
+          const s = await session;
+          inner ??= new HumanGatherer({ store: s.store, runId, maker, config: h.config, teacher: e, ...(o.log ? { log: o.log } : {}) });
+          return inner.gather(batch, iteration);
+        },
+      };
+    },
+    async onIteration(ev) {
+      if (!session || !exp) return;
+      const s = await session;
+      const N = exp.config.size;
+      await s.emit('metrics', ev.iteration, { ...ev.metrics, ...(inner?.metrics() ?? {}) });
+      await s.emit('heatmaps', ev.iteration, gridRewardHeatmaps(N, exp.env.trueReward, exp.model.reward(), ev.iteration));
+      const b = exp.lastBatch;
+      if (b) {
+        const H = b.left.horizon;
+        const paths = Array.from({ length: Math.min(DASHBOARD_PATHS, b.left.batch) }, (_, i) => ({
+          points: Array.from(b.left.states.subarray(i * (H + 1), (i + 1) * (H + 1)), (st) => [st % N, Math.floor(st / N)]),
+        }));
+        await s.emit('paths', ev.iteration, {
+          cols: N,
+          rows: N,
+          panels: [{ title: `iteration ${ev.iteration}: sample paths`, paths }],
+          markers: [...exp.config.starts.map(([x, y]) => ({ x, y, kind: 'start' })), ...exp.config.goals.map(([x, y]) => ({ x, y, kind: 'goal' }))],
+          size: 220,
+        });
+      }
+    },
+    async close(ok) {
+      if (!session) return;
+      const s = await session.catch(() => undefined);
+      await s?.close(ok ? 'done' : 'failed');
+    },
+  };
 }
