@@ -10,19 +10,21 @@ import { COMMON_RUN_FLAGS, FlagReader, parseFlags } from '../../cli/args.js';
 import { ConfigError, UsageError } from '../../core/errors.js';
 import { BACKEND_NAMES, type BackendName } from '../../core/tensor.js';
 import { defaultRunDir } from '../../loop/runDir.js';
-import { configFromFlags, GRIDWORLD_FLAGS, GRIDWORLD_HELP } from './config.js';
+import { gridworldPeople, humanJudgeFromFlags, HUMAN_JUDGE_FLAGS, HUMAN_JUDGE_HELP } from '../../loop/humanJudge.js';
+import { configFromFlags, configToJson, GRIDWORLD_FLAGS, GRIDWORLD_HELP } from './config.js';
 import { runGridworld } from './run.js';
 
 export async function gridworldCommand(argv: string[]): Promise<number> {
   // 1. parse and validate everything before touching the disk
-  const { values, positionals } = parseFlags(argv, { ...COMMON_RUN_FLAGS, ...GRIDWORLD_FLAGS });
+  const { values, positionals } = parseFlags(argv, { ...COMMON_RUN_FLAGS, ...GRIDWORLD_FLAGS, ...HUMAN_JUDGE_FLAGS });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (options start with --; see --help)`);
   const f = new FlagReader(values);
   if (f.bool('help')) {
-    console.log(GRIDWORLD_HELP);
+    console.log(GRIDWORLD_HELP + HUMAN_JUDGE_HELP);
     return 0;
   }
   const config = configFromFlags(f);
+  const human = humanJudgeFromFlags(f); // --judge human|mixed, --db: people label in the web app
   const backend = f.choice('backend', BACKEND_NAMES, 'auto') as BackendName;
   const resume = f.bool('resume');
   if (resume && !f.has('out')) throw new ConfigError('resume', '--resume needs --out DIR (the run to continue)');
@@ -34,14 +36,17 @@ export async function gridworldCommand(argv: string[]): Promise<number> {
 
   // 2. run
   const quiet = f.bool('quiet');
+  const people = human && gridworldPeople(human, { out, config: configToJson(config) });
+  let ok = false;
   const res = await runGridworld(config, {
     out,
     resume,
-    quiet,
+    quiet: quiet || people !== undefined, // the log-in lines and waiting messages would fight the progress bar
     report: !f.bool('no-report'),
     backend,
     ...(stopAfter !== undefined ? { stopAfter, stopHard: true } : {}),
-  });
+    ...(people ? { gatherer: people.gatherer, onIteration: people.onIteration } : {}),
+  }).then((r) => ((ok = true), r)).finally(() => people?.close(ok));
   const s = res.summary!;
   if (f.bool('json')) {
     console.log(JSON.stringify(s));

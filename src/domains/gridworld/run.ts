@@ -142,7 +142,7 @@ export async function runGridworld(config: GridworldConfig, opts: GridworldRunOp
     await initTensors(opts.backend ?? 'auto');
     const { TfjsTabularFitter } = await import('./tfjsFitter.js');
     const f = new TfjsTabularFitter(exp.model, exp.adam, config.rewardSteps);
-    await f.syncFromModel();
+    f.syncFromModel();
     exp.setFitter(f);
     disposeFitter = () => f.dispose();
   }

@@ -34,19 +34,13 @@ export class TfjsTabularFitter implements TabularFitter {
   }
 
   /** Loads θ and Adam's state from the typed-array model (after a checkpoint restore). */
-  async syncFromModel(): Promise<void> {
+  syncFromModel(): void {
     this.theta.assign(tf.tidy(() => tf.tensor1d(this.model.logits)));
-    if (this.adam.t > 0) {
-      const S = this.S;
-      await this.trainer.setOptimizerState([
-        { name: 'iter', data: Float32Array.of(this.adam.t), shape: [] },
-        { name: `${this.theta.name}/m`, data: this.adam.m, shape: [S] },
-        { name: `${this.theta.name}/v`, data: this.adam.v, shape: [S] },
-      ]);
-    }
+    const S = this.S;
+    this.trainer.adam.setState({ t: this.adam.t, moments: [{ data: this.adam.m, shape: [S] }, { data: this.adam.v, shape: [S] }] });
   }
 
-  async fit(c: CountComparisons): Promise<TabularFitStats> {
+  fit(c: CountComparisons): TabularFitStats {
     const S = this.S;
     const N = c.mu.length;
     const accuracyBefore = comparisonAccuracy(c, this.model.reward());
@@ -63,13 +57,11 @@ export class TfjsTabularFitter implements TabularFitter {
       right.dispose();
     }
     // mirror θ and Adam's moments into the typed arrays: the checkpoint format is the same for both implementations
-    this.model.logits.set(await this.theta.data());
-    const st = await this.trainer.optimizerState();
-    for (const w of st) {
-      if (w.name === 'iter') this.adam.t = w.data[0]!;
-      else if (w.name.endsWith('/m')) this.adam.m.set(w.data);
-      else if (w.name.endsWith('/v')) this.adam.v.set(w.data);
-    }
+    this.model.logits.set(this.theta.dataSync());
+    const st = this.trainer.adam.state();
+    this.adam.t = st.t;
+    this.adam.m.set(st.moments[0]!.data);
+    this.adam.v.set(st.moments[1]!.data);
     const accuracy = comparisonAccuracy(c, this.model.reward());
     return { loss: stats.loss, lossBefore: stats.lossBefore, accuracyBefore, accuracy, comparisons: N };
   }
