@@ -520,18 +520,19 @@ const DASHBOARD_PATHS = 4;
 
 export function gridworldPeople<B extends TrajectoryPairBatch>(h: HumanJudgeSetup, o: { out: string; config: JsonObject; log?: (line: string) => void }): PeopleInTheLoop<B> {
   const runId = runIdFromDir(o.out);
+  const log = o.log ?? ((line: string) => console.error(line));
   let session: Promise<HumanSession> | undefined;
   let exp: GridworldLike<B> | undefined;
   let inner: HumanGatherer<B> | undefined;
   const open = async (): Promise<HumanSession> => {
-    const base = { runId, domain: 'gridworld', config: o.config, annotator: h.annotator, ...(h.host ? { host: h.host } : {}), ...(o.log ? { log: o.log } : {}) };
+    const base = { runId, domain: 'gridworld', config: o.config, annotator: h.annotator, log, ...(h.host ? { host: h.host } : {}) };
     const db = h.db ?? o.out;
     try {
       return await startHumanSession({ ...base, db, port: h.port });
     } catch (e) {
       // the default port is busy and no shared store was named: any free port will do
       if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || h.portGiven) throw e;
-      (o.log ?? console.error)(`port ${h.port} is in use; using any free port`);
+      log(`port ${h.port} is in use; using any free port`);
       return startHumanSession({ ...base, db, port: 0 });
     }
   };
@@ -544,7 +545,7 @@ export function gridworldPeople<B extends TrajectoryPairBatch>(h: HumanJudgeSetu
         async gather(batch, iteration) {
           session ??= open();
           const s = await session;
-          inner ??= new HumanGatherer({ store: s.store, runId, maker, config: h.config, teacher: e, ...(o.log ? { log: o.log } : {}) });
+          inner ??= new HumanGatherer({ store: s.store, runId, maker, config: h.config, teacher: e, log });
           return inner.gather(batch, iteration);
         },
       };
