@@ -23,11 +23,23 @@ export type ParsedFlags = Record<string, string | boolean | string[] | undefined
 
 /** Parses argv strictly: an unknown flag or a missing value is a UsageError naming it. */
 export function parseFlags(argv: string[], spec: FlagSpec): { values: ParsedFlags; positionals: string[] } {
+  // "--lr -1": a value that is a negative number belongs to the flag (parseArgs would call it ambiguous), so the
+  // range check can name the flag and the value
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : undefined;
+    if (name !== undefined && spec[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d|inf)/i.test(next)) {
+      args.push(`${a}=${next}`);
+      i++;
+    } else args.push(a);
+  }
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: spec, strict: true, allowPositionals: true });
+    const { values, positionals } = parseArgs({ args, options: spec, strict: true, allowPositionals: true });
     return { values: values as ParsedFlags, positionals };
   } catch (e) {
-    const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '').replace(/\s*\n\s*/g, ' ');
     throw new UsageError(msg);
   }
 }
@@ -47,6 +59,14 @@ export class FlagReader {
     if (v === undefined) return def;
     if (typeof v !== 'string') throw new ConfigError(name, `--${name} takes a value`);
     return v;
+  }
+
+  /** All values of a flag that may repeat (`multiple: true`), or undefined when absent. */
+  strings(name: string): string[] | undefined {
+    const v = this.values[name];
+    if (v === undefined) return undefined;
+    if (typeof v === 'boolean') throw new ConfigError(name, `--${name} takes a value`);
+    return Array.isArray(v) ? v : [v];
   }
 
   bool(name: string): boolean {

@@ -221,8 +221,8 @@ export function configFromFlags(f: FlagReader): GridworldConfig {
   const size = f.int('size', GRIDWORLD_DEFAULTS.size, { min: 1, max: 1000 });
   const input: GridworldConfigInput = { size };
   if (f.has('start')) {
-    const raw = f.string('start');
-    input.starts = raw === 'all' ? [] : (f.intTuples('start', 2, []) as Array<[number, number]>);
+    const raw = f.strings('start')!;
+    input.starts = raw.length === 1 && raw[0]!.trim() === 'all' ? [] : (f.intTuples('start', 2, []) as Array<[number, number]>);
   }
   if (f.has('goal')) input.goals = f.intTuples('goal', 2, []) as Array<[number, number]>;
   if (input.starts && input.starts.length === 0) {
