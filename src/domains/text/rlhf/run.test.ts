@@ -19,14 +19,14 @@ function tiny(seed: number): Gpt2 {
 
 describe('text RLHF loop (tiny random model, byte tokens)', () => {
   for (const optimizer of ['ppo', 'dpo'] as const) {
-    it(`${optimizer}: runs end to end and reports every summary key`, () => {
+    it(`${optimizer}: runs end to end and reports every summary key`, async () => {
       const codec = new ByteCodec();
       const config = resolveTextRlhfConfig({ optimizer, evalPrompts: 4, labels: 8, iterations: 2, batchSize: 4, miniBatchSize: 2, ppoEpochs: 1, responseLength: 4, rewardEpochs: 1, dpoEpochs: 1, dpoBatchSize: 2, promptMinTokens: 2, promptMaxTokens: 4 });
       const rng = new Rng(1);
       const model = tiny(2);
       const n0 = tf.memory().numTensors;
       const loop = new TextRlhf(config, { model, codec, vocabSize: 257, trainPrompts: makePrompts(ENTRIES, codec, 8, 2, 4, rng, 'train'), evalPrompts: makePrompts(ENTRIES, codec, 4, 2, 4, rng.fork('e')) });
-      const res = loop.run();
+      const res = (await loop.run())!;
       for (const k of ['sentiment_before', 'sentiment_after', 'kl', 'win_rate', 'reward_model_accuracy', 'labels', 'seconds', 'seed'] as const) {
         expect(typeof res.summary[k], k).toBe('number');
       }

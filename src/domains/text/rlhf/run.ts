@@ -13,12 +13,14 @@
  * The model and tokenizer come in from outside (cli.ts loads them), so the loop runs on any GPT-2 checkpoint.
  */
 import { tf } from '../../../core/tensor.js';
+import { CheckpointError, ConfigError } from '../../../core/errors.js';
+import type { TensorToWrite } from '../../../core/safetensors.js';
 import { Rng, type RngState } from '../../../core/rng.js';
 import { comparisonTarget } from '../../../feedback/types.js';
 import { evaluateResponses, makeKLController, ppoStep, resolvePPOConfig, type KLController, type PPORollouts } from '../../../policy/ppo.js';
 import { dpoStep, resolveDPOConfig, sequenceLogprobs, type DPOBatch } from '../../../policy/dpo.js';
 import { maskedMean } from '../../../policy/masked.js';
-import { SentimentJudge, afinn } from '../../../teachers/sentiment.js';
+import { SentimentJudge } from '../../../teachers/sentiment.js';
 import { BagOfTokensBackbone, gpt2Backbone, type TextBackbone } from '../../../reward/text/backbone.js';
 import { TextRewardModel } from '../../../reward/text/model.js';
 import { fitTextRewardModel, type TextComparison, type TextRewardFit } from '../../../reward/text/trainer.js';
@@ -101,10 +103,20 @@ interface JudgedPair {
   mu: number;
 }
 
-/** The loop's state between phases (what a checkpoint needs to resume). */
-export interface TextRlhfState {
-  rng: RngState;
+/** What a checkpoint stores as JSON (arrays: policy adapters + value head, reward model, Adam moments). */
+export interface TextRlhfCheckpointState {
+  /** last finished optimization step (0 = feedback and reward model done) */
+  iteration: number;
+  beforeRaw: number[][];
+  pairs: JudgedPair[];
+  rewardFit: TextRewardFit;
+  scoreNorm: { mu: number; sigma: number };
   klCoef: number;
+  rngs: Record<'judge' | 'optimize' | 'minibatches', RngState>;
+  /** names of the optimizer's weights, in order */
+  optimizerWeights: string[];
+  /** seconds spent in earlier sessions */
+  elapsed: number;
 }
 
 export class TextRlhf {
@@ -112,30 +124,53 @@ export class TextRlhf {
   private readonly inputs: TextRlhfInputs;
   private readonly hooks: TextRlhfHooks;
   private readonly rng: Rng;
+  private readonly judgeRng: Rng;
+  private readonly optimizeRng: Rng;
+  private readonly minibatchRng: Rng;
   readonly judge: SentimentJudge;
   readonly rewardModel: TextRewardModel;
   private readonly backbone: TextBackbone;
+  private readonly optimizer: tf.Optimizer;
+  private readonly klController: KLController;
   readonly metrics: Array<Record<string, number>> = [];
+  // phase results (restored from a checkpoint on resume)
+  private iteration = -1;
+  private before: Samples | null = null;
+  private pairs: JudgedPair[] = [];
+  private rewardFit: TextRewardFit | null = null;
+  private scoreNorm = { mu: 0, sigma: 1 };
+  private elapsed = 0;
+  private readonly sessionStart = Date.now();
 
   constructor(config: TextRlhfConfig, inputs: TextRlhfInputs, hooks: TextRlhfHooks = {}) {
     this.config = config;
     this.inputs = inputs;
     this.hooks = hooks;
     this.rng = new Rng(config.seed);
-    this.judge = new SentimentJudge(this.rng.fork('judge'), { teacher: config.teacher, overrides: config.teacherConfig, mode: config.sentimentMode });
+    this.judgeRng = this.rng.fork('judge');
+    this.optimizeRng = this.rng.fork(config.optimizer);
+    this.minibatchRng = this.rng.fork('minibatches');
+    this.judge = new SentimentJudge(this.judgeRng, { teacher: config.teacher, overrides: config.teacherConfig, mode: config.sentimentMode });
     const m = inputs.model;
     const lora = { r: config.loraR, alpha: config.loraAlpha, dropout: 0, targetModules: ['c_attn', 'c_proj', 'c_fc'] };
     if (!m.lora) m.addLora(lora, this.rng.fork('policy-lora'));
     if (!m.valueHead) m.addValueHead(this.rng.fork('value-head'));
     if (config.rewardBackbone === 'gpt2') {
       const base = inputs.rewardBase;
-      if (!base) throw new Error('internal: a gpt2 reward backbone needs inputs.rewardBase (a second copy of the model)');
+      if (!base) throw new ConfigError('reward-backbone', '--reward-backbone gpt2 needs a second copy of the model (inputs.rewardBase)');
       if (!base.lora) base.addLora(lora, this.rng.fork('reward-lora'));
       this.backbone = gpt2Backbone(base, { adapters: true });
     } else {
       this.backbone = new BagOfTokensBackbone(inputs.vocabSize, 32, this.rng.fork('reward-bag'));
     }
     this.rewardModel = new TextRewardModel(this.backbone, this.rng.fork('reward-head'), inputs.codec.eosId);
+    this.optimizer = tf.train.adam(config.learningRate);
+    this.klController = makeKLController({ adaptiveKl: !config.fixedKl, initKlCoef: config.klCoef, klTarget: config.klTarget, klHorizon: config.klHorizon });
+  }
+
+  /** Optimization steps of the run: PPO iterations or DPO epochs. */
+  get totalIterations(): number {
+    return this.config.optimizer === 'ppo' ? this.config.iterations : this.config.dpoEpochs;
   }
 
   /** Samples continuations of `prompts` (in chunks of batchSize), adapters on (policy) or off (reference). */
@@ -146,6 +181,10 @@ export class TextRlhf {
       const gen = generate(this.inputs.model, chunk.map((p) => p.ids), { maxNewTokens: this.config.responseLength, temperature: this.config.temperature, adapters }, rng);
       raw.push(...gen.responses);
     }
+    return this.samplesFrom(prompts, raw);
+  }
+
+  private samplesFrom(prompts: Prompt[], raw: number[][]): Samples {
     const eos = this.inputs.codec.eosId;
     const responses = raw.map((r) => r.filter((t) => t !== eos));
     return { prompts, raw, responses, texts: responses.map((r) => this.inputs.codec.decode(r)) };
@@ -168,29 +207,51 @@ export class TextRlhf {
     return this.rewardModel.scoreSequences(samples.prompts.map((p, i) => [...p.ids, ...samples.responses[i]!]));
   }
 
-  /** Runs the whole loop and returns the summary, the before/after table and the metrics. */
-  run(): TextRlhfResult {
-    const t0 = Date.now();
+  /**
+   * Runs the loop (from the restored checkpoint, if any) and returns the summary, the before/after table and the
+   * metrics. `onCheckpoint(iteration)` is awaited after the reward model (iteration 0) and after every optimization
+   * step; returning 'stop' ends the run there (no evaluation).
+   */
+  async run(opts: { onCheckpoint?: (iteration: number) => Promise<'stop' | void> | 'stop' | void } = {}): Promise<TextRlhfResult | null> {
     const c = this.config;
     const { trainPrompts, evalPrompts } = this.inputs;
-    // 1. before: the reference on the eval prompts
-    const before = this.sample(evalPrompts, false, this.rng.fork('eval-before'));
-    const scoreBefore = before.texts.map((t) => this.judge.score(t));
-    // 2. feedback on pairs of reference continuations
-    const pairs = this.collectPairs(trainPrompts, this.rng.fork('feedback'));
-    // 3. reward model
-    this.hooks.onProgress?.('reward model', 0, c.rewardEpochs);
-    const rewardFit = fitTextRewardModel(
-      this.rewardModel,
-      { comparisons: pairs.map((p) => this.toComparison(p)) },
-      { epochs: c.rewardEpochs, learningRate: c.rewardLr, batchSize: c.rewardBatchSize, validationFraction: c.rewardValidation, seed: c.seed },
-      { onEpoch: (e) => this.hooks.onProgress?.('reward model', e.epoch, c.rewardEpochs, { loss: e.trainLoss, accuracy: e.heldOutAccuracy }) },
-    );
-    // 4. optimize
-    if (c.optimizer === 'ppo') this.ppo(trainPrompts, before);
-    else this.dpo(pairs);
+    if (this.iteration < 0) {
+      // 1. before: the reference on the eval prompts
+      this.before = this.sample(evalPrompts, false, this.rng.fork('eval-before'));
+      // 2. feedback on pairs of reference continuations
+      this.pairs = this.collectPairs(trainPrompts, this.rng.fork('feedback'));
+      // 3. reward model
+      this.hooks.onProgress?.('reward model', 0, c.rewardEpochs);
+      this.rewardFit = fitTextRewardModel(
+        this.rewardModel,
+        { comparisons: this.pairs.map((p) => this.toComparison(p)) },
+        { epochs: c.rewardEpochs, learningRate: c.rewardLr, batchSize: c.rewardBatchSize, validationFraction: c.rewardValidation, seed: c.seed },
+        { onEpoch: (e) => this.hooks.onProgress?.('reward model', e.epoch, c.rewardEpochs, { loss: e.trainLoss, accuracy: e.heldOutAccuracy }) },
+      );
+      // scores are standardized by their mean and std on the reference's continuations of the eval prompts
+      if (c.normalizeScores) {
+        const r = this.scores(this.before);
+        const mu = r.reduce((a, b) => a + b, 0) / r.length;
+        const sigma = Math.sqrt(r.reduce((a, b) => a + (b - mu) ** 2, 0) / Math.max(1, r.length - 1)) || 1;
+        this.scoreNorm = { mu, sigma };
+      }
+      this.iteration = 0;
+      if ((await opts.onCheckpoint?.(0)) === 'stop') return null;
+    }
+    const before = this.before!;
+    // 4. optimize: PPO iterations or DPO epochs
+    const dpoData = c.optimizer === 'dpo' ? this.dpoData() : null;
+    while (this.iteration < this.totalIterations) {
+      const it = this.iteration + 1;
+      const row = c.optimizer === 'ppo' ? this.ppoIteration(it, trainPrompts) : this.dpoEpoch(it, dpoData!);
+      this.metrics.push(row);
+      this.hooks.onMetrics?.(row);
+      this.iteration = it;
+      if ((await opts.onCheckpoint?.(it)) === 'stop') return null;
+    }
     // 5. after: the policy on the same eval prompts
     const after = this.sample(evalPrompts, true, this.rng.fork('eval-after'));
+    const scoreBefore = before.texts.map((t) => this.judge.score(t));
     const scoreAfter = after.texts.map((t) => this.judge.score(t));
     const kl = this.klOf(after);
     const verdicts = this.judge.compare(after.texts.map((t, i) => ({ left: t, right: before.texts[i]! })));
@@ -209,9 +270,9 @@ export class TextRlhf {
       sentiment_gain: mean(scoreAfter) - mean(scoreBefore),
       kl,
       win_rate: judged > 0 ? wins / judged : Number.NaN,
-      reward_model_accuracy: rewardFit.heldOutAccuracy,
-      labels: pairs.length,
-      seconds: (Date.now() - t0) / 1000,
+      reward_model_accuracy: this.rewardFit!.heldOutAccuracy,
+      labels: this.pairs.length,
+      seconds: this.elapsed + (Date.now() - this.sessionStart) / 1000,
       seed: c.seed,
       eval_prompts: evalPrompts.length,
     };
@@ -222,7 +283,71 @@ export class TextRlhf {
       rewardBefore: scoreBefore[i]!,
       rewardAfter: scoreAfter[i]!,
     }));
-    return { summary, table, metrics: this.metrics, rewardFit };
+    return { summary, table, metrics: this.metrics, rewardFit: this.rewardFit! };
+  }
+
+  /** Variables a checkpoint saves, by role: the policy's adapters + value head, and the reward model. */
+  private checkpointVariables(): Array<[string, tf.Variable]> {
+    return [
+      ...this.inputs.model.trainableVariables('lora').map((v, i): [string, tf.Variable] => [`policy.${i}`, v]),
+      ...this.rewardModel.trainableVariables().map((v, i): [string, tf.Variable] => [`reward.${i}`, v]),
+    ];
+  }
+
+  /** The loop's state after the current iteration: JSON + named arrays (for RunDir.saveCheckpoint). */
+  async snapshot(): Promise<{ state: TextRlhfCheckpointState; arrays: Record<string, TensorToWrite> }> {
+    const arrays: Record<string, TensorToWrite> = {};
+    for (const [name, v] of this.checkpointVariables()) arrays[name] = { shape: v.shape, data: Float32Array.from(v.dataSync()) };
+    const weights = await this.optimizer.getWeights();
+    weights.forEach((w, i) => {
+      arrays[`optimizer.${i}`] = { shape: w.tensor.shape, data: Float32Array.from(w.tensor.dataSync()) };
+    });
+    weights[0]?.tensor.dispose(); // the iteration counter is a fresh scalar; the rest are the optimizer's own variables
+    for (const [k, v] of Object.entries(adamPowers(this.optimizer))) arrays[`optimizer.${k}`] = { shape: [], data: Float32Array.from(v.dataSync()) };
+    const state: TextRlhfCheckpointState = {
+      iteration: this.iteration,
+      beforeRaw: this.before?.raw ?? [],
+      pairs: this.pairs,
+      rewardFit: this.rewardFit!,
+      scoreNorm: this.scoreNorm,
+      klCoef: this.klController.value,
+      rngs: { judge: this.judgeRng.state(), optimize: this.optimizeRng.state(), minibatches: this.minibatchRng.state() },
+      optimizerWeights: weights.map((w) => w.name),
+      elapsed: this.elapsed + (Date.now() - this.sessionStart) / 1000,
+    };
+    return { state, arrays };
+  }
+
+  /** Restores a snapshot (same config): the run continues after its iteration. */
+  async restore(state: TextRlhfCheckpointState, arrays: Map<string, { shape: number[]; data: Float32Array | Int32Array }>, metrics: Array<Record<string, number>>): Promise<void> {
+    for (const [name, v] of this.checkpointVariables()) {
+      const a = arrays.get(name);
+      if (!a || a.data.length !== v.size) throw new CheckpointError(`checkpoint: ${name} is missing or has the wrong size; was the run made with other options?`);
+      tf.tidy(() => v.assign(tf.tensor(Float32Array.from(a.data), v.shape)));
+    }
+    const weights = state.optimizerWeights.map((name, i) => {
+      const a = arrays.get(`optimizer.${i}`);
+      if (!a) throw new CheckpointError(`checkpoint: optimizer weight ${i} (${name}) is missing`);
+      return { name, tensor: i === 0 ? tf.scalar(a.data[0]!, 'int32') : tf.tensor(Float32Array.from(a.data), a.shape) };
+    });
+    if (weights.length > 0) await this.optimizer.setWeights(weights);
+    tf.dispose(weights.map((w) => w.tensor));
+    // setWeights recomputes β₁ᵗ, β₂ᵗ as powers; the running products differ in the last bits, so restore them exactly
+    for (const [k, v] of Object.entries(adamPowers(this.optimizer))) {
+      const a = arrays.get(`optimizer.${k}`);
+      if (a) tf.tidy(() => v.assign(tf.scalar(a.data[0]!)));
+    }
+    this.iteration = state.iteration;
+    this.before = this.samplesFrom(this.inputs.evalPrompts, state.beforeRaw);
+    this.pairs = state.pairs;
+    this.rewardFit = state.rewardFit;
+    this.scoreNorm = state.scoreNorm;
+    this.klController.value = state.klCoef;
+    this.judgeRng.setState(state.rngs.judge);
+    this.optimizeRng.setState(state.rngs.optimize);
+    this.minibatchRng.setState(state.rngs.minibatches);
+    this.elapsed = state.elapsed - (Date.now() - this.sessionStart) / 1000; // so that elapsed + session time continues the old clock
+    this.metrics.splice(0, this.metrics.length, ...metrics);
   }
 
   /** Pairs of reference continuations of training prompts, judged; skips dropped. */
@@ -253,8 +378,8 @@ export class TextRlhf {
     return { left: [...p.prompt, ...p.left.filter((t) => t !== eos)], right: [...p.prompt, ...p.right.filter((t) => t !== eos)], mu: p.mu };
   }
 
-  /** 4a. PPO iterations. */
-  private ppo(prompts: Prompt[], reference: Samples): void {
+  /** 4a. One PPO iteration: generate, score, ppoStep. */
+  private ppoIteration(it: number, prompts: Prompt[]): Record<string, number> {
     const c = this.config;
     const model = this.inputs.model;
     const ppoConfig = resolvePPOConfig({
@@ -268,105 +393,101 @@ export class TextRlhf {
       miniBatchSize: c.miniBatchSize,
       maxGradNorm: 1,
     });
-    const kl: KLController = makeKLController(ppoConfig);
-    const optimizer = tf.train.adam(c.learningRate);
-    const variables = model.trainableVariables('lora');
-    const policy = gpt2PolicyForward(model, { adapters: true, entropy: true });
-    const policyEval = gpt2PolicyForward(model, { adapters: true });
-    const ref = gpt2LogprobForward(model, { adapters: false });
-    // score normalization from the reference's continuations of the eval prompts
-    let mu = 0;
-    let sigma = 1;
-    if (c.normalizeScores) {
-      const r = this.scores(reference);
-      mu = r.reduce((a, b) => a + b, 0) / r.length;
-      sigma = Math.sqrt(r.reduce((a, b) => a + (b - mu) ** 2, 0) / Math.max(1, r.length - 1)) || 1;
-    }
-    const rng = this.rng.fork('ppo');
-    const ctx = { config: ppoConfig, forward: policy, optimizer, variables, klController: kl, rng: rng.fork('minibatches') };
-    try {
-      for (let it = 1; it <= c.iterations; it++) {
-        const t0 = Date.now();
-        const batch = Array.from({ length: c.batchSize }, () => prompts[rng.int(prompts.length)]!);
-        const s = this.sample(batch, true, rng); // 1) generate with the policy
-        const r = packRollout(s.prompts, s.raw, this.inputs.codec.eosId);
-        const tGen = Date.now();
-        const old = evaluateResponses(policyEval, r, c.batchSize); // 2) old log-probs, values
-        const refLp = evaluateResponses(ref, r, c.batchSize); //    reference log-probs
-        const raw = this.scores(s); //    reward-model scores
-        const scores = Float32Array.from(raw, (x) => (x - mu) / sigma);
-        const tScore = Date.now();
-        const stats = ppoStep({ ...r, logprobs: old.logprobs, refLogprobs: refLp.logprobs, values: old.values!, scores }, ctx); // 3) optimize
-        const tOpt = Date.now();
-        const trueScores = s.texts.map((t) => afinn(t).score);
-        const row: Record<string, number> = {
-          iteration: it,
-          ...stats,
-          'objective/true_reward': trueScores.reduce((a, b) => a + b, 0) / trueScores.length,
-          'objective/raw_scores': raw.reduce((a, b) => a + b, 0) / raw.length,
-          'objective/response_length': maskedMean(s.raw.map((x) => x.length)),
-          'time/generation': (tGen - t0) / 1000,
-          'time/scoring': (tScore - tGen) / 1000,
-          'time/optimization': (tOpt - tScore) / 1000,
-        };
-        this.metrics.push(row);
-        this.hooks.onMetrics?.(row);
-        this.hooks.onProgress?.('ppo', it, c.iterations, { kl: stats['objective/kl']!, afinn: row['objective/true_reward']!, beta: stats['objective/kl_coef']! });
-      }
-    } finally {
-      optimizer.dispose();
-    }
+    const rng = this.optimizeRng;
+    const t0 = Date.now();
+    const batch = Array.from({ length: c.batchSize }, () => prompts[rng.int(prompts.length)]!);
+    const s = this.sample(batch, true, rng); // 1) generate with the policy
+    const r = packRollout(s.prompts, s.raw, this.inputs.codec.eosId);
+    const tGen = Date.now();
+    const old = evaluateResponses(gpt2PolicyForward(model, { adapters: true }), r, c.batchSize); // 2) old log-probs and values
+    const refLp = evaluateResponses(gpt2LogprobForward(model, { adapters: false }), r, c.batchSize); //    reference log-probs
+    const raw = this.scores(s); //    reward-model scores, standardized
+    const scores = Float32Array.from(raw, (x) => (x - this.scoreNorm.mu) / this.scoreNorm.sigma);
+    const tScore = Date.now();
+    const stats = ppoStep(
+      { ...r, logprobs: old.logprobs, refLogprobs: refLp.logprobs, values: old.values!, scores },
+      {
+        config: ppoConfig,
+        forward: gpt2PolicyForward(model, { adapters: true, entropy: true }),
+        optimizer: this.optimizer,
+        variables: model.trainableVariables('lora'),
+        klController: this.klController,
+        rng: this.minibatchRng,
+      },
+    ); // 3) optimize
+    const tOpt = Date.now();
+    const trueScores = s.texts.map((t) => this.judge.score(t));
+    const row: Record<string, number> = {
+      iteration: it,
+      ...stats,
+      'objective/true_reward': trueScores.reduce((a, b) => a + b, 0) / trueScores.length,
+      'objective/raw_scores': raw.reduce((a, b) => a + b, 0) / raw.length,
+      'objective/response_length': maskedMean(s.raw.map((x) => x.length)),
+      'time/generation': (tGen - t0) / 1000,
+      'time/scoring': (tScore - tGen) / 1000,
+      'time/optimization': (tOpt - tScore) / 1000,
+    };
+    this.hooks.onProgress?.('ppo', it, c.iterations, { kl: stats['objective/kl']!, afinn: row['objective/true_reward']!, beta: stats['objective/kl_coef']! });
+    return row;
   }
 
-  /** 4b. DPO epochs over the decisive comparisons (chosen = the judge's pick). */
-  private dpo(judged: JudgedPair[]): void {
+  /** The DPO pairs (chosen = the judge's pick; ties dropped) and their reference log-probs, computed once. */
+  private dpoData(): { pairs: DpoPair[]; refChosen: Float32Array; refRejected: Float32Array } {
     const c = this.config;
-    const model = this.inputs.model;
-    const pairs = judged
+    const pairs = this.pairs
       .filter((x) => x.mu !== 0.5 && x.left.length > 0 && x.right.length > 0)
       .map((x) => (x.mu > 0.5 ? { prompt: x.prompt, chosen: x.left, rejected: x.right } : { prompt: x.prompt, chosen: x.right, rejected: x.left }));
-    const dpoConfig = resolveDPOConfig({ beta: c.dpoBeta, lossType: c.dpoLoss, learningRate: c.learningRate, batchSize: c.dpoBatchSize, epochs: c.dpoEpochs, maxGradNorm: 1 });
-    const optimizer = tf.train.adam(c.learningRate);
-    const variables = model.trainableVariables('lora');
-    const policy = gpt2LogprobForward(model, { adapters: true });
-    const ref = gpt2LogprobForward(model, { adapters: false });
-    // reference log-probs once per pair (padding does not change a sequence's log-prob)
+    const ref = gpt2LogprobForward(this.inputs.model, { adapters: false });
     const refChosen = new Float32Array(pairs.length);
     const refRejected = new Float32Array(pairs.length);
     for (let s = 0; s < pairs.length; s += c.batchSize) {
-      const b = packDpo(pairs.slice(s, s + c.batchSize), this.inputs.codec.eosId);
+      const b = packDpo(pairs.slice(s, s + c.batchSize), this.inputs.codec.eosId); // padding does not change a sequence's log-prob
       refChosen.set(sequenceLogprobs(ref, b.chosenIds, b.chosenMask, b.chosenLossMask, b.n, b.length, c.batchSize, b.responseLength), s);
       refRejected.set(sequenceLogprobs(ref, b.rejectedIds, b.rejectedMask, b.rejectedLossMask, b.n, b.length, c.batchSize, b.responseLength), s);
     }
-    const rng = this.rng.fork('dpo');
-    const steps = Math.ceil(pairs.length / c.dpoBatchSize);
-    try {
-      for (let epoch = 1; epoch <= c.dpoEpochs; epoch++) {
-        const order = rng.shuffle(pairs.map((_, i) => i));
-        const sums: Record<string, number> = {};
-        for (let s = 0; s < steps; s++) {
-          const idx = order.slice(s * c.dpoBatchSize, (s + 1) * c.dpoBatchSize);
-          const b = packDpo(idx.map((i) => pairs[i]!), this.inputs.codec.eosId);
-          b.refChosenLogps = Float32Array.from(idx, (i) => refChosen[i]!);
-          b.refRejectedLogps = Float32Array.from(idx, (i) => refRejected[i]!);
-          const st = dpoStep(b, { config: dpoConfig, policy, optimizer, variables });
-          for (const [k, v] of Object.entries(st)) sums[k] = (sums[k] ?? 0) + v;
-          this.hooks.onProgress?.('dpo', (epoch - 1) * steps + s + 1, c.dpoEpochs * steps, { loss: st.loss!, acc: st['rewards/accuracies']! });
-        }
-        const row: Record<string, number> = { iteration: epoch };
-        for (const [k, v] of Object.entries(sums)) row[`dpo/${k}`] = v / steps;
-        this.metrics.push(row);
-        this.hooks.onMetrics?.(row);
-      }
-    } finally {
-      optimizer.dispose();
+    return { pairs, refChosen, refRejected };
+  }
+
+  /** 4b. One DPO epoch over the pairs. */
+  private dpoEpoch(epoch: number, d: { pairs: DpoPair[]; refChosen: Float32Array; refRejected: Float32Array }): Record<string, number> {
+    const c = this.config;
+    const dpoConfig = resolveDPOConfig({ beta: c.dpoBeta, lossType: c.dpoLoss, learningRate: c.learningRate, batchSize: c.dpoBatchSize, epochs: c.dpoEpochs, maxGradNorm: 1 });
+    const policy = gpt2LogprobForward(this.inputs.model, { adapters: true });
+    const variables = this.inputs.model.trainableVariables('lora');
+    const steps = Math.ceil(d.pairs.length / c.dpoBatchSize);
+    const order = this.optimizeRng.shuffle(d.pairs.map((_, i) => i));
+    const sums: Record<string, number> = {};
+    for (let s = 0; s < steps; s++) {
+      const idx = order.slice(s * c.dpoBatchSize, (s + 1) * c.dpoBatchSize);
+      const b = packDpo(idx.map((i) => d.pairs[i]!), this.inputs.codec.eosId);
+      b.refChosenLogps = Float32Array.from(idx, (i) => d.refChosen[i]!);
+      b.refRejectedLogps = Float32Array.from(idx, (i) => d.refRejected[i]!);
+      const st = dpoStep(b, { config: dpoConfig, policy, optimizer: this.optimizer, variables });
+      for (const [k, v] of Object.entries(st)) sums[k] = (sums[k] ?? 0) + v;
+      this.hooks.onProgress?.('dpo', (epoch - 1) * steps + s + 1, c.dpoEpochs * steps, { loss: st.loss!, acc: st['rewards/accuracies']! });
     }
+    const row: Record<string, number> = { iteration: epoch };
+    for (const [k, v] of Object.entries(sums)) row[`dpo/${k}`] = v / Math.max(1, steps);
+    return row;
   }
 
   dispose(): void {
+    this.optimizer.dispose();
     this.rewardModel.dispose();
     if (this.backbone instanceof BagOfTokensBackbone) this.backbone.dispose();
   }
+}
+
+/** Adam's running products β₁ᵗ and β₂ᵗ (private fields of tfjs's AdamOptimizer; empty for other optimizers). */
+function adamPowers(opt: tf.Optimizer): Record<string, tf.Variable> {
+  const o = opt as unknown as { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
+  return o.accBeta1 && o.accBeta2 ? { accBeta1: o.accBeta1, accBeta2: o.accBeta2 } : {};
+}
+
+interface DpoPair {
+  prompt: number[];
+  chosen: number[];
+  rejected: number[];
 }
 
 /** PPO arrays from prompts and generated tokens: left-padded queries [B, P], right-padded responses [B, N]. */
@@ -393,7 +514,7 @@ export function packRollout(prompts: Prompt[], raw: number[][], padId: number): 
 }
 
 /** DPO rows [left-padded prompt | right-padded response]; the loss mask covers the response. */
-function packDpo(pairs: Array<{ prompt: number[]; chosen: number[]; rejected: number[] }>, padId: number): DPOBatch {
+function packDpo(pairs: DpoPair[], padId: number): DPOBatch {
   const n = pairs.length;
   const P = Math.max(1, ...pairs.map((p) => p.prompt.length));
   const N = Math.max(...pairs.map((p) => Math.max(p.chosen.length, p.rejected.length)));
