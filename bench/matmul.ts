@@ -9,7 +9,8 @@
  * blocks alternate, `repeats` times, and we report the median. Writes bench/results/matmul.json.
  * The machine is shared: the load average at start and end is recorded beside the numbers.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -129,20 +130,6 @@ const timing = (samples: number[], fl: number): Timing => {
   return { ms, gflops: fl / (ms * 1e6), samples };
 };
 
-/** Runs `body` once with the original wasm kernels and once with the native ones, alternating, `repeats` times. */
-function wasmVsNative(body: () => void, opts: Options, fl: number, onRep: () => void): { wasm: Timing; native: Timing } {
-  const w: number[] = [];
-  const n: number[] = [];
-  for (let r = 0; r < opts.repeats; r++) {
-    disableNativeBlas();
-    w.push(timeBlock(body, opts.minMs));
-    enableNativeBlas({ minFlops: 0 });
-    n.push(timeBlock(body, opts.minMs));
-    onRep();
-  }
-  return { wasm: timing(w, fl), native: timing(n, fl) };
-}
-
 /** The MLP of the brief: x [256, 784] → relu(x W1 + b1) [256, 400] → h W2 + b2 [256, 32], MSE to a target, Adam. */
 function mlpStep(rng: Rng): { step: () => void; dispose: () => void; flops: number } {
   const B = 256;
@@ -180,10 +167,18 @@ function mlpStep(rng: Rng): { step: () => void; dispose: () => void; flops: numb
   };
 }
 
-/** The same shapes and MLP step in PyTorch with OpenBLAS (2 threads), in a child process. */
-function torchPeer(list: Shape[], opts: Options): { matmul: Timing[]; mlpStepMs: number; mlpSamples: number[]; blas: string } | { error: string } {
-  const script = `
-import json, sys, time, statistics, torch
+/**
+ * The PyTorch + OpenBLAS peer (2 threads) as a persistent child process: it builds the same operands once, then
+ * times one block on request, so its blocks interleave with ours and see the same machine load.
+ */
+class TorchPeer {
+  private lines: string[] = [];
+  private waiting: ((line: string) => void) | undefined;
+  private constructor(private readonly child: ChildProcessWithoutNullStreams, readonly blas: string) {}
+
+  static async start(list: Shape[], minMs: number): Promise<TorchPeer> {
+    const script = `
+import json, sys, time, torch
 torch.set_num_threads(2)
 cfg = json.loads(sys.argv[1])
 def block(f, min_ms):
@@ -192,20 +187,12 @@ def block(f, min_ms):
     while n < 3 or (t - t0) * 1e3 < min_ms:
         f(); n += 1; t = time.perf_counter()
     return (t - t0) * 1e3 / n
-out = {"matmul": [], "blas": ""}
-cfgs = torch.__config__.show()
-out["blas"] = " ".join(l.strip() for l in cfgs.splitlines() if "BLAS" in l)[:300]
 tensors = []
 for s in cfg["shapes"]:
     a = torch.randn(*s["a"]); b = torch.randn(*s["b"])
-    if s["transposeA"]: a = a.transpose(-1, -2)   # a view: BLAS sees a transposed operand, as tfjs's transposeA
+    if s["transposeA"]: a = a.transpose(-1, -2)   # a view: BLAS gets a transposed operand, as tfjs's transposeA
     if s["transposeB"]: b = b.transpose(-1, -2)
     tensors.append((a, b))
-samples = [[] for _ in tensors]
-for r in range(cfg["repeats"]):
-    for i, (a, b) in enumerate(tensors):
-        samples[i].append(block(lambda: torch.matmul(a, b), cfg["minMs"]))
-out["matmul"] = samples
 torch.manual_seed(0)
 x = torch.randn(256, 784); y = torch.randn(256, 32)
 model = torch.nn.Sequential(torch.nn.Linear(784, 400), torch.nn.ReLU(), torch.nn.Linear(400, 32))
@@ -214,34 +201,87 @@ def step():
     opt.zero_grad()
     loss = torch.nn.functional.mse_loss(model(x), y)
     loss.backward(); opt.step(); loss.item()
-out["mlp"] = [block(step, cfg["minMs"]) for _ in range(cfg["repeats"])]
-print(json.dumps(out))
+blas = " ".join(l.strip() for l in torch.__config__.show().splitlines() if "BLAS" in l)[:300]
+print(json.dumps({"ready": True, "blas": blas}), flush=True)
+for line in sys.stdin:
+    req = json.loads(line)
+    if req["op"] == "mm":
+        a, b = tensors[req["i"]]
+        ms = block(lambda: torch.matmul(a, b), req["minMs"])
+    else:
+        ms = block(step, req["minMs"])
+    print(json.dumps({"ms": ms}), flush=True)
 `;
-  const env = { ...process.env, LD_LIBRARY_PATH: OPENBLAS_DIR };
-  const r = spawnSync(TORCH_PYTHON, ['-c', script, JSON.stringify({ shapes: list, repeats: opts.repeats, minMs: opts.minMs })], {
-    env,
-    encoding: 'utf8',
-    maxBuffer: 16 << 20,
-  });
-  if (r.status !== 0) return { error: `${TORCH_PYTHON} failed (${r.status}): ${(r.stderr || String(r.error)).split('\n').slice(-3).join(' ')}` };
-  const parsed = JSON.parse(r.stdout.trim().split('\n').pop()!) as { matmul: number[][]; mlp: number[]; blas: string };
-  return {
-    matmul: parsed.matmul.map((samples, i) => timing(samples, flops(list[i]!))),
-    mlpStepMs: median(parsed.mlp),
-    mlpSamples: parsed.mlp,
-    blas: parsed.blas,
-  };
+    const child = spawn(TORCH_PYTHON, ['-c', script, JSON.stringify({ shapes: list, minMs })], {
+      env: { ...process.env, LD_LIBRARY_PATH: OPENBLAS_DIR },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const peer = new TorchPeer(child, '');
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (peer.waiting) {
+        const w = peer.waiting;
+        peer.waiting = undefined;
+        w(line);
+      } else peer.lines.push(line);
+    });
+    const exited = new Promise<never>((_, reject) =>
+      child.once('exit', (code) => reject(new Error(`${TORCH_PYTHON} exited (${code}): ${stderr.split('\n').slice(-3).join(' ')}`))));
+    exited.catch(() => {});
+    const first = await Promise.race([peer.next(), exited]);
+    const ready = JSON.parse(first) as { ready: boolean; blas: string };
+    return Object.assign(peer, { blas: ready.blas });
+  }
+
+  private next(): Promise<string> {
+    const line = this.lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  /** ms per call of one block: op 'mm' times shape i, op 'mlp' the MLP step. */
+  async time(op: 'mm' | 'mlp', i: number, minMs: number): Promise<number> {
+    this.child.stdin.write(JSON.stringify({ op, i, minMs }) + '\n');
+    return (JSON.parse(await this.next()) as { ms: number }).ms;
+  }
+
+  stop(): void {
+    this.child.stdin.end();
+    this.child.kill();
+  }
+}
+
+/**
+ * Times `body` with the original wasm kernels, then with the native ones, then (optionally) the torch peer's
+ * block — alternating, `repeats` times — and returns the medians.
+ */
+async function compare(
+  body: () => void, opts: Options, fl: number, onRep: () => void, peer?: () => Promise<number>,
+): Promise<{ wasm: Timing; native: Timing; torch?: Timing }> {
+  const w: number[] = [];
+  const n: number[] = [];
+  const t: number[] = [];
+  for (let r = 0; r < opts.repeats; r++) {
+    disableNativeBlas();
+    w.push(timeBlock(body, opts.minMs));
+    enableNativeBlas({ minFlops: 0 });
+    n.push(timeBlock(body, opts.minMs));
+    if (peer) t.push(await peer());
+    onRep();
+  }
+  return { wasm: timing(w, fl), native: timing(n, fl), torch: peer ? timing(t, fl) : undefined };
 }
 
 /** Crossover: µs per call of small square products, plain and with transposeB, wasm vs native. */
-function crossover(opts: Options, rng: Rng): Array<{ n: number; transposeB: boolean; wasmUs: number; nativeUs: number }> {
+async function crossover(opts: Options, rng: Rng): Promise<Array<{ n: number; transposeB: boolean; wasmUs: number; nativeUs: number }>> {
   const rows: Array<{ n: number; transposeB: boolean; wasmUs: number; nativeUs: number }> = [];
   for (const transposeB of [false, true])
     for (const n of [4, 8, 16, 32, 64, 128]) {
       const a = tf.tensor(rng.normalArray(n * n, 1), [n, n]);
       const b = tf.tensor(rng.normalArray(n * n, 1), [n, n]);
       const f = (): void => tf.matMul(a, b, false, transposeB).dispose();
-      const t = wasmVsNative(f, { ...opts, minMs: Math.min(opts.minMs, 60) }, 2 * n ** 3, () => {});
+      const t = await compare(f, { ...opts, minMs: Math.min(opts.minMs, 60) }, 2 * n ** 3, () => {});
       rows.push({ n, transposeB, wasmUs: t.wasm.ms * 1e3, nativeUs: t.native.ms * 1e3 });
       tf.dispose([a, b]);
     }
@@ -261,92 +301,103 @@ export async function run(args: string[]): Promise<void> {
   const load0 = loadavg();
   const rng = new Rng(7);
   const list = shapes(opts.quick);
+  let peer: TorchPeer | undefined;
+  let peerError = opts.torch ? '' : 'skipped (--no-torch)';
+  if (opts.torch) {
+    try {
+      peer = await TorchPeer.start(list, opts.minMs);
+    } catch (e) {
+      peerError = e instanceof Error ? e.message : String(e);
+    }
+  }
   const total = list.length * opts.repeats + opts.repeats + 1;
   const progress = createProgress('bench matmul', total, { quiet: opts.quiet });
   let done = 0;
   const tick = (): void => progress.update(++done);
 
-  // 1) single products
-  const ours: Array<{ wasm: Timing; native: Timing }> = [];
-  for (const s of list) {
-    const a = tf.tensor(rng.normalArray(s.a.reduce((p, d) => p * d, 1), 1), s.a);
-    const b = tf.tensor(rng.normalArray(s.b.reduce((p, d) => p * d, 1), 1), s.b);
-    ours.push(wasmVsNative(() => tf.matMul(a, b, s.transposeA, s.transposeB).dispose(), opts, flops(s), tick));
-    tf.dispose([a, b]);
-  }
+  try {
+    // 1) single products: wasm block, native block, torch block, × repeats
+    const ours: Array<{ wasm: Timing; native: Timing; torch?: Timing }> = [];
+    for (const [i, s] of list.entries()) {
+      const a = tf.tensor(rng.normalArray(s.a.reduce((p, d) => p * d, 1), 1), s.a);
+      const b = tf.tensor(rng.normalArray(s.b.reduce((p, d) => p * d, 1), 1), s.b);
+      const torchBlock = peer ? (): Promise<number> => peer!.time('mm', i, opts.minMs) : undefined;
+      ours.push(await compare(() => tf.matMul(a, b, s.transposeA, s.transposeB).dispose(), opts, flops(s), tick, torchBlock));
+      tf.dispose([a, b]);
+    }
 
-  // 2) a full training step (forward, backward, Adam) of the 784-400-32 MLP at batch 256
-  const live = tf.memory().numTensors;
-  const mlp = mlpStep(rng);
-  const mlpT = wasmVsNative(mlp.step, { ...opts, minMs: Math.max(opts.minMs, 300) }, mlp.flops, tick);
-  mlp.dispose();
-  if (tf.memory().numTensors !== live) throw new Error(`bench matmul: the MLP step leaked ${tf.memory().numTensors - live} tensors`);
+    // 2) a full training step (forward, backward, Adam) of the 784-400-32 MLP at batch 256
+    const live = tf.memory().numTensors;
+    const mlp = mlpStep(rng);
+    const mlpMinMs = Math.max(opts.minMs, 300);
+    const mlpT = await compare(mlp.step, { ...opts, minMs: mlpMinMs }, mlp.flops, tick, peer ? () => peer!.time('mlp', 0, mlpMinMs) : undefined);
+    mlp.dispose();
+    if (tf.memory().numTensors !== live) throw new Error(`bench matmul: the MLP step leaked ${tf.memory().numTensors - live} tensors`);
 
-  // 3) the crossover that sets nativeBlas's minFlops
-  const cross = crossover(opts, rng);
-  tick();
-  progress.stop();
+    // 3) the crossover behind nativeBlas's minFlops
+    const cross = await crossover(opts, rng);
+    tick();
+    progress.stop();
+    const load1 = loadavg();
 
-  // 4) the PyTorch peer, same shapes, same process tree, right after
-  const torch = opts.torch ? torchPeer(list, opts) : { error: 'skipped (--no-torch)' };
-  const load1 = loadavg();
-  disableNativeBlas();
-  enableNativeBlas();
+    // report
+    const rows = list.map((s, i) => {
+      const o = ours[i]!;
+      return {
+        shape: s.name,
+        a: s.a,
+        b: s.b,
+        transposeA: s.transposeA,
+        transposeB: s.transposeB,
+        flops: flops(s),
+        wasm: o.wasm,
+        native: o.native,
+        torch: o.torch,
+        nativeSpeedup: o.wasm.ms / o.native.ms,
+        nativeVsTorch: o.torch ? o.native.ms / o.torch.ms : undefined,
+      };
+    });
+    console.log(`\nmatmul GFLOP/s (median of ${opts.repeats} interleaved ≥${opts.minMs} ms blocks). BLAS: ${status.blas}, ${status.threads} threads`);
+    console.log('| product | wasm | native | torch+OpenBLAS | native ÷ wasm speed | native time ÷ torch time |');
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+    for (const r of rows)
+      console.log(`| ${r.shape} | ${f1(r.wasm.gflops)} | ${f1(r.native.gflops)} | ${r.torch ? f1(r.torch.gflops) : '–'} | ${r.nativeSpeedup.toFixed(1)}× | ${r.nativeVsTorch !== undefined ? r.nativeVsTorch.toFixed(2) + '×' : '–'} |`);
+    const tMlp = mlpT.torch?.ms;
+    console.log(`\nMLP 784-400-32, batch 256, one Adam step (ms, median): wasm ${mlpT.wasm.ms.toFixed(2)} · native ${mlpT.native.ms.toFixed(2)} · torch ${tMlp !== undefined ? tMlp.toFixed(2) : '–'}` +
+      ` → native ÷ wasm speed ${(mlpT.wasm.ms / mlpT.native.ms).toFixed(1)}×${tMlp !== undefined ? `, native time ÷ torch time ${(mlpT.native.ms / tMlp).toFixed(2)}×` : ''}`);
+    console.log('\ncrossover (µs per call, square n×n; median):');
+    console.log('| n | transposeB | wasm µs | native µs |');
+    console.log('| ---: | --- | ---: | ---: |');
+    for (const c of cross) console.log(`| ${c.n} | ${c.transposeB} | ${f1(c.wasmUs)} | ${f1(c.nativeUs)} |`);
+    if (peerError) console.log(`\ntorch peer: ${peerError}`);
+    console.log(`\nload average at start ${load0.map((x) => x.toFixed(2)).join(' ')}, at end ${load1.map((x) => x.toFixed(2)).join(' ')} (${cpus().length} cores, shared)`);
 
-  // report
-  const rows = list.map((s, i) => {
-    const o = ours[i]!;
-    const t = 'matmul' in torch ? torch.matmul[i]! : undefined;
-    return {
-      shape: s.name,
-      a: s.a,
-      b: s.b,
-      transposeA: s.transposeA,
-      transposeB: s.transposeB,
-      flops: flops(s),
-      wasm: o.wasm,
-      native: o.native,
-      torch: t,
-      nativeSpeedup: o.wasm.ms / o.native.ms,
-      nativeVsTorch: t ? o.native.ms / t.ms : undefined,
+    const out = {
+      date: new Date().toISOString(),
+      options: opts,
+      machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? '', loadavgStart: load0, loadavgEnd: load1, node: process.version },
+      native: { blas: status.blas, threads: status.threads, openblasNumThreads: process.env.OPENBLAS_NUM_THREADS ?? null },
+      torch: peer ? { blas: peer.blas, python: TORCH_PYTHON, ldLibraryPath: OPENBLAS_DIR } : { error: peerError },
+      matmul: rows,
+      mlpStep: {
+        model: '784-400-32 relu MLP, MSE, Adam, batch 256',
+        wasm: mlpT.wasm,
+        native: mlpT.native,
+        torch: mlpT.torch,
+        nativeSpeedup: mlpT.wasm.ms / mlpT.native.ms,
+        nativeVsTorch: tMlp !== undefined ? mlpT.native.ms / tMlp : undefined,
+      },
+      crossover: cross,
     };
-  });
-  console.log(`\nmatmul GFLOP/s (median of ${opts.repeats}; ≥${opts.minMs} ms blocks). BLAS: ${status.blas}, ${status.threads} threads`);
-  console.log('| product | wasm | native | torch+OpenBLAS | native ÷ wasm speed | native time ÷ torch time |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
-  for (const r of rows)
-    console.log(`| ${r.shape} | ${f1(r.wasm.gflops)} | ${f1(r.native.gflops)} | ${r.torch ? f1(r.torch.gflops) : '–'} | ${r.nativeSpeedup.toFixed(1)}× | ${r.nativeVsTorch !== undefined ? r.nativeVsTorch.toFixed(2) + '×' : '–'} |`);
-  const tMlp = 'mlpStepMs' in torch ? torch.mlpStepMs : undefined;
-  console.log(`\nMLP 784-400-32, batch 256, one Adam step (ms, median): wasm ${mlpT.wasm.ms.toFixed(2)} · native ${mlpT.native.ms.toFixed(2)} · torch ${tMlp !== undefined ? tMlp.toFixed(2) : '–'}` +
-    ` → native ÷ wasm speed ${(mlpT.wasm.ms / mlpT.native.ms).toFixed(1)}×${tMlp !== undefined ? `, native time ÷ torch time ${(mlpT.native.ms / tMlp).toFixed(2)}×` : ''}`);
-  console.log('\ncrossover (µs per call, square n×n; median):');
-  console.log('| n | transposeB | wasm µs | native µs |');
-  console.log('| ---: | --- | ---: | ---: |');
-  for (const c of cross) console.log(`| ${c.n} | ${c.transposeB} | ${f1(c.wasmUs)} | ${f1(c.nativeUs)} |`);
-  if ('error' in torch) console.log(`\ntorch peer: ${torch.error}`);
-  console.log(`\nload average at start ${load0.map((x) => x.toFixed(2)).join(' ')}, at end ${load1.map((x) => x.toFixed(2)).join(' ')} (${cpus().length} cores, shared)`);
-
-  const out = {
-    date: new Date().toISOString(),
-    options: opts,
-    machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? '', loadavgStart: load0, loadavgEnd: load1, node: process.version },
-    native: { blas: status.blas, threads: status.threads, openblasNumThreads: process.env.OPENBLAS_NUM_THREADS ?? null },
-    torch: 'blas' in torch ? { blas: torch.blas, python: TORCH_PYTHON, ldLibraryPath: OPENBLAS_DIR } : { error: torch.error },
-    matmul: rows,
-    mlpStep: {
-      model: '784-400-32 relu MLP, MSE, Adam, batch 256',
-      wasm: mlpT.wasm,
-      native: mlpT.native,
-      torch: tMlp !== undefined && 'mlpSamples' in torch ? { ms: tMlp, samples: torch.mlpSamples } : undefined,
-      nativeSpeedup: mlpT.wasm.ms / mlpT.native.ms,
-      nativeVsTorch: tMlp !== undefined ? mlpT.native.ms / tMlp : undefined,
-    },
-    crossover: cross,
-  };
-  const dir = join(HERE, 'results');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'matmul.json'), JSON.stringify(out, null, 2) + '\n');
-  console.log(`\nwrote ${join(dir, 'matmul.json')}`);
+    const dir = join(HERE, 'results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'matmul.json'), JSON.stringify(out, null, 2) + '\n');
+    console.log(`\nwrote ${join(dir, 'matmul.json')}`);
+  } finally {
+    peer?.stop();
+    disableNativeBlas();
+    enableNativeBlas();
+  }
 }
 
 // direct use: npx tsx bench/matmul.ts [options]
