@@ -463,6 +463,8 @@ export interface HumanJudgeSetup {
   portGiven: boolean;
   host?: string;
   annotator: string;
+  /** the built web app to serve (default: the server's, web/dist); not a flag, for tests and embedders */
+  staticDir?: string;
 }
 
 /** Reads the people-in-the-loop flags; undefined for a plain simulated run (no --judge human|mixed, no --db). */
@@ -525,7 +527,7 @@ export function gridworldPeople<B extends TrajectoryPairBatch>(h: HumanJudgeSetu
   let exp: GridworldLike<B> | undefined;
   let inner: HumanGatherer<B> | undefined;
   const open = async (): Promise<HumanSession> => {
-    const base = { runId, domain: 'gridworld', config: o.config, annotator: h.annotator, log, ...(h.host ? { host: h.host } : {}) };
+    const base = { runId, domain: 'gridworld', config: o.config, annotator: h.annotator, log, ...(h.host ? { host: h.host } : {}), ...(h.staticDir ? { staticDir: h.staticDir } : {}) };
     const db = h.db ?? o.out;
     try {
       return await startHumanSession({ ...base, db, port: h.port });

@@ -2,13 +2,14 @@
  * End to end: a person labels a gridworld run in the real web app (Debian's Chromium through playwright-core) while
  * the RLHF loop waits for them, and the run's reward model and plan change as a result.
  *
- *   1. a fresh build of web/, a SQLite store, the labeling server and a gridworld run with `--judge human`
- *      (10 comparisons per iteration, 2 iterations), exactly as `rlhf run gridworld --judge human` wires it;
- *   2. the annotator logs in with the printed token and labels 20 comparisons with the keyboard (← → ↓, plus a
+ *   1. a fresh build of web/ and a gridworld run wired as `rlhf run gridworld --judge human --labels-per-iteration 10
+ *      --iterations 2` wires it (runGridworld + gridworldPeople: SQLite store in the run directory, in-process server);
+ *   2. the annotator reads the printed token, logs in and labels 20 comparisons with the keyboard (← → ↓, plus a
  *      space-skip that is undone with u), preferring the trajectory that stays closer to the goal;
  *   3. the 20 judgements are in the store under the annotator's name, the learned reward and the soft-VI plan
  *      moved, and the plan's exact expected true return went up;
- *   4. the other labeling views (rating, ranking, correction) and the admin dashboard are exercised once.
+ *   4. `rlhf serve` on the finished run's store: the admin dashboard (live plots, stats), and the other labeling
+ *      views (rating, ranking, correction) exercised once.
  * Screenshots of every page: test-output/e2e/*.png. Skips only when /usr/bin/chromium is absent.
  */
 import { rmSync } from 'node:fs';
@@ -17,10 +18,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { Preference, Query } from '../../src/feedback/types.js';
 import { configToJson, resolveGridworldConfig } from '../../src/domains/gridworld/config.js';
-import { GridworldExperiment } from '../../src/domains/gridworld/experiment.js';
-import { HumanGatherer, gridRewardHeatmaps, gridworldQueryMaker, resolveHumanJudgeConfig, startHumanSession, type HumanSession } from '../../src/loop/humanJudge.js';
-import { RlhfLoop } from '../../src/loop/orchestrator.js';
+import { GridworldExperiment, type GridworldBatch } from '../../src/domains/gridworld/experiment.js';
+import { runGridworld } from '../../src/domains/gridworld/run.js';
+import { gridworldPeople, resolveHumanJudgeConfig } from '../../src/loop/humanJudge.js';
 import { softValueIteration, type TabularMdp } from '../../src/policy/softValueIteration.js';
+import { createServer, type Server } from '../../src/server/app.js';
+import { openStore, type FeedbackStore } from '../../src/store/index.js';
 import { CHROMIUM, buildWeb, currentQueryId, hasChromium, launchChromium, nextQuery, screenshot, tempDir } from './harness.js';
 
 type Cell = [number, number];
@@ -66,10 +69,13 @@ describe('labeling in the browser (e2e)', () => {
 
   const dir = tempDir('rlhf-e2e-');
   const staticDir = join(dir, 'dist');
+  const out = join(dir, 'gw-e2e');
   const runId = 'gw-e2e';
-  const log: string[] = [];
-  let session: HumanSession;
   let browser: Awaited<ReturnType<typeof launchChromium>>;
+  let store: FeedbackStore | undefined;
+  let server: Server | undefined;
+  let adminToken = '';
+  let annotatorToken = '';
 
   beforeAll(async () => {
     await buildWeb(staticDir);
@@ -78,47 +84,51 @@ describe('labeling in the browser (e2e)', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await session?.close();
+    await server?.close();
+    await store?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('an annotator labels 20 gridworld comparisons with the keyboard and the reward and plan change', async () => {
-    // 1. the run, wired as `rlhf run gridworld --judge human --labels-per-iteration 10`
+    // 1. the run, as `rlhf run gridworld --judge human --labels-per-iteration 10 --iterations 2 --batch 10 --port 0`
     const cfg = resolveGridworldConfig({ batch: 10, iterations: 2, seed: 3 });
-    const exp = new GridworldExperiment(cfg);
-    session = await startHumanSession({ db: dir, runId, domain: 'gridworld', config: configToJson(cfg) as never, port: 0, staticDir, log: (l) => log.push(l) });
-    expect(session.adminToken).toMatch(/^rlhf_/);
-    expect(log.join('\n')).toContain(`${session.url}/label/${runId}#token=${session.annotatorToken}`);
-
     const vi = { horizon: cfg.horizon, temperature: cfg.temperature, discount: cfg.discount };
-    const reward0 = Float64Array.from(exp.model.reward());
-    const plan0 = Float64Array.from(softValueIteration(exp.env.mdp, reward0, vi).policy);
-    const start = exp.env.startStates[0]!;
-    const return0 = expectedReturn(exp.env.mdp, plan0, exp.env.trueReward, start, cfg.horizon);
+    const before = new GridworldExperiment(cfg); // the same seed: the run's state before any label
+    const reward0 = Float64Array.from(before.model.reward());
+    const plan0 = Float64Array.from(softValueIteration(before.env.mdp, reward0, vi).policy);
+    const start = before.env.startStates[0]!;
+    const return0 = expectedReturn(before.env.mdp, plan0, before.env.trueReward, start, cfg.horizon);
 
-    const gatherer = new HumanGatherer({
-      store: session.store,
-      runId,
-      maker: gridworldQueryMaker({ size: cfg.size, starts: cfg.starts, goals: cfg.goals, learnedReward: () => (exp.labelCount > 0 ? exp.model.reward() : undefined) }),
-      config: resolveHumanJudgeConfig({ mode: 'human', labelsPerIteration: 10, timeoutSeconds: 50, pollMs: 50 }),
-    });
-    const loop = new RlhfLoop({ ...exp.parts(), gatherer }, { iterations: 2 }).on(async (e) => {
-      await session.emit('metrics', e.iteration, { ...e.metrics, ...gatherer.metrics() });
-      await session.emit('heatmaps', e.iteration, gridRewardHeatmaps(cfg.size, exp.env.trueReward, exp.model.reward(), e.iteration));
-    });
-    const loopDone = loop.run();
+    const lines: string[] = [];
+    const people = gridworldPeople<GridworldBatch>(
+      { config: resolveHumanJudgeConfig({ mode: 'human', labelsPerIteration: 10, timeoutSeconds: 50, pollMs: 50 }), port: 0, portGiven: true, annotator: 'labeler', staticDir },
+      { out, config: configToJson(cfg), log: (l) => lines.push(l) },
+    );
+    let ok = false;
+    const run = runGridworld(cfg, { out, quiet: true, report: false, gatherer: people.gatherer, onIteration: people.onIteration })
+      .then((r) => ((ok = true), r))
+      .finally(() => people.close(ok));
 
-    // 2. log in with the printed token and label
+    // 2. read the printed log-in link, log in with the token, label
+    await expect.poll(() => lines.some((l) => l.includes('label as')), { timeout: 20_000 }).toBe(true);
+    const link = /label as "labeler":\s+(\S+)#token=(rlhf_\S+)/.exec(lines.join('\n'));
+    expect(link, lines.join('\n')).not.toBeNull();
+    const base = new URL(link![1]!).origin;
+    annotatorToken = link![2]!;
+    adminToken = /admin token \(shown once\): (rlhf_\S+)/.exec(lines.join('\n'))?.[1] ?? '';
+    expect(adminToken).toMatch(/^rlhf_/);
+    expect(link![1]).toBe(`${base}/label/${runId}`);
+
     const page = await browser.context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${session.url}/login`);
+    await page.goto(`${base}/login`);
     await page.locator('#token').waitFor();
     await screenshot(page, '01-login');
     await page.fill('#token', 'rlhf_not-a-real-token-but-the-right-length-abcdefg');
     await page.keyboard.press('Enter');
     await page.locator('#login-error').waitFor();
-    await page.fill('#token', session.annotatorToken);
+    await page.fill('#token', annotatorToken);
     await page.keyboard.press('Enter');
     await page.locator(`[data-testid="label-${runId}"]`).waitFor();
     expect(await page.locator('[data-testid="who"]').innerText()).toContain('labeler');
@@ -149,13 +159,18 @@ describe('labeling in the browser (e2e)', () => {
       await page.keyboard.press(press[pref]);
       if (n < 19) id = await nextQuery(page, id); // after the 10th: the loop fits, replans and posts iteration 2
     }
-    const result = await loopDone;
-    expect(result.lastIteration).toBe(2);
-    await page.locator('[data-testid="labels"]:text-is("20")').waitFor();
-    await screenshot(page, '05-waiting');
+    const result = await run;
+    expect(result.metrics).toHaveLength(2);
+    // the run is done and its server stopped: the page stops labeling and says why (finished, or not answering)
+    await page.locator('main.label-page[data-phase="finished"], main.label-page[data-phase="offline"]').waitFor();
+    await screenshot(page, '05-run-ended');
+    expect(errors).toEqual([]);
+    await page.close();
 
-    // 3. the judgements are in the store, under the annotator's name, as pressed
-    const recs = await session.store.listJudgements(runId);
+    // 3. the judgements are in the store (reopened after the run closed it), under the annotator's name, as pressed
+    store = await openStore(join(out, 'feedback.sqlite'));
+    expect((await store.getRun(runId))?.status).toBe('done');
+    const recs = await store.listJudgements(runId);
     expect(recs).toHaveLength(20);
     expect(new Set(recs.map((x) => x.annotator))).toEqual(new Set(['labeler']));
     expect(recs.filter((x) => x.queryId.startsWith(`${runId}:1:`))).toHaveLength(10);
@@ -163,42 +178,45 @@ describe('labeling in the browser (e2e)', () => {
       expect(rec.judgement.kind).toBe('comparison');
       if (rec.judgement.kind === 'comparison') expect(rec.judgement.preferred).toBe(expected.get(rec.queryId));
     }
-    const iteration2 = (await session.store.listQueries(runId, { iteration: 2 })) as Query[];
+    const iteration2 = (await store.listQueries(runId, { iteration: 2 })) as Query[];
     expect(iteration2.every((q) => typeof q.predicted === 'number')).toBe(true); // people saw the model's guess
+    expect(result.experiment.labelCount).toBe([...expected.values()].length); // every label was informative (no skips)
 
     // ... and the reward model and the plan changed, for the better
+    const exp = result.experiment;
     const reward1 = Float64Array.from(exp.model.reward());
     const plan1 = Float64Array.from(softValueIteration(exp.env.mdp, reward1, vi).policy);
     const return1 = expectedReturn(exp.env.mdp, plan1, exp.env.trueReward, start, cfg.horizon);
     const maxDelta = (a: Float64Array, b: Float64Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
     expect(maxDelta(reward0, reward1)).toBeGreaterThan(0.05);
     expect(maxDelta(plan0, plan1)).toBeGreaterThan(0.01);
-    const goalState = exp.env.goalStates[0]!;
-    expect(reward1[goalState]!).toBeGreaterThan(reward1[start]!); // the goal is now worth more than the start
+    expect(reward1[exp.env.goalStates[0]!]!).toBeGreaterThan(reward1[start]!); // the goal is now worth more than the start
     expect(return1).toBeGreaterThan(return0);
     console.log(`e2e: learned reward moved by ≤ ${maxDelta(reward0, reward1).toFixed(3)}, plan by ≤ ${maxDelta(plan0, plan1).toFixed(3)}; expected true return ${return0.toFixed(1)} → ${return1.toFixed(1)}`);
-
-    // 4a. the dashboard (admin): live metric plots, stats, agreement
-    const dash = await browser.context.newPage();
-    dash.on('pageerror', (e) => errors.push(e.message));
-    await dash.goto(`${session.url}/dashboard/${runId}#token=${session.adminToken}`);
-    await dash.locator('[data-testid="charts"] .chart svg').first().waitFor({ timeout: 15_000 });
-    await dash.locator('[data-testid="judgements-total"]:text-is("20")').waitFor();
-    await dash.locator('.figures .chart svg').first().waitFor({ timeout: 15_000 });
-    await screenshot(dash, '06-dashboard');
-    expect(await dash.locator('[data-testid="charts"] .chart').count()).toBeGreaterThan(5);
-    await dash.close();
-
-    expect(errors).toEqual([]);
-    await page.close();
   }, 90_000);
 
-  it('rating, ranking and correction queries are labeled with their keys', async () => {
-    const store = session.store;
+  it('the dashboard shows the run; rating, ranking and correction queries are labeled with their keys', async () => {
+    // 4. serve the finished run's store again (what `rlhf serve --db DIR/feedback.sqlite` does)
+    expect(store, 'the first test opens the store').toBeDefined();
+    server = await createServer({ store: store!, port: 0, staticDir });
+    const base = server.url.replace(/\/+$/, '');
+    const errors: string[] = [];
+
+    const dash = await browser.context.newPage();
+    dash.on('pageerror', (e) => errors.push(e.message));
+    await dash.goto(`${base}/dashboard/${runId}#token=${adminToken}`);
+    await dash.locator('[data-testid="charts"] .chart svg').first().waitFor({ timeout: 15_000 });
+    await dash.locator('[data-testid="judgements-total"]:text-is("20")').waitFor();
+    await dash.locator('.figures .chart svg').nth(1).waitFor({ timeout: 15_000 }); // reward heatmaps + sample paths
+    expect(await dash.locator('[data-testid="run-status"]').innerText()).toBe('done');
+    expect(await dash.locator('[data-testid="charts"] .chart').count()).toBeGreaterThan(5);
+    await screenshot(dash, '06-dashboard');
+    await dash.close();
+
     const demo = 'kinds-e2e';
-    await store.createRun({ id: demo, domain: 'mixed', status: 'running' });
+    await store!.createRun({ id: demo, domain: 'mixed', status: 'running' });
     const grid = (cells: Cell[]) => ({ rows: 5, cols: 5, cells, start: [0, 0] as Cell, goals: [[4, 4]] as Cell[], originBottom: true });
-    await store.addQueries(demo, [
+    await store!.addQueries(demo, [
       { id: 'k:rate', runId: demo, kind: 'rating', iteration: 0, predicted: 0.8, samples: [{ id: 'k:rate:s', domain: 'text', payload: { prompt: 'Q: What is a good day? A:', continuation: ' One spent outside with friends.' } }] },
       {
         id: 'k:rank',
@@ -214,9 +232,8 @@ describe('labeling in the browser (e2e)', () => {
       { id: 'k:fix', runId: demo, kind: 'correction', iteration: 0, samples: [{ id: 'k:fix:s', domain: 'digits', payload: { pixels: ringPixels(), width: 28, height: 28, prediction: 6 } }] },
     ]);
     const page: Page = await browser.context.newPage();
-    const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${session.url}/label/${demo}#token=${session.annotatorToken}`); // the printed log-in link
+    await page.goto(`${base}/label/${demo}#token=${annotatorToken}`); // the printed log-in link
     let id = await nextQuery(page, '');
     expect(id).toBe('k:rate');
     await page.locator('[data-testid="predicted"]').waitFor();
@@ -235,7 +252,7 @@ describe('labeling in the browser (e2e)', () => {
     await page.locator('main.label-page[data-phase="waiting"]').waitFor();
     expect(await currentQueryId(page)).toBe('');
 
-    const got = Object.fromEntries((await store.listJudgements(demo)).map((r) => [r.queryId, r.judgement]));
+    const got = Object.fromEntries((await store!.listJudgements(demo)).map((r) => [r.queryId, r.judgement]));
     expect(got['k:rate']).toEqual({ kind: 'rating', sampleId: 'k:rate:s', value: 1 });
     expect(got['k:rank']).toEqual({ kind: 'ranking', sampleIds: ['k:rank:b', 'k:rank:a', 'k:rank:c'] });
     expect(got['k:fix']).toEqual({ kind: 'correction', sampleId: 'k:fix:s', label: 0, correct: false });

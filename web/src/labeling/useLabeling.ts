@@ -10,6 +10,7 @@ export type SessionState =
   | { phase: 'loading' }
   | { phase: 'labeling'; query: Query; leaseExpiresAt: string }
   | { phase: 'waiting'; retryAfterMs: number } // nothing to label right now
+  | { phase: 'offline'; retryAfterMs: number } // the server does not answer (e.g. the run ended and its server stopped)
   | { phase: 'finished' } // the run is done or failed
   | { phase: 'error'; message: string };
 
@@ -37,6 +38,7 @@ export function useLabeling(runId: string): Labeling {
   const [undoDepth, setUndoDepth] = useState(0);
   const alive = useRef(true);
   const pollTimer = useRef<number | undefined>(undefined);
+  const offlineTries = useRef(0);
 
   const refreshProgress = useCallback(async () => {
     try {
@@ -61,8 +63,15 @@ export function useLabeling(runId: string): Labeling {
     } catch (e) {
       if (!alive.current) return;
       if (e instanceof ApiError && e.status === 409) setState({ phase: 'finished' });
-      else setState({ phase: 'error', message: (e as Error).message });
+      else if (e instanceof ApiError && e.code === 'E_NETWORK') {
+        offlineTries.current++;
+        const wait = Math.min(10_000, 1000 * offlineTries.current);
+        setState({ phase: 'offline', retryAfterMs: wait });
+        pollTimer.current = window.setTimeout(() => void leaseNext().then(refreshProgress), wait);
+        return;
+      } else setState({ phase: 'error', message: (e as Error).message });
     }
+    offlineTries.current = 0;
   }, [runId, refreshProgress]);
 
   useEffect(() => {

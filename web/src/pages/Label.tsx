@@ -50,6 +50,15 @@ export function LabelPage({ runId, me }: { runId: string; me: Annotator }) {
           )}
         </section>
       )}
+      {st.phase === 'offline' && (
+        <section class="waiting" aria-live="polite">
+          <h2>The server is not answering</h2>
+          <p>
+            If the run has finished, its server stopped with it; browse the results with <code>rlhf serve --db DIR/feedback.sqlite</code>. Trying
+            again every few seconds…
+          </p>
+        </section>
+      )}
       {st.phase === 'finished' && (
         <section class="waiting">
           <h2>This run is finished</h2>
