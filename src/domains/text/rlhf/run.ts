@@ -68,6 +68,8 @@ export interface TextRlhfSummary {
   kl: number;
   /** fraction of eval prompts where the judge prefers the policy's continuation over the reference's (ties ½) */
   win_rate: number;
+  /** fraction of eval prompts whose two continuations have the same judge score (their verdict is a coin flip) */
+  equal_scores: number;
   /** held-out preference accuracy of the reward model */
   reward_model_accuracy: number;
   /** comparisons the judge answered (skips excluded) */
@@ -254,14 +256,21 @@ export class TextRlhf {
     const scoreBefore = before.texts.map((t) => this.judge.score(t));
     const scoreAfter = after.texts.map((t) => this.judge.score(t));
     const kl = this.klOf(after);
-    const verdicts = this.judge.compare(after.texts.map((t, i) => ({ left: t, right: before.texts[i]! })));
+    // the policy's continuation goes left or right at random: a judge's tie-breaking (B-Pref's rational teacher
+    // gives exact ties to the left) must not favour either side
+    const sideRng = this.rng.fork('win-rate-sides');
+    const policyLeft = evalPrompts.map(() => sideRng.uniform() < 0.5);
+    const verdicts = this.judge.compare(after.texts.map((t, i) => (policyLeft[i] ? { left: t, right: before.texts[i]! } : { left: before.texts[i]!, right: t })));
     let wins = 0;
     let judged = 0;
-    for (const v of verdicts) {
-      if (v === 'skip') continue;
+    verdicts.forEach((v, i) => {
+      if (v === 'skip') return;
       judged++;
-      wins += v === 'left' ? 1 : v === 'tie' ? 0.5 : 0;
-    }
+      const policyWon = policyLeft[i] ? v === 'left' : v === 'right';
+      wins += v === 'tie' ? 0.5 : policyWon ? 1 : 0;
+    });
+    let ties = 0;
+    for (let i = 0; i < scoreAfter.length; i++) if (scoreAfter[i] === scoreBefore[i]) ties++;
     const mean = (a: number[]): number => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
     const summary: TextRlhfSummary = {
       optimizer: c.optimizer,
@@ -270,6 +279,7 @@ export class TextRlhf {
       sentiment_gain: mean(scoreAfter) - mean(scoreBefore),
       kl,
       win_rate: judged > 0 ? wins / judged : Number.NaN,
+      equal_scores: ties / Math.max(1, scoreAfter.length),
       reward_model_accuracy: this.rewardFit!.heldOutAccuracy,
       labels: this.pairs.length,
       seconds: this.elapsed + (Date.now() - this.sessionStart) / 1000,
