@@ -8,6 +8,7 @@
  * Only the wasm backend is touched; other backends keep their kernels.
  */
 import { type BackendName, initTensors, tf } from '../../core/tensor.js';
+import { nativeBlasStatus } from '../../core/nativeBlas.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 type Info = tf.TensorInfo;
@@ -56,9 +57,12 @@ export function installFastTransposedMatMul(): void {
   wrap('_FusedMatMul', transpose.kernelFunc);
 }
 
-/** Initialises the tensor runtime for the digits domain (the shared initTensors + the faster transposed matmul). */
+/**
+ * Initialises the tensor runtime for the digits domain: the shared initTensors (which registers the native BLAS
+ * matmul when native/ is built), plus — only when that is not active — the faster transposed matmul above.
+ */
 export async function initDigitsTensors(backend: BackendName = 'auto'): Promise<string> {
   const name = await initTensors(backend);
-  if (name === 'wasm') installFastTransposedMatMul();
+  if (name === 'wasm' && !nativeBlasStatus().enabled) installFastTransposedMatMul();
   return name;
 }
