@@ -31,6 +31,12 @@ describe('SentimentJudge', () => {
     expect(j.score(POS)).toBe(7);
   });
 
+  it('equal scores are ties by default; without tieOnEqual the rational teacher gives them to the left', () => {
+    const pairs = [{ left: 'the cat sat', right: 'a dog ran' }, { left: 'good', right: 'nice' }, { left: POS, right: NEG }];
+    expect(new SentimentJudge(new Rng(1)).compare(pairs)).toEqual(['tie', 'tie', 'left']);
+    expect(new SentimentJudge(new Rng(1), { tieOnEqual: false }).compare(pairs)).toEqual(['left', 'left', 'left']);
+  });
+
   it('mistake rate flips about that fraction of labels', () => {
     const j = new SentimentJudge(new Rng(2), { teacher: 'mistake', overrides: { epsMistake: 0.3 } });
     const labels = j.compare(Array.from({ length: 2000 }, () => ({ left: POS, right: NEG })));
@@ -40,7 +46,7 @@ describe('SentimentJudge', () => {
   });
 
   it('a Boltzmann teacher is noisier for close pairs than for far ones', () => {
-    const j = new SentimentJudge(new Rng(3), { teacher: 'noisy' });
+    const j = new SentimentJudge(new Rng(3), { teacher: 'noisy', tieOnEqual: false });
     const close = j.compare(Array.from({ length: 1000 }, () => ({ left: 'good', right: 'nice' }))); // 3 vs 3 … equal returns
     const far = j.compare(Array.from({ length: 1000 }, () => ({ left: POS, right: NEG })));
     const leftRate = (ls: string[]): number => ls.filter((l) => l === 'left').length / ls.length;
@@ -53,7 +59,7 @@ describe('SentimentJudge', () => {
     const eq = new SentimentJudge(new Rng(4), { teacher: 'equal', overrides: { epsEqual: 1 } });
     // mean return (7 + 6 + 7 − 7)/4 = 3.25: |7 − 6| < 3.25 ties, |7 − (−7)| does not
     expect(eq.compare([{ left: POS, right: 'I love it, it is great' }, { left: POS, right: 'I hate this, it is terrible' }])).toEqual(['tie', 'left']);
-    const sk = new SentimentJudge(new Rng(5), { teacher: 'skip', overrides: { epsSkip: 0.9 } });
+    const sk = new SentimentJudge(new Rng(5), { teacher: 'skip', overrides: { epsSkip: 0.9 }, tieOnEqual: false });
     const labels = sk.compare([{ left: 'the cat', right: 'a dog' }, { left: POS, right: NEG }]);
     expect(labels[0]).toBe('skip'); // neither continuation says anything positive
     expect(labels[1]).toBe('left');

@@ -72,6 +72,12 @@ export interface SentimentJudgeOptions {
   overrides?: Partial<TeacherConfig>;
   /** "score" (AFINN sum) or "comparative" (per word); default score */
   mode?: SentimentMode;
+  /**
+   * answer 'tie' when both continuations have exactly the same score; default true. AFINN scores are small
+   * integers, so exact ties are common (two neutral continuations score 0), and B-Pref's rational teacher would hand
+   * each of them to the left segment — a label without information. A person would call them equal.
+   */
+  tieOnEqual?: boolean;
 }
 
 /**
@@ -80,6 +86,7 @@ export interface SentimentJudgeOptions {
  */
 export class SentimentJudge {
   readonly mode: SentimentMode;
+  readonly tieOnEqual: boolean;
   readonly teacher: BPrefTeacher;
   readonly name: string;
 
@@ -87,6 +94,7 @@ export class SentimentJudge {
     const mode = opts.mode ?? 'score';
     if (!SENTIMENT_MODES.includes(mode)) throw new ConfigError('mode', `sentiment judge mode must be one of ${SENTIMENT_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
     this.mode = mode;
+    this.tieOnEqual = opts.tieOnEqual ?? true;
     const name = opts.teacher ?? 'oracle';
     this.teacher = new BPrefTeacher(resolveTeacher(name, opts.overrides), rng, `sentiment:${name}`);
     this.name = `teacher:sentiment-${name}`;
@@ -101,11 +109,16 @@ export class SentimentJudge {
   /**
    * Labels a batch of pairs: 'left' | 'right' | 'tie' | 'skip'. The skip threshold is measured from the lowest
    * per-word reward in the batch (B-Pref's floor), so negative AFINN scores do not make every pair skippable.
+   * With tieOnEqual, pairs of equal score are ties (after the teacher has drawn its answer, so the random stream
+   * does not depend on this option).
    */
   compare(pairs: ReadonlyArray<{ left: string; right: string }>): Preference[] {
     const rs = pairs.map((p) => ({ left: sentimentRewards(p.left, this.mode), right: sentimentRewards(p.right, this.mode) }));
     let floor = 0;
     for (const p of rs) for (const r of [p.left, p.right]) for (const x of r) floor = Math.min(floor, x);
-    return this.teacher.labelBatch(rs, floor);
+    const labels = this.teacher.labelBatch(rs, floor);
+    if (!this.tieOnEqual) return labels;
+    const sum = (r: Float32Array): number => r.reduce((a, b) => a + b, 0);
+    return labels.map((l, i) => (l !== 'skip' && Math.abs(sum(rs[i]!.left) - sum(rs[i]!.right)) < 1e-9 ? 'tie' : l));
   }
 }
