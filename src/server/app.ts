@@ -282,19 +282,26 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     },
   );
 
-  app.post<{ Params: { queryId: string }; Body: { judgement: Judgement } }>(
+  app.post<{ Params: { queryId: string }; Body: { judgement: Judgement; next?: boolean; leaseSeconds?: number } }>(
     '/api/queries/:queryId/judgement',
     { config: any, schema: { params: S.queryParams, body: S.judgementBody } },
     async (req, reply) => {
       const who = me(req);
+      let r: Awaited<ReturnType<FeedbackStore['addJudgement']>>;
       try {
-        const r = await store.addJudgement({ queryId: req.params.queryId, annotator: who.name, judgement: req.body.judgement }, { requireLease: true });
-        void reply.code(r.created ? 201 : 200);
-        return { judgement: r.record, created: r.created };
+        r = await store.addJudgement({ queryId: req.params.queryId, annotator: who.name, judgement: req.body.judgement }, { requireLease: true });
       } catch (e) {
         if (e instanceof RlhfError && e.code === 'E_NOT_FOUND') throw new HttpError(404, 'E_NOT_FOUND', e.message, 'params.queryId');
         throw e;
       }
+      void reply.code(r.created ? 201 : 200);
+      if (!req.body.next) return { judgement: r.record, created: r.created };
+      // the next query of the same run in the same round trip (what the labeling page does after each key)
+      const run = await store.getRun(r.record.runId);
+      const leaseMs = req.body.leaseSeconds !== undefined ? req.body.leaseSeconds * 1000 : defaultLeaseMs;
+      const lease = run && OPEN_RUN_STATUSES.includes(run.status) ? await store.leaseQuery(run.id, who.name, leaseMs) : undefined;
+      const next = lease ? { query: lease.query, leaseExpiresAt: lease.expiresAt } : { query: null, retryAfterMs: 1000 };
+      return { judgement: r.record, created: r.created, next };
     },
   );
 

@@ -67,7 +67,7 @@ export const judgementBody = {
   type: 'object',
   required: ['judgement'],
   additionalProperties: false,
-  properties: { judgement: judgementSchema },
+  properties: { judgement: judgementSchema, next: { type: 'boolean' }, leaseSeconds: { type: 'integer', minimum: 5, maximum: 3600 } },
 } as const;
 
 export const leaseBody = {

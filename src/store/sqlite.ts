@@ -100,6 +100,9 @@ export class SqliteStore implements FeedbackStore {
   private readonly clock: () => number;
   private readonly s: Record<string, Stmt>;
   private queue: PendingWrite[] = [];
+  private lightQueue: PendingWrite[] = [];
+  /** the connection's current synchronous mode */
+  private sync: 'NORMAL' | 'FULL' = 'FULL';
   private scheduled = false;
   private closed = false;
   /** runs fn inside a savepoint (a nested better-sqlite3 transaction) */
@@ -154,7 +157,8 @@ export class SqliteStore implements FeedbackStore {
       ),
       getQuery: p('SELECT * FROM queries WHERE id = ?'),
       ownLease: p(
-        `SELECT * FROM queries q WHERE run_id = ? AND lease_annotator = ? AND lease_expires > ? AND judged < wanted
+        // INDEXED BY: without it the planner walks the (iteration, seq) order of every open query
+        `SELECT * FROM queries q INDEXED BY queries_lease WHERE run_id = ? AND lease_annotator = ? AND lease_expires > ? AND judged < wanted
          AND NOT EXISTS (SELECT 1 FROM judgements j WHERE j.query_id = q.id AND j.annotator = ?)
          ORDER BY iteration, seq LIMIT 1`,
       ),
@@ -171,7 +175,7 @@ export class SqliteStore implements FeedbackStore {
          AND NOT EXISTS (SELECT 1 FROM judgements j WHERE j.query_id = q.id AND j.annotator = ?)`,
       ),
       activeLeases: p(
-        'SELECT COUNT(*) AS n FROM queries WHERE run_id = ? AND lease_annotator = ? AND lease_expires > ? AND judged < wanted',
+        'SELECT COUNT(*) AS n FROM queries INDEXED BY queries_lease WHERE run_id = ? AND lease_annotator = ? AND lease_expires > ? AND judged < wanted',
       ),
       getJudgement: p('SELECT * FROM judgements WHERE query_id = ? AND annotator = ?'),
       insertJudgement: p(
@@ -206,11 +210,16 @@ export class SqliteStore implements FeedbackStore {
     };
   }
 
-  /** Queues a write for the next group commit; resolves after the commit. */
-  private write<T>(fn: () => T): Promise<T> {
+  /**
+   * Queues a write for the next group commit; resolves after the commit. `durable` writes (everything but
+   * leases) commit with synchronous=FULL (fsynced: they survive power loss, not only kill -9). Leases commit with
+   * synchronous=NORMAL (written to the OS, so they survive kill -9 of the process, but not fsynced): a lease lost
+   * to a power cut just returns its query to the pool, as an expired lease would.
+   */
+  private write<T>(fn: () => T, durable = true): Promise<T> {
     if (this.closed) return Promise.reject(new StoreError('the store is closed'));
     return new Promise<T>((res, rej) => {
-      this.queue.push({ fn, resolve: res as (v: unknown) => void, reject: rej });
+      (durable ? this.queue : this.lightQueue).push({ fn, resolve: res as (v: unknown) => void, reject: rej });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -220,11 +229,22 @@ export class SqliteStore implements FeedbackStore {
 
   private flush(): void {
     this.scheduled = false;
-    const ops = this.queue;
+    const light = this.lightQueue;
+    const durable = this.queue;
+    this.lightQueue = [];
     this.queue = [];
-    if (ops.length === 0) return;
+    if (light.length > 0) this.commit(light, 'NORMAL');
+    if (durable.length > 0) this.commit(durable, 'FULL');
+  }
+
+  /** Runs ops in one immediate transaction (each in a savepoint) and settles their promises after the commit. */
+  private commit(ops: PendingWrite[], sync: 'NORMAL' | 'FULL'): void {
     let results: { ok: boolean; v: unknown }[];
     try {
+      if (this.sync !== sync) {
+        this.db.pragma(`synchronous = ${sync}`);
+        this.sync = sync;
+      }
       results = this.batch.immediate(ops);
     } catch (e) {
       const err = e instanceof RlhfError ? e : new StoreError(`SQLite write failed: ${(e as Error).message}`, { cause: e });
@@ -420,7 +440,7 @@ export class SqliteStore implements FeedbackStore {
       const expires = now + leaseMs;
       this.s.setLease!.run(annotator, expires, row.id);
       return { query: rowToQuery(row), expiresAt: iso(expires) };
-    });
+    }, false);
   }
 
   releaseLease(queryId: string, annotator: string): Promise<boolean> {
@@ -428,7 +448,7 @@ export class SqliteStore implements FeedbackStore {
       const r = this.s.getQuery!.get(queryId) as QueryRow | undefined;
       if (!r) throw notFound('query', queryId);
       return this.s.release!.run(queryId, annotator).changes > 0;
-    });
+    }, false);
   }
 
   queueLength(runId: string, annotator: string): Promise<number> {
@@ -635,7 +655,7 @@ export class SqliteStore implements FeedbackStore {
   async close(): Promise<void> {
     if (this.closed) return;
     // let queued writes commit first
-    while (this.queue.length > 0 || this.scheduled) await new Promise((r) => setImmediate(r));
+    while (this.queue.length > 0 || this.lightQueue.length > 0 || this.scheduled) await new Promise((r) => setImmediate(r));
     this.closed = true;
     this.db.close();
   }

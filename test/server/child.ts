@@ -11,9 +11,9 @@ export interface ServerChild {
   exited: Promise<NodeJS.Signals | null>;
 }
 
-export function startServerChild(location: string, port = 0): Promise<ServerChild> {
+export function startServerChild(location: string, port = 0, staticDir?: string): Promise<ServerChild> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, location, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, location, String(port), ...(staticDir ? [staticDir] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<NodeJS.Signals | null>((r) => proc.on('exit', (_code, signal) => r(signal)));
     let out = '';
     let err = '';

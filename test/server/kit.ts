@@ -108,26 +108,36 @@ export async function runAnnotators(opts: {
   emptyWaitMs?: number;
   /** tolerate connection errors (the server is being killed) */
   tolerateErrors?: boolean;
+  /** submit with "next": true and use the returned lease (one request per label; default true) */
+  useNext?: boolean;
 }): Promise<AnnotatorLoad> {
+  const useNext = opts.useNext ?? true;
   const load: AnnotatorLoad = { acked: [], submitMs: [], leaseMs: [], failures: [] };
   const prefs = ['left', 'right', 'tie', 'skip'] as const;
   await Promise.all(
     opts.annotators.map(async (a, ai) => {
       let done = 0;
       let emptySince: number | undefined;
+      let pending: Query | null = null;
       while (done < opts.perAnnotator && !opts.shouldStop?.()) {
-        let lease: HttpResult;
-        try {
-          lease = await request(opts.url, { method: 'POST', path: `/api/runs/${opts.runId}/lease`, token: a.token, body: {} });
-        } catch (e) {
-          if (opts.tolerateErrors) return;
-          throw e;
-        }
-        load.leaseMs.push(lease.ms);
-        const body = lease.json as { query: Query | null } | undefined;
-        if (lease.status !== 200 || !body) {
-          load.failures.push(`lease ${lease.status} ${lease.text.slice(0, 200)}`);
-          return;
+        let body: { query: Query | null } | undefined;
+        if (pending) {
+          body = { query: pending };
+          pending = null;
+        } else {
+          let lease: HttpResult;
+          try {
+            lease = await request(opts.url, { method: 'POST', path: `/api/runs/${opts.runId}/lease`, token: a.token, body: {} });
+          } catch (e) {
+            if (opts.tolerateErrors) return;
+            throw e;
+          }
+          load.leaseMs.push(lease.ms);
+          body = lease.json as { query: Query | null } | undefined;
+          if (lease.status !== 200 || !body) {
+            load.failures.push(`lease ${lease.status} ${lease.text.slice(0, 200)}`);
+            return;
+          }
         }
         if (body.query === null) {
           emptySince ??= Date.now();
@@ -140,7 +150,7 @@ export async function runAnnotators(opts: {
         const judgement = { kind: 'comparison', leftId: q.samples[0]!.id, rightId: q.samples[1]!.id, preferred: prefs[(ai + done) % 4] };
         let res: HttpResult;
         try {
-          res = await request(opts.url, { method: 'POST', path: `/api/queries/${q.id}/judgement`, token: a.token, body: { judgement } });
+          res = await request(opts.url, { method: 'POST', path: `/api/queries/${q.id}/judgement`, token: a.token, body: useNext ? { judgement, next: true } : { judgement } });
         } catch (e) {
           if (opts.tolerateErrors) return;
           throw e;
@@ -151,10 +161,16 @@ export async function runAnnotators(opts: {
           load.acked.push(key);
           opts.onAck?.(key);
           done++;
+          if (useNext) pending = (res.json as { next?: { query: Query | null } }).next?.query ?? null;
         } else {
           load.failures.push(`submit ${res.status} ${res.text.slice(0, 200)}`);
           return;
         }
+      }
+      // done: give back a lease taken with "next" so others can judge that query
+      if (pending) {
+        const r = await request(opts.url, { method: 'DELETE', path: `/api/queries/${(pending as Query).id}/lease`, token: a.token }).catch(() => undefined);
+        if (r && r.status !== 200 && !opts.tolerateErrors) load.failures.push(`release ${r.status} ${r.text.slice(0, 200)}`);
       }
     }),
   );
