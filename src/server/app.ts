@@ -62,6 +62,8 @@ declare module 'fastify' {
 
 export const ADMIN_NAME = 'admin';
 const DEFAULT_BODY_LIMIT = 64 * 1024;
+/** paths that name a static asset: a miss is a 404, not the app */
+const ASSET_EXTENSION = /\.(m?js|css|html?|json|map|png|jpe?g|gif|svg|ico|txt|webp|woff2?|ttf|wasm|xml|env|config)$/i;
 const QUERIES_BODY_LIMIT = 16 * 1024 * 1024;
 
 function packageVersion(): string {
@@ -479,8 +481,14 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
 
   app.setNotFoundHandler({}, async (req: FastifyRequest, reply: FastifyReply) => {
     const path = req.url.split('?')[0] ?? '';
-    // only plain page paths (/label, /dashboard/gw-1): no dots, no encodings, no empty segments
-    const looksLikePage = req.method === 'GET' && !path.startsWith('/api') && /^(\/[A-Za-z0-9_-]+)*\/?$/.test(path);
+    // only plain page paths (/label/gw-1, /dashboard/run.2): id characters, no segment starting with a dot,
+    // no encodings, no empty segments, not a missing asset (a file extension)
+    const looksLikePage =
+      req.method === 'GET' &&
+      !path.startsWith('/api') &&
+      /^(\/[A-Za-z0-9_:-][A-Za-z0-9_.:-]*)*\/?$/.test(path) &&
+      !path.includes('..') &&
+      !ASSET_EXTENSION.test(path);
     if (staticDir !== undefined && looksLikePage) {
       // client-side routing: unknown page paths get the app
       return reply.type('text/html; charset=utf-8').sendFile('index.html');
