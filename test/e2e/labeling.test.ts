@@ -204,7 +204,15 @@ describe('labeling in the browser (e2e)', () => {
 
     const dash = await browser.context.newPage();
     dash.on('pageerror', (e) => errors.push(e.message));
-    await dash.goto(`${base}/dashboard/${runId}#token=${adminToken}`);
+    // the admin's start page: every run, and a new annotator's token shown once
+    await dash.goto(`${base}/#token=${adminToken}`);
+    await dash.fill('#new-annotator', 'bob');
+    await dash.keyboard.press('Enter');
+    await dash.locator('.issued code.token').waitFor();
+    expect(await dash.locator('.issued code.token').innerText()).toMatch(/^rlhf_/);
+    expect((await store!.getAnnotator('bob'))?.role).toBe('annotator');
+    await screenshot(dash, '10-admin-home');
+    await dash.goto(`${base}/dashboard/${runId}`);
     await dash.locator('[data-testid="charts"] .chart svg').first().waitFor({ timeout: 15_000 });
     await dash.locator('[data-testid="judgements-total"]:text-is("20")').waitFor();
     await dash.locator('.figures .chart svg').nth(1).waitFor({ timeout: 15_000 }); // reward heatmaps + sample paths

@@ -49,12 +49,12 @@ export function HomePage({ me }: { me: Annotator }) {
           ))}
         </ul>
       )}
-      {me.role === 'admin' && <AdminPanel />}
+      {me.role === 'admin' && <AdminPanel me={me} />}
     </main>
   );
 }
 
-function AdminPanel() {
+function AdminPanel({ me }: { me: Annotator }) {
   const [runs, setRuns] = useState<Run[]>([]);
   const [people, setPeople] = useState<Annotator[]>([]);
   const [name, setName] = useState('');
@@ -125,9 +125,13 @@ function AdminPanel() {
         {people.map((p) => (
           <li key={p.name}>
             <strong>{p.name}</strong> <span class="muted">{p.role}</span>{' '}
-            <button type="button" class="mini" onClick={() => void reissue(p.name)}>
-              new token
-            </button>
+            {p.name === me.name ? (
+              <span class="muted">(you)</span>
+            ) : (
+              <button type="button" class="mini" onClick={() => void reissue(p.name)} aria-label={`new token for ${p.name}`}>
+                new token
+              </button>
+            )}
           </li>
         ))}
       </ul>
