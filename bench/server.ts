@@ -345,11 +345,22 @@ export async function run(args: string[]): Promise<void> {
     };
     const resDir = join(HERE, 'results');
     mkdirSync(resDir, { recursive: true });
-    writeFileSync(join(resDir, 'server.json'), `${JSON.stringify(out, null, 2)}\n`);
-    console.log(`\nwrote ${join(resDir, 'server.json')}`);
+    const file = opts.db === 'sqlite' ? 'server.json' : 'server-postgres.json';
+    writeFileSync(join(resDir, file), `${JSON.stringify(out, null, 2)}\n`);
+    console.log(`\nwrote ${join(resDir, file)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    if (opts.db !== 'sqlite') await dropBenchSchemas(opts.db);
   }
+}
+
+/** Drops the PostgreSQL schemas this run created. */
+async function dropBenchSchemas(url: string): Promise<void> {
+  const { default: pg } = await import('pg');
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  for (let i = 0; i < schemaCount; i++) await c.query(`DROP SCHEMA IF EXISTS bench_${process.pid}_${i} CASCADE`);
+  await c.end();
 }
 
 // direct use: npx tsx bench/server.ts [options]
