@@ -63,6 +63,7 @@ function ringPixels(): number[] {
 
 describe('labeling in the browser (e2e)', () => {
   if (!hasChromium) {
+    console.warn(`test/e2e: skipping the browser test: ${CHROMIUM} is not installed (apt-get install chromium)`);
     it.skip(`skipped: ${CHROMIUM} is not installed (apt-get install chromium) — the browser test needs Debian's Chromium`, () => {});
     return;
   }
