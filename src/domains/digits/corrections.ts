@@ -23,13 +23,13 @@ export interface CorrectionsConfig {
   lr: number;
   /** earlier answers replayed in each update (drawn uniformly from all stored answers). Default 15. */
   replayFeedback: number;
-  /** warm-start examples rehearsed in each update. Default 112 (so answers are 1/8 of each minibatch). */
+  /** warm-start examples rehearsed in each update. Default 240 (minibatch 256: answers are 1/16 of it). */
   replayWarm: number;
   /** weight of the answers' losses relative to the rehearsal's; 0 = ablation (rehearsal only). Default 1. */
   feedbackWeight: number;
 }
 
-export const DEFAULT_CORRECTIONS: CorrectionsConfig = { lr: 1e-3, replayFeedback: 15, replayWarm: 112, feedbackWeight: 1 };
+export const DEFAULT_CORRECTIONS: CorrectionsConfig = { lr: 1e-3, replayFeedback: 15, replayWarm: 240, feedbackWeight: 1 };
 
 export function resolveCorrectionsConfig(partial: Partial<CorrectionsConfig> = {}, prefix = 'corrections'): CorrectionsConfig {
   for (const k of Object.keys(partial)) if (!(k in DEFAULT_CORRECTIONS)) throw new ConfigError(`${prefix}.${k}`, `unknown option ${prefix}.${k}`);

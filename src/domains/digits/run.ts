@@ -203,7 +203,6 @@ export async function runDigits(config: DigitsConfig, opts: RunDigitsOptions): P
       row['classifier/accuracy'] = acc;
       st.accuracyMin = Math.min(st.accuracyMin, acc);
     }
-    row['time/seconds'] = secondsBefore + (performance.now() - t0) / 1000;
     dir.appendMetrics(row);
     bar.update(step, { up: row['feedback/thumbs_up_rate']!, acc: row['classifier/accuracy'] ?? Number.NaN });
     // 3d) checkpoint
