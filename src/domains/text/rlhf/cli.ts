@@ -21,7 +21,9 @@ import { createProgress, type Progress } from '../../../loop/progress.js';
 import { loadGpt2 } from '../model/io.js';
 import { saveTrainable } from '../model/io.js';
 import type { Gpt2 } from '../model/gpt2.js';
-import { DEFAULT_CORPUS, ByteCodec, makePrompts, readCorpus, type TextCodec } from './corpus.js';
+import { ByteCodec, makePrompts, type TextCodec } from './corpus.js';
+import { DEFAULT_CORPUS, loadCorpus } from '../corpus.js';
+import { loadTokenizer } from '../tokenizer/io.js';
 import { DEFAULT_TEXT_RLHF, REWARD_BACKBONES, TEXT_JUDGES, TEXT_OPTIMIZERS, resolveTextRlhfConfig, type TextRlhfConfig, type TextRlhfOverrides } from './config.js';
 import { TextRlhf, type TextRlhfCheckpointState, type TextRlhfResult } from './run.js';
 
@@ -162,16 +164,11 @@ export function textConfigFromFlags(f: FlagReader): { config: TextRlhfConfig; tr
   return { config: resolveTextRlhfConfig(o), trainPrompts: f.int('train-prompts', 512, { min: 1 }) };
 }
 
-/** The tokenizer of a model directory: GPT-2 BPE for the GPT-2 vocabulary, bytes for a 257-token vocabulary. */
-export async function loadCodec(model: Gpt2, dir: string): Promise<TextCodec> {
+/** The tokenizer of a model directory (tokenizer.json, or GPT-2 BPE); a 257-token model without one reads bytes. */
+export function loadCodec(model: Gpt2, dir: string): TextCodec {
   const V = model.config.vocab_size;
-  if (V === 257) return new ByteCodec();
-  if (V === 50257) {
-    const { getEncoding } = await import('js-tiktoken');
-    const enc = getEncoding('gpt2');
-    return { eosId: 50256, encode: (t) => enc.encode(t), decode: (ids) => enc.decode(ids.filter((i) => i !== 50256)) };
-  }
-  throw new DataError(`${dir}: no tokenizer for a vocabulary of ${V} tokens (rlhfkit reads GPT-2 BPE for 50257 and bytes for 257)`);
+  if (V === 257 && !existsSync(join(dir, 'tokenizer.json'))) return new ByteCodec();
+  return loadTokenizer(dir, V);
 }
 
 export interface TextRunOptions {
@@ -201,8 +198,8 @@ export async function runText(config: TextRlhfConfig, opts: TextRunOptions = {})
   if (!existsSync(join(modelDir, 'config.json'))) throw new DataError(`no model in ${modelDir}: run \`rlhf pretrain text\` first, or pass --model DIR (config.json + model.safetensors)`);
   const model = loadGpt2(modelDir);
   const rewardBase = config.rewardBackbone === 'gpt2' ? loadGpt2(modelDir) : undefined;
-  const codec = await loadCodec(model, modelDir);
-  const entries = readCorpus(config.corpus ?? DEFAULT_CORPUS);
+  const codec = loadCodec(model, modelDir);
+  const entries = loadCorpus(config.corpus ?? DEFAULT_CORPUS).map((e) => e.text);
   const rng = new Rng(config.seed).fork('prompts');
   const trainPrompts = makePrompts(entries, codec, opts.trainPrompts ?? 512, config.promptMinTokens, config.promptMaxTokens, rng.fork('train'), 'train');
   const evalPrompts = makePrompts(entries, codec, config.evalPrompts, config.promptMinTokens, config.promptMaxTokens, rng.fork('eval'), 'heldout');
@@ -265,6 +262,8 @@ export async function runText(config: TextRlhfConfig, opts: TextRunOptions = {})
   }
 }
 
+const pct = (v: number | null): string => (v === null ? 'n/a' : `${(100 * v).toFixed(1)}%`);
+
 export async function textCommand(argv: string[]): Promise<number> {
   // 1. parse and validate everything before touching the disk
   const { values, positionals } = parseFlags(argv, { ...COMMON_RUN_FLAGS, ...TEXT_FLAGS });
@@ -292,7 +291,7 @@ export async function textCommand(argv: string[]): Promise<number> {
   else if (!quiet) {
     console.log(
       `text ${s.optimizer}: AFINN ${s.sentiment_before.toFixed(2)} → ${s.sentiment_after.toFixed(2)} (${s.sentiment_gain >= 0 ? '+' : ''}${s.sentiment_gain.toFixed(2)}), ` +
-        `KL ${s.kl.toFixed(2)} nats, win rate ${(100 * s.win_rate).toFixed(1)}%, reward model accuracy ${(100 * s.reward_model_accuracy).toFixed(1)}%, ${s.labels} labels, ${s.seconds.toFixed(0)} s → ${dir}`,
+        `KL ${s.kl.toFixed(2)} nats, win rate ${pct(s.win_rate)}, reward model accuracy ${pct(s.reward_model_accuracy)}, ${s.labels} labels, ${s.seconds.toFixed(0)} s → ${dir}`,
     );
   }
   return 0;

@@ -1,50 +1,17 @@
 /**
- * Prompts for the text RLHF loop: the first 2–8 tokens of held-out corpus entries (as the seed took the first
- * words of movie reviews). A corpus is a text file or a directory of them; fortune files (entries separated by a
- * line holding only "%") are split into entries, other text into paragraphs (blank-line separated).
+ * Prompts for the text RLHF loop: the first 2–8 tokens of corpus entries (as the seed took the first words of movie
+ * reviews) — held-out entries for the before/after evaluation, the others for training. The corpus itself is read
+ * by ../corpus.ts (fortune files or any text).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { DataError } from '../../../core/errors.js';
 import { hashString, type Rng } from '../../../core/rng.js';
 
-/** Debian's `fortunes` package installs here. */
-export const DEFAULT_CORPUS = '/usr/share/games/fortunes';
-
-/** The tokenizer a text model uses, seen from the loop. */
+/** The tokenizer a text model uses, seen from the loop (../tokenizer's Tokenizer satisfies it). */
 export interface TextCodec {
   encode(text: string): number[];
   decode(ids: readonly number[]): string;
   /** end-of-text id: generation stops there */
   readonly eosId: number;
-}
-
-/** Splits one file's text into entries: fortune format when it has "%" lines, else paragraphs. */
-export function splitEntries(text: string): string[] {
-  const norm = text.replace(/\r\n?/g, '\n');
-  const parts = /^%$/m.test(norm) ? norm.split(/^%$/m) : norm.split(/\n\s*\n/);
-  return parts.map((p) => p.replace(/\s+/g, ' ').trim()).filter((p) => p.length > 0);
-}
-
-/** Reads every entry of a corpus file or directory (binary index files such as *.dat are skipped). */
-export function readCorpus(path: string): string[] {
-  if (!existsSync(path)) throw new DataError(`corpus ${path} does not exist (install Debian's "fortunes" package, or pass --corpus FILE|DIR)`);
-  const files: string[] = [];
-  if (statSync(path).isDirectory()) {
-    for (const name of readdirSync(path).sort()) {
-      const p = join(path, name);
-      if (/\.(dat|u8|gz|bz2|zip)$/.test(name) || !statSync(p).isFile()) continue;
-      files.push(p);
-    }
-  } else files.push(path);
-  const entries: string[] = [];
-  for (const f of files) {
-    const buf = readFileSync(f);
-    if (buf.includes(0)) continue; // binary
-    entries.push(...splitEntries(buf.toString('utf8')));
-  }
-  if (entries.length === 0) throw new DataError(`corpus ${path} holds no text entries`);
-  return entries;
 }
 
 /** Held-out entries: a fixed 10 % chosen by hash (independent of order and seed). */

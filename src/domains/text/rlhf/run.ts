@@ -67,11 +67,11 @@ export interface TextRlhfSummary {
   /** mean over eval continuations of Σ_t log π(y_t) − log π_ref(y_t) (nats per sequence) */
   kl: number;
   /** fraction of eval prompts where the judge prefers the policy's continuation over the reference's (ties ½) */
-  win_rate: number;
+  win_rate: number | null;
   /** fraction of eval prompts whose two continuations have the same judge score (their verdict is a coin flip) */
   equal_scores: number;
-  /** held-out preference accuracy of the reward model */
-  reward_model_accuracy: number;
+  /** held-out preference accuracy of the reward model (null without decisive held-out comparisons) */
+  reward_model_accuracy: number | null;
   /** comparisons the judge answered (skips excluded) */
   labels: number;
   seconds: number;
@@ -278,9 +278,9 @@ export class TextRlhf {
       sentiment_after: mean(scoreAfter),
       sentiment_gain: mean(scoreAfter) - mean(scoreBefore),
       kl,
-      win_rate: judged > 0 ? wins / judged : Number.NaN,
+      win_rate: judged > 0 ? wins / judged : null,
       equal_scores: ties / Math.max(1, scoreAfter.length),
-      reward_model_accuracy: this.rewardFit!.heldOutAccuracy,
+      reward_model_accuracy: Number.isFinite(this.rewardFit!.heldOutAccuracy) ? this.rewardFit!.heldOutAccuracy : null,
       labels: this.pairs.length,
       seconds: this.elapsed + (Date.now() - this.sessionStart) / 1000,
       seed: c.seed,
