@@ -40,9 +40,9 @@ export interface GridworldConfig {
   /** the teacher's parameters after overrides (β, γ, ε, ε_skip, ε_equal) */
   teacherParams: TeacherConfig;
   /**
-   * c in the count-based exploration bonus r⁺(s) = c / √(N(s) + 1) added to the learned reward when planning the
-   * exploration rollouts (one of each compared pair); 0 turns exploration off: both rollouts follow the learned
-   * reward, as in the seed. Default 1 (docs/gridworld.md: why, and what it does to the 5×5 results).
+   * c in the count-based exploration bonus: the exploration rollouts (one of each compared pair) follow soft VI on
+   * max(r_θ(s), mean r_θ) + c / √(N(s) + 1), N(s) = visits so far; 0 turns exploration off: both rollouts follow the
+   * learned reward, as in the seed. Default 3 (docs/gridworld.md: why, and what it does to the 5×5 results).
    */
   exploreBonus: number;
   /** how the reward model is fitted: plain typed arrays ("typed", default) or a tfjs graph ("tfjs"), same math */
@@ -65,7 +65,7 @@ export const GRIDWORLD_DEFAULTS = {
   temperature: 1,
   discount: 1,
   teacher: 'noisy' as TeacherName,
-  exploreBonus: 1,
+  exploreBonus: 3,
   rewardImpl: 'typed' as RewardImpl,
   seed: 1,
 };
@@ -204,7 +204,7 @@ options (defaults in brackets):
   --mistake E          teacher mistake probability ε [teacher's]
   --skip E             teacher skip fraction ε_skip [teacher's]
   --equal E            teacher equal fraction ε_equal [teacher's]
-  --explore-bonus C    count-based exploration bonus c/√(N(s)+1) for one rollout of each pair; 0 = off [1]
+  --explore-bonus C    exploration: one rollout of each pair plans on max(r, mean r) + C/√(N(s)+1); 0 = off (the seed) [3]
   --reward-impl IMPL   fit the reward in plain typed arrays or tfjs: typed, tfjs [typed]
   --paths I,I,...      iterations whose sample paths are drawn [1,I/20,I/4,I]
   --no-report          skip plots and report.html (metrics, summary and checkpoints are still written)

@@ -2,7 +2,7 @@
  * The gridworld RLHF experiment: the domain's pieces of the loop (src/loop/orchestrator.ts) and the state they share.
  *
  *   plan     soft value iteration on the learned reward r_θ → exploitation policy π;
- *            on r_θ + r⁺ (count bonus r⁺(s) = c/√(N(s)+1)) → exploration policy π⁺          (when c > 0)
+ *            on max(r_θ, mean r_θ) + c/√(N(s)+1) (optimism + count bonus) → exploration policy π⁺   (when c > 0)
  *   sample   B pairs of rollouts: (π, π) as in the seed, or (π, π⁺) in random order when exploring
  *   judge    a B-Pref teacher compares each pair on the true rewards of the states s₀..s_{H−1}
  *   fit      Bradley–Terry on the visit-count differences, 50 Adam steps (typed arrays, or tfjs)
@@ -161,7 +161,13 @@ export class GridworldExperiment implements AgentTrainer, QuerySampler<Gridworld
     if (exploreBonus > 0) {
       // r⁺(s) = c / √(N(s) + 1): optimism about rarely visited states
       const rb = new Float64Array(S);
-      for (let s = 0; s < S; s++) rb[s] = r[s]! + exploreBonus / Math.sqrt(this.visits[s]! + 1);
+      // optimism for the exploration policy:  r_explore(s) = max(r_θ(s), mean r_θ) + c / √(N(s) + 1)
+      // the count bonus pulls toward rarely visited states; flooring the learned reward at its mean keeps states whose
+      // reward is still noise (coin-flip labels, amplified by Adam at rarely compared states) from repelling it,
+      // while a learned high reward (a found goal) still attracts it
+      let mean = 0;
+      for (let s = 0; s < S; s++) mean += r[s]! / S;
+      for (let s = 0; s < S; s++) rb[s] = Math.max(r[s]!, mean) + exploreBonus / Math.sqrt(this.visits[s]! + 1);
       this.viWork.explore = softValueIteration(this.env.mdp, rb, vi, this.viWork.explore);
       cumulativePolicy(this.viWork.explore.policy, S, A, this.exploreCdf);
     }
