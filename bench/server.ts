@@ -19,6 +19,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { spawn } from 'node:child_process';
 import { openStore } from '../src/store/index.js';
 import { generateToken, hashToken } from '../src/store/tokens.js';
 import type { FeedbackStore } from '../src/store/types.js';
@@ -26,6 +27,7 @@ import { startServerChild, type ServerChild } from '../test/server/child.js';
 import { hostileRequests, makeQueries, percentile, request, runAnnotators, snapshot, type AnnotatorLoad } from '../test/server/kit.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
+const NOOP_SERVER = fileURLToPath(new URL('../test/server/fixtures/noop-server.ts', import.meta.url));
 
 interface Options {
   annotators: number;
@@ -158,12 +160,39 @@ async function loadPhase(opts: Options, dir: string) {
     /** CPU the server process spent per judgement: its capacity on one free core is 1000 / this */
     serverCpuMsPerJudgement: serverCpuMs / Math.max(1, load.acked.length),
     serverCapacityPerCore: (1000 * load.acked.length) / Math.max(1, serverCpuMs),
+    /** fraction of one core the server process got during the load (the event loop was busy throughout) */
+    serverCpuShare: serverCpuMs / (seconds * 1000),
     clientCpuMsPerJudgement: (clientCpu.user + clientCpu.system) / 1000 / Math.max(1, load.acked.length),
     requestsPerSecond: (load.leaseMs.length + load.submitMs.length) / seconds,
     submitMs: latency(load.submitMs),
     leaseMs: latency(load.leaseMs),
     ...a,
   };
+}
+
+/** The same number of concurrent clients posting the same bodies to a bare Fastify route: what this machine allows now. */
+async function baselinePhase(opts: Options) {
+  const proc = spawn(process.execPath, ['--import', 'tsx', NOOP_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((r) => proc.on('exit', () => r()));
+  const url = await new Promise<string>((resolve, reject) => {
+    proc.stdout!.once('data', (d: Buffer) => resolve((JSON.parse(d.toString().split('\n')[0]!) as { url: string }).url));
+    proc.once('exit', (code) => reject(new Error(`noop server exited (${code})`)));
+  });
+  const judgement = { kind: 'comparison', leftId: 'q1-a', rightId: 'q1-b', preferred: 'left' };
+  const ms: number[] = [];
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: opts.annotators }, async () => {
+      for (let k = 0; k < opts.per; k++) {
+        const r = await request(url, { method: 'POST', path: `/api/queries/q${k}/judgement`, body: { judgement, next: true } });
+        ms.push(r.ms);
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  proc.kill('SIGKILL');
+  await exited;
+  return { requests: ms.length, seconds, requestsPerSecond: ms.length / seconds, ms: latency(ms) };
 }
 
 async function killPhase(opts: Options, dir: string) {
@@ -287,11 +316,12 @@ export async function run(args: string[]): Promise<void> {
   try {
     console.log(`server bench: ${opts.annotators} annotators × ${opts.per} judgements, ${opts.hostile} hostile requests, store ${opts.db === 'sqlite' ? 'SQLite' : 'PostgreSQL'}`);
     const load = await loadPhase(opts, dir);
-    console.log('\n1. load (lease → submit per judgement, server in a child process, loopback)');
+    console.log(`\n1. load (${load.mode}, server in a child process, loopback)`);
     console.table({
       'judgements/s': load.judgementsPerSecond.toFixed(0),
       'server CPU ms/judgement': load.serverCpuMsPerJudgement.toFixed(3),
       'server capacity/core (1000/CPU ms)': load.serverCapacityPerCore.toFixed(0),
+      'server CPU share of a core': load.serverCpuShare.toFixed(2),
       'requests/s': load.requestsPerSecond.toFixed(0),
       'submit p50 ms': load.submitMs.p50.toFixed(2),
       'submit p99 ms': load.submitMs.p99.toFixed(2),
@@ -301,6 +331,14 @@ export async function run(args: string[]): Promise<void> {
       stored: load.stored,
       lost: load.lost,
       duplicated: load.duplicated + load.queriesJudgedTwice,
+    });
+    const baseline = await baselinePhase(opts);
+    console.log('\n1b. yardstick: a bare Fastify route (JSON in, JSON out, no auth/validation/store), same clients, same moment');
+    console.table({
+      'requests/s': baseline.requestsPerSecond.toFixed(0),
+      'p50 ms': baseline.ms.p50.toFixed(2),
+      'p99 ms': baseline.ms.p99.toFixed(2),
+      'rlhfkit judgements/s ÷ bare requests/s': (load.judgementsPerSecond / baseline.requestsPerSecond).toFixed(2),
     });
     const killed = await killPhase(opts, dir);
     console.log('\n2. SIGKILL half-way, restart on the same store');
@@ -339,6 +377,7 @@ export async function run(args: string[]): Promise<void> {
       machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? '', loadavgStart: load0, loadavgEnd: loadavg(), node: process.version },
       note: 'no Python peer exists for a labeling server; targets from issue #3; the machine is shared, numbers are noisy',
       load,
+      baseline: { ...baseline, ratio: load.judgementsPerSecond / baseline.requestsPerSecond },
       sigkill: killed,
       hostile,
       targets,
