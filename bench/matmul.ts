@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { tf, initTensors } from '../src/core/tensor.js';
 import { Rng } from '../src/core/rng.js';
-import { enableNativeBlas, disableNativeBlas, nativeBlasStatus } from '../src/core/nativeBlas.js';
+import { enableNativeBlas, disableNativeBlas, nativeBlasStatus, setNativeBlasThreads } from '../src/core/nativeBlas.js';
 import { createProgress } from '../src/loop/progress.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -258,19 +258,24 @@ for line in sys.stdin:
  */
 async function compare(
   body: () => void, opts: Options, fl: number, onRep: () => void, peer?: () => Promise<number>,
-): Promise<{ wasm: Timing; native: Timing; torch?: Timing }> {
+): Promise<{ wasm: Timing; native: Timing; native1: Timing; torch?: Timing }> {
   const w: number[] = [];
   const n: number[] = [];
+  const n1: number[] = [];
   const t: number[] = [];
+  const threads = nativeBlasStatus().threads;
   for (let r = 0; r < opts.repeats; r++) {
     disableNativeBlas();
     w.push(timeBlock(body, opts.minMs));
     enableNativeBlas({ minFlops: 0 });
     n.push(timeBlock(body, opts.minMs));
+    setNativeBlasThreads(1); // the same with one OpenBLAS thread: what a data-parallel worker would get
+    n1.push(timeBlock(body, opts.minMs));
+    setNativeBlasThreads(threads);
     if (peer) t.push(await peer());
     onRep();
   }
-  return { wasm: timing(w, fl), native: timing(n, fl), torch: peer ? timing(t, fl) : undefined };
+  return { wasm: timing(w, fl), native: timing(n, fl), native1: timing(n1, fl), torch: peer ? timing(t, fl) : undefined };
 }
 
 /** Crossover: µs per call of small square products, plain and with transposeB, wasm vs native. */
@@ -317,7 +322,7 @@ export async function run(args: string[]): Promise<void> {
 
   try {
     // 1) single products: wasm block, native block, torch block, × repeats
-    const ours: Array<{ wasm: Timing; native: Timing; torch?: Timing }> = [];
+    const ours: Array<{ wasm: Timing; native: Timing; native1: Timing; torch?: Timing }> = [];
     for (const [i, s] of list.entries()) {
       const a = tf.tensor(rng.normalArray(s.a.reduce((p, d) => p * d, 1), 1), s.a);
       const b = tf.tensor(rng.normalArray(s.b.reduce((p, d) => p * d, 1), 1), s.b);
@@ -352,18 +357,19 @@ export async function run(args: string[]): Promise<void> {
         flops: flops(s),
         wasm: o.wasm,
         native: o.native,
+        native1Thread: o.native1,
         torch: o.torch,
         nativeSpeedup: o.wasm.ms / o.native.ms,
         nativeVsTorch: o.torch ? o.native.ms / o.torch.ms : undefined,
       };
     });
     console.log(`\nmatmul GFLOP/s (median of ${opts.repeats} interleaved ≥${opts.minMs} ms blocks). BLAS: ${status.blas}, ${status.threads} threads`);
-    console.log('| product | wasm | native | torch+OpenBLAS | native ÷ wasm speed | native time ÷ torch time |');
-    console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+    console.log(`| product | wasm | native | native, 1 thread | torch+OpenBLAS | native ÷ wasm speed | native time ÷ torch time |`);
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const r of rows)
-      console.log(`| ${r.shape} | ${f1(r.wasm.gflops)} | ${f1(r.native.gflops)} | ${r.torch ? f1(r.torch.gflops) : '–'} | ${r.nativeSpeedup.toFixed(1)}× | ${r.nativeVsTorch !== undefined ? r.nativeVsTorch.toFixed(2) + '×' : '–'} |`);
+      console.log(`| ${r.shape} | ${f1(r.wasm.gflops)} | ${f1(r.native.gflops)} | ${f1(r.native1Thread.gflops)} | ${r.torch ? f1(r.torch.gflops) : '–'} | ${r.nativeSpeedup.toFixed(1)}× | ${r.nativeVsTorch !== undefined ? r.nativeVsTorch.toFixed(2) + '×' : '–'} |`);
     const tMlp = mlpT.torch?.ms;
-    console.log(`\nMLP 784-400-32, batch 256, one Adam step (ms, median): wasm ${mlpT.wasm.ms.toFixed(2)} · native ${mlpT.native.ms.toFixed(2)} · torch ${tMlp !== undefined ? tMlp.toFixed(2) : '–'}` +
+    console.log(`\nMLP 784-400-32, batch 256, one Adam step (ms, median): wasm ${mlpT.wasm.ms.toFixed(2)} · native ${mlpT.native.ms.toFixed(2)} (1 thread ${mlpT.native1.ms.toFixed(2)}) · torch ${tMlp !== undefined ? tMlp.toFixed(2) : '–'}` +
       ` → native ÷ wasm speed ${(mlpT.wasm.ms / mlpT.native.ms).toFixed(1)}×${tMlp !== undefined ? `, native time ÷ torch time ${(mlpT.native.ms / tMlp).toFixed(2)}×` : ''}`);
     console.log('\ncrossover (µs per call, square n×n; median):');
     console.log('| n | transposeB | wasm µs | native µs |');
@@ -383,6 +389,7 @@ export async function run(args: string[]): Promise<void> {
         model: '784-400-32 relu MLP, MSE, Adam, batch 256',
         wasm: mlpT.wasm,
         native: mlpT.native,
+        native1Thread: mlpT.native1,
         torch: mlpT.torch,
         nativeSpeedup: mlpT.wasm.ms / mlpT.native.ms,
         nativeVsTorch: tMlp !== undefined ? mlpT.native.ms / tMlp : undefined,
