@@ -9,6 +9,8 @@ import { COMMON_RUN_FLAGS, FlagReader, parseFlags } from '../../cli/args.js';
 import { ConfigError, UsageError } from '../../core/errors.js';
 import { BACKEND_NAMES, type BackendName } from '../../core/tensor.js';
 import { defaultRunDir } from '../../loop/runDir.js';
+import { humanJudgeFromFlags, HUMAN_JUDGE_FLAGS, HUMAN_JUDGE_HELP } from '../../loop/humanJudge.js';
+import { runDigitsWithPeople } from './people.js';
 import { DIGITS_FLAGS, DIGITS_HELP, PRETRAIN_FLAGS, PRETRAIN_HELP, digitsConfigFromFlags, pretrainFromFlags } from './config.js';
 import { initDigitsTensors } from './kernels.js';
 import { saveModels } from './models.js';
@@ -17,27 +19,40 @@ import { runDigits } from './run.js';
 
 export async function digitsCommand(argv: string[]): Promise<number> {
   // 1. parse and validate everything before touching the disk
-  const { values, positionals } = parseFlags(argv, { ...COMMON_RUN_FLAGS, ...DIGITS_FLAGS });
+  const { values, positionals } = parseFlags(argv, { ...COMMON_RUN_FLAGS, ...DIGITS_FLAGS, ...HUMAN_JUDGE_FLAGS });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (options start with --; see --help)`);
   const f = new FlagReader(values);
   if (f.bool('help')) {
-    console.log(DIGITS_HELP);
+    console.log(DIGITS_HELP + HUMAN_JUDGE_HELP);
     return 0;
   }
   const config = digitsConfigFromFlags(f);
+  const human = humanJudgeFromFlags(f); // --judge human|mixed: people judge on the digits pages of the web app
   const backend = f.choice('backend', BACKEND_NAMES, 'auto') as BackendName;
   const resume = f.bool('resume');
   if (resume && !f.has('out')) throw new ConfigError('resume', '--resume needs --out DIR (the run to continue)');
   const out = f.string('out') ?? defaultRunDir('digits');
   if (out.trim() === '') throw new ConfigError('out', '--out must name a directory');
-  if (config.judge !== 'simulated')
-    throw new ConfigError('judge', `--judge ${config.judge} needs the digits labeling pages of \`rlhf serve\`, which are not built yet; use --judge simulated for now`);
   const stopEnv = process.env.RLHF_STOP_AFTER;
   const stopAfter = stopEnv !== undefined && stopEnv !== '' ? Number(stopEnv) : undefined;
   if (stopAfter !== undefined && !(Number.isInteger(stopAfter) && stopAfter >= 1)) throw new ConfigError('RLHF_STOP_AFTER', `RLHF_STOP_AFTER must be an integer ≥ 1, got "${stopEnv}"`);
 
   // 2. run
   const quiet = f.bool('quiet');
+  if (human && config.judge !== 'simulated') {
+    // people: the loop applies each judgement as it arrives; Ctrl-C checkpoints, writes the summary and stops
+    const stop = new AbortController();
+    const onSigint = () => stop.abort();
+    process.once('SIGINT', onSigint);
+    try {
+      const r = await runDigitsWithPeople(config, { out, human, resume, quiet, report: !f.bool('no-report'), backend, signal: stop.signal });
+      if (f.bool('json')) console.log(JSON.stringify(r.summary));
+      else if (!quiet) console.log(`digits (${config.judge}): ${r.summary.labels} judgements, thumbs-up rate ${r.summary.thumbs_up_rate.toFixed(2)}, classifier ${r.summary.classifier_accuracy_before.toFixed(4)} → ${r.summary.classifier_accuracy_after.toFixed(4)} → ${r.dir}`);
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+    return 0;
+  }
   const res = await runDigits(config, { out, resume, quiet, report: !f.bool('no-report'), backend, ...(stopAfter !== undefined ? { stopAfter } : {}) });
   if (!res.summary) return 75;
   const s = res.summary;

@@ -98,7 +98,7 @@ export async function writeDigitsReport(
     gridFigure(
       dir.file('grid-before.png'),
       'Generated images before feedback',
-      `Fresh samples of the initial policy, one row per class; the judge recognises ${(100 * summary.grid_recognised_before).toFixed(0)}% of them.`,
+      `Fresh samples of the initial policy, one row per class. The judge recognises ${(100 * summary.recognised_before).toFixed(1)}% of 100 such samples per class.`,
       labels,
       o.rowsPerClass,
       data.rows,
@@ -107,7 +107,7 @@ export async function writeDigitsReport(
     gridFigure(
       dir.file('grid-after.png'),
       `Generated images after ${summary.steps} feedback steps`,
-      `Fresh samples of the final policy; the judge recognises ${(100 * summary.grid_recognised_after).toFixed(0)}% of them.`,
+      `Fresh samples of the final policy. The judge recognises ${(100 * summary.recognised_after).toFixed(1)}% of 100 such samples per class.`,
       labels,
       o.rowsPerClass,
       data.rows,

@@ -54,9 +54,9 @@ export interface DigitsSummary {
   classifier_accuracy_min: number;
   corrections: number;
   judge_accuracy: number;
-  /** fraction of the report grid's images (fresh samples) the judge recognises, before and after feedback */
-  grid_recognised_before: number;
-  grid_recognised_after: number;
+  /** share of 100 fresh samples per class of the policy that the judge recognises (its expected thumbs-up rate), before and after feedback */
+  recognised_before: number;
+  recognised_after: number;
   policy_entropy_before: number;
   policy_entropy_after: number;
   held_out_images: number;
@@ -69,7 +69,7 @@ interface RunState {
   session: SessionState;
   classRng: RngState;
   accuracyBefore: number;
-  gridRecognisedBefore: number;
+  recognisedBefore: number;
   entropyBefore: number;
   pretrainSeconds: number;
   seconds: number;
@@ -94,7 +94,10 @@ function meanMaxProb(s: DigitsSession): number {
   return m / NUM_CLASSES;
 }
 
-/** gridPerClass fresh samples per class from the current policy (own Rng: the session's streams are untouched). */
+/** Fresh samples measured for the summary: 100 per class (the report grid shows the first gridPerClass of each). */
+export const RECOGNISED_SAMPLES_PER_CLASS = 100;
+
+/** `perClass` fresh samples per class from the current policy (own Rng: the session's streams are untouched), class-major. */
 export function sampleGrid(s: DigitsSession, perClass: number, rng: Rng): { images: Float32Array; cls: number[]; recognised: boolean[] } {
   const Z = s.policy.zDim;
   const cls: number[] = [];
@@ -106,6 +109,14 @@ export function sampleGrid(s: DigitsSession, perClass: number, rng: Rng): { imag
     }
   const images = s.decode(z, cls);
   return { images, cls, recognised: judgeThumbs(s.models.judge, images, cls) };
+}
+
+/** The first `keep` of every class's `perClass` images (class-major) [10 · keep · dim]. */
+function firstPerClass(images: Float32Array, perClass: number, keep: number, dim: number): Float32Array {
+  const k = Math.min(keep, perClass);
+  const out = new Float32Array(NUM_CLASSES * k * dim);
+  for (let c = 0; c < NUM_CLASSES; c++) out.set(images.subarray(c * perClass * dim, (c * perClass + k) * dim), c * k * dim);
+  return out;
 }
 
 /** Models for the run: --pretrained DIR, else OUT/pretrained from an earlier start, else pretrain now. */
@@ -154,19 +165,19 @@ export async function runDigits(config: DigitsConfig, opts: RunDigitsOptions): P
     dir.truncateMetrics(start, 'iteration');
     for (const r of dir.readMetrics()) thumbs.push(r['feedback/thumbs_up'] ?? 0);
   } else {
-    const grid = sampleGrid(session, config.gridPerClass, root.fork('grid/before'));
+    const grid = sampleGrid(session, RECOGNISED_SAMPLES_PER_CLASS, root.fork('grid/before'));
     st = {
       session: (await session.save()).state,
       classRng: classRng.state(),
       accuracyBefore: models.classifier.accuracy(splits.validation),
-      gridRecognisedBefore: grid.recognised.filter(Boolean).length / grid.cls.length,
+      recognisedBefore: grid.recognised.filter(Boolean).length / grid.cls.length,
       entropyBefore: meanEntropy(session),
       pretrainSeconds: justPretrained,
       seconds: 0,
       accuracyMin: Number.NaN,
     };
     st.accuracyMin = st.accuracyBefore;
-    writeFileSync(dir.file('grid-before.png'), classGridPng(grid.images, config.gridPerClass, splits.train.rows, splits.train.cols).png);
+    writeFileSync(dir.file('grid-before.png'), classGridPng(firstPerClass(grid.images, RECOGNISED_SAMPLES_PER_CLASS, config.gridPerClass, splits.train.dim), config.gridPerClass, splits.train.rows, splits.train.cols).png);
   }
   const secondsBefore = st.seconds;
 
@@ -220,7 +231,8 @@ export async function runDigits(config: DigitsConfig, opts: RunDigitsOptions): P
 
   // 4) summary and report
   const accAfter = models.classifier.accuracy(splits.validation);
-  const gridAfter = sampleGrid(session, config.gridPerClass, root.fork('grid/after'));
+  const after = sampleGrid(session, RECOGNISED_SAMPLES_PER_CLASS, root.fork('grid/after'));
+  const gridAfter = { images: firstPerClass(after.images, RECOGNISED_SAMPLES_PER_CLASS, config.gridPerClass, splits.train.dim) };
   const rows = dir.readMetrics();
   const ups = rows.map((r) => r['feedback/thumbs_up'] ?? 0);
   const mean = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : Number.NaN);
@@ -238,8 +250,8 @@ export async function runDigits(config: DigitsConfig, opts: RunDigitsOptions): P
     classifier_accuracy_min: Math.min(st.accuracyMin, accAfter),
     corrections: rows.filter((r) => r['classifier/prediction_correct'] === 0).length,
     judge_accuracy: judgeAccuracy,
-    grid_recognised_before: st.gridRecognisedBefore,
-    grid_recognised_after: gridAfter.recognised.filter(Boolean).length / gridAfter.cls.length,
+    recognised_before: st.recognisedBefore,
+    recognised_after: after.recognised.filter(Boolean).length / after.cls.length,
     policy_entropy_before: st.entropyBefore,
     policy_entropy_after: meanEntropy(session),
     held_out_images: splits.validation.n,
