@@ -233,8 +233,9 @@ export class SqliteStore implements FeedbackStore {
     const durable = this.queue;
     this.lightQueue = [];
     this.queue = [];
-    if (light.length > 0) this.commit(light, 'NORMAL');
-    if (durable.length > 0) this.commit(durable, 'FULL');
+    // one transaction per turn: fsynced when it holds a durable write, else only written to the OS
+    if (durable.length > 0) this.commit(light.length > 0 ? [...light, ...durable] : durable, 'FULL');
+    else if (light.length > 0) this.commit(light, 'NORMAL');
   }
 
   /** Runs ops in one immediate transaction (each in a savepoint) and settles their promises after the commit. */
