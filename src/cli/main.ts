@@ -13,6 +13,7 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, Record<string, [string, string]>> = {
   run: {
     gridworld: ['../domains/gridworld/cli.js', 'gridworldCommand'],
+    line: ['../domains/line/cli.js', 'lineCommand'],
     text: ['../domains/text/rlhf/cli.js', 'textCommand'],
   },
   pretrain: {},

@@ -120,3 +120,63 @@ export function selectQueries(strategy: QuerySelection, P: PairProbabilities, co
   });
   return idx.slice(0, Math.min(count, idx.length));
 }
+
+/** CLI flags for ensembles, active queries and the label budget, shared by every domain's `rlhf run`. */
+export const ACTIVE_QUERY_FLAGS = {
+  'reward-ensemble': { type: 'string' },
+  'query-selection': { type: 'string' },
+  'label-budget': { type: 'string' },
+  'labels-per-iteration': { type: 'string' },
+  'label-schedule': { type: 'string' },
+  'label-decay': { type: 'string' },
+  'pool-factor': { type: 'string' },
+  'no-bootstrap': { type: 'boolean' },
+} as const;
+
+export const ACTIVE_QUERY_HELP = `
+reward ensemble and active queries:
+  --reward-ensemble K        K reward models (different seeds, bootstrapped labels); their mean is the reward
+  --query-selection S        which candidate pairs to ask about: ${QUERY_SELECTIONS.join(', ')}
+                             (disagreement = variance of P(σ¹≻σ²) across members; entropy = of the mean P)
+  --pool-factor F            candidates drawn per query asked; the selector keeps the best 1/F
+  --label-budget N           at most N labels in the whole run ("inf" = no limit)
+  --labels-per-iteration N   labels asked per iteration (n₀)
+  --label-schedule S         constant | decay (n_t = max(1, round(n₀·dᵗ)))
+  --label-decay D            d ∈ (0, 1] of the decay schedule
+  --no-bootstrap             members differ by seed only (no resampled labels)`;
+
+/** The subset of {@link ACTIVE_QUERY_FLAGS} a user gave, validated (range checks that need other options happen in the domain's resolver). */
+export interface ActiveQueryOptions {
+  rewardEnsemble?: number;
+  querySelection?: QuerySelection;
+  labelBudget?: number;
+  labelsPerIteration?: number;
+  labelSchedule?: 'constant' | 'decay';
+  labelDecay?: number;
+  poolFactor?: number;
+  bootstrap?: boolean;
+}
+
+/** Reads the active-query flags through a FlagReader (src/cli/args.ts); absent flags stay undefined. */
+export function activeQueryFromFlags(f: {
+  has(name: string): boolean;
+  string(name: string): string | undefined;
+  bool(name: string): boolean;
+  int(name: string, def: number, opts?: { min?: number; max?: number }): number;
+  number(name: string, def: number, opts?: { min?: number; max?: number; exclusiveMin?: boolean }): number;
+  choice<T extends string>(name: string, choices: readonly T[], def: T): T;
+}): ActiveQueryOptions {
+  const o: ActiveQueryOptions = {};
+  if (f.has('reward-ensemble')) o.rewardEnsemble = f.int('reward-ensemble', 1, { min: 1, max: 64 });
+  if (f.has('query-selection')) o.querySelection = f.choice('query-selection', QUERY_SELECTIONS, 'random');
+  if (f.has('label-budget')) {
+    const raw = f.string('label-budget')!.trim();
+    o.labelBudget = /^\+?inf(inity)?$/i.test(raw) ? Infinity : f.int('label-budget', 0, { min: 0 });
+  }
+  if (f.has('labels-per-iteration')) o.labelsPerIteration = f.int('labels-per-iteration', 1, { min: 1 });
+  if (f.has('label-schedule')) o.labelSchedule = f.choice('label-schedule', ['constant', 'decay'] as const, 'constant');
+  if (f.has('label-decay')) o.labelDecay = f.number('label-decay', 0.9, { min: 0, exclusiveMin: true, max: 1 });
+  if (f.has('pool-factor')) o.poolFactor = f.int('pool-factor', 10, { min: 1, max: 1000 });
+  if (f.bool('no-bootstrap')) o.bootstrap = false;
+  return o;
+}

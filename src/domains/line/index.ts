@@ -1,0 +1,9 @@
+/**
+ * The line domain's public surface: configure (presets 'default' and 'seed'), run with or without a run
+ * directory, or drive the trainer one iteration at a time.
+ */
+export { LineEnv, LEFT, RIGHT, successProbability, greedySuccess, type Episode } from './env.js';
+export { resolveLineConfig, lineIterations, LINE_PRESETS, LINE_PRESET_VALUES, type LineConfig, type LineOverrides, type LinePreset } from './config.js';
+export { LineTrainer, LINE_SUCCESS_TARGET, type LineMetrics, type LineState } from './train.js';
+export { runLine, summarizeLine, lineConfigToJson, type LineRunOptions, type LineRunResult, type LineSummary } from './run.js';
+export { lineCommand, lineConfigFromFlags, LINE_HELP } from './cli.js';
