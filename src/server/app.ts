@@ -62,6 +62,18 @@ declare module 'fastify' {
 
 export const ADMIN_NAME = 'admin';
 const DEFAULT_BODY_LIMIT = 64 * 1024;
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+
+/** `token=…` in a URL → `token=***` */
+export function redactToken(url: string): string {
+  return url.replace(/([?&]token=)[^&#]*/g, '$1***');
+}
+
 /** paths that name a static asset: a miss is a 404, not the app */
 const ASSET_EXTENSION = /\.(m?js|css|html?|json|map|png|jpe?g|gif|svg|ico|txt|webp|woff2?|ttf|wasm|xml|env|config)$/i;
 const QUERIES_BODY_LIMIT = 16 * 1024 * 1024;
@@ -147,7 +159,8 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
   const adminToken = await ensureAdmin(store, opts);
 
   const app = Fastify({
-    logger: opts.logger ?? false,
+    // request logs never show a token (EventSource sends it in the query string)
+    logger: opts.logger === true ? { serializers: { req: (r: { method: string; url: string }) => ({ method: r.method, url: redactToken(r.url) }) } } : (opts.logger ?? false),
     bodyLimit: DEFAULT_BODY_LIMIT,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
@@ -173,7 +186,8 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
   });
 
   // ---- auth, before parsing ----
-  app.addHook('onRequest', async (req: FastifyRequest) => {
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    void reply.headers(SECURITY_HEADERS);
     const cfg = req.routeOptions.config;
     const mode = cfg.auth ?? (req.url.startsWith('/api') ? 'admin' : 'none');
     if (mode === 'none') return;

@@ -7,7 +7,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server } from '../../src/server/app.js';
+import { createServer, redactToken, type Server } from '../../src/server/app.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import type { FeedbackStore } from '../../src/store/types.js';
 import { makeQueries, request, type RequestSpec } from './kit.js';
@@ -76,7 +76,11 @@ describe('auth', () => {
   });
 
   it('health is public; everything else needs a valid token', async () => {
-    expect((await call({ method: 'GET', path: '/api/health' })).json).toMatchObject({ ok: true, store: 'sqlite' });
+    const health = await call({ method: 'GET', path: '/api/health' });
+    expect(health.json).toMatchObject({ ok: true, store: 'sqlite' });
+    expect(health.headers['x-content-type-options']).toBe('nosniff');
+    expect(health.headers['x-frame-options']).toBe('DENY');
+    expect(redactToken('/api/runs/r1/events?after=3&token=rlhf_abc')).toBe('/api/runs/r1/events?after=3&token=***');
     const none = await call({ method: 'GET', path: '/api/me' });
     expect(none.status).toBe(401);
     expect(errOf(none)).toMatchObject({ code: 'E_AUTH', field: 'token' });
