@@ -120,11 +120,17 @@ export class SqliteStore implements FeedbackStore {
     } catch (e) {
       throw new StoreError(`cannot open the SQLite store at ${file}: ${(e as Error).message}`, { cause: e });
     }
-    this.db.pragma('busy_timeout = 10000');
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL'); // fsync the WAL at every commit: acknowledged ⇒ durable
-    this.db.pragma('foreign_keys = ON');
-    migrate(this.db, this.clock());
+    try {
+      this.db.pragma('busy_timeout = 10000');
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL'); // fsync the WAL at every commit: acknowledged ⇒ durable
+      this.db.pragma('foreign_keys = ON');
+      migrate(this.db, this.clock());
+    } catch (e) {
+      this.db.close();
+      if (e instanceof RlhfError) throw e;
+      throw new StoreError(`cannot prepare the SQLite store at ${file}: ${(e as Error).message}`, { cause: e });
+    }
     this.s = this.prepare();
     this.savepoint = this.db.transaction((fn: () => unknown) => fn());
     this.batch = this.db.transaction((ops: PendingWrite[]) =>
