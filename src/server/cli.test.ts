@@ -76,3 +76,33 @@ describe('startServe', () => {
     await h.close();
   });
 });
+
+describe('rlhf export / import', () => {
+  it('round-trips a run through a file and names bad flags', async () => {
+    const { exportCommand, importCommand } = await import('./cli.js');
+    const { openStore } = await import('../store/index.js');
+    const src = join(dir, 'src.sqlite');
+    const s = await openStore(src);
+    await s.createRun({ id: 'gw', domain: 'gridworld' });
+    await s.addQueries('gw', [
+      { id: 'q1', runId: 'gw', kind: 'comparison', iteration: 0, samples: [{ id: 'a', domain: 'gridworld', payload: [0, 1] }, { id: 'b', domain: 'gridworld', payload: [0, 5] }] },
+    ]);
+    await s.addJudgement({ queryId: 'q1', annotator: 'alice', judgement: { kind: 'comparison', leftId: 'a', rightId: 'b', preferred: 'right' } });
+    await s.close();
+    const file = join(dir, 'gw.jsonl');
+    expect(await exportCommand(['--db', src, '--run', 'gw', '--out', file])).toBe(0);
+    let printed = '';
+    expect(await exportCommand(['--db', src, '--run', 'gw'], (t) => (printed += t))).toBe(0);
+    expect(JSON.parse(printed.trim())).toMatchObject({ annotator: 'alice', judgement: { preferred: 'right' } });
+    const dst = join(dir, 'dst.sqlite');
+    expect(await importCommand([file, '--db', dst])).toBe(0);
+    const d = await openStore(dst);
+    expect((await d.listJudgements('gw')).map((j) => j.annotator)).toEqual(['alice']);
+    await d.close();
+    await expect(exportCommand(['--db', src])).rejects.toMatchObject({ key: 'run' });
+    await expect(exportCommand(['--db', src, '--run', 'nope'])).rejects.toMatchObject({ key: 'run' });
+    await expect(exportCommand(['--db', src, '--run', 'gw', '--format', 'csv'])).rejects.toMatchObject({ key: 'format' });
+    await expect(importCommand(['--db', dst])).rejects.toMatchObject({ key: 'file' });
+    await expect(importCommand([join(dir, 'missing.jsonl'), '--db', dst])).rejects.toMatchObject({ code: 'E_DATA' });
+  });
+});

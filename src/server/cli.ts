@@ -189,3 +189,111 @@ export async function serveCommand(argv: string[]): Promise<number> {
   await handle.close();
   return 0;
 }
+
+// ------------------------------------------------------------------------------------------------------------
+// rlhf export / rlhf import (JSONL; formats in docs/store.md)
+
+export const EXPORT_FLAGS = {
+  db: { type: 'string' },
+  run: { type: 'string' },
+  format: { type: 'string' },
+  iteration: { type: 'string' },
+  out: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies FlagSpec;
+
+export const EXPORT_USAGE = `rlhf export — a run's judgements as JSONL (docs/store.md)
+
+options:
+  --db PATH|URL      feedback store [${DEFAULT_SERVE_DB}]
+  --run ID           the run to export (required)
+  --format F         auto (trl for the text domain, generic otherwise), trl or generic [auto]
+  --iteration N      only this iteration
+  --out FILE         write here (atomically) instead of stdout`;
+
+export const IMPORT_FLAGS = {
+  db: { type: 'string' },
+  run: { type: 'string' },
+  format: { type: 'string' },
+  annotator: { type: 'string' },
+  domain: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies FlagSpec;
+
+export const IMPORT_USAGE = `rlhf import FILE — read judgements from JSONL into a store, all or nothing (docs/store.md)
+
+options:
+  --db PATH|URL      feedback store [${DEFAULT_SERVE_DB}]
+  --format F         auto (from the first line), trl or generic [auto]
+  --run ID           trl: the run to import into (required); generic: put every line in this run
+  --annotator NAME   trl: who is recorded as the judge [imported]
+  --domain D         trl: the domain of a run the import creates [text]`;
+
+const FORMATS = ['auto', 'trl', 'generic'] as const;
+
+/** `rlhf export`: 0 on success. */
+export async function exportCommand(argv: string[], out: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
+  const { values, positionals } = parseFlags(argv, EXPORT_FLAGS);
+  const f = new FlagReader(values);
+  if (f.bool('help')) {
+    console.log(EXPORT_USAGE);
+    return 0;
+  }
+  if (positionals.length > 0) throw new ConfigError('export', `rlhf export takes no positional arguments, got "${positionals.join(' ')}"`);
+  const runId = f.string('run');
+  if (runId === undefined) throw new ConfigError('run', '--run is required: the run whose judgements to export');
+  if (!ID_PATTERN.test(runId)) throw new ConfigError('run', `--run must match ${ID_PATTERN.source}, got "${runId}"`);
+  const format = f.choice('format', FORMATS, 'auto');
+  const iteration = f.has('iteration') ? f.int('iteration', 0, { min: 0 }) : undefined;
+  const file = f.string('out');
+  const { exportJsonlFile, exportLines } = await import('../feedback/jsonl.js');
+  const store = await openStore(f.string('db', DEFAULT_SERVE_DB));
+  try {
+    if (!(await store.getRun(runId))) throw new ConfigError('run', `run "${runId}" does not exist in ${store.location}`);
+    const opts = { format, ...(iteration !== undefined ? { iteration } : {}) };
+    if (file !== undefined) {
+      const r = await exportJsonlFile(store, runId, file, opts);
+      console.error(`rlhf export: ${r.lines} lines (${r.format}) → ${file}${r.skipped > 0 ? `; ${r.skipped} judgements not representable in ${r.format} were left out` : ''}`);
+    } else {
+      for await (const line of exportLines(store, runId, opts)) out(`${line}\n`);
+    }
+  } finally {
+    await store.close();
+  }
+  return 0;
+}
+
+/** `rlhf import FILE`: 0 on success; nothing is imported from a file with a bad line. */
+export async function importCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, IMPORT_FLAGS);
+  const f = new FlagReader(values);
+  if (f.bool('help')) {
+    console.log(IMPORT_USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new ConfigError('file', `rlhf import takes one JSONL file, got ${positionals.length}`);
+  const file = positionals[0]!;
+  const format = f.choice('format', FORMATS, 'auto');
+  const runId = f.string('run');
+  if (runId !== undefined && !ID_PATTERN.test(runId)) throw new ConfigError('run', `--run must match ${ID_PATTERN.source}, got "${runId}"`);
+  const annotator = f.string('annotator');
+  if (annotator !== undefined && !ANNOTATOR_NAME_PATTERN.test(annotator)) throw new ConfigError('annotator', `--annotator must match ${ANNOTATOR_NAME_PATTERN.source}, got "${annotator}"`);
+  const domain = f.string('domain');
+  if (domain !== undefined && !ID_PATTERN.test(domain)) throw new ConfigError('domain', `--domain must match ${ID_PATTERN.source}, got "${domain}"`);
+  const { importJsonlFile } = await import('../feedback/jsonl.js');
+  const store = await openStore(f.string('db', DEFAULT_SERVE_DB));
+  try {
+    const r = await importJsonlFile(store, file, {
+      format,
+      ...(runId !== undefined ? { runId } : {}),
+      ...(annotator !== undefined ? { annotator } : {}),
+      ...(domain !== undefined ? { domain } : {}),
+    });
+    console.error(
+      `rlhf import: ${r.lines} lines (${r.format}) from ${file}: ${r.judgements} judgements, ${r.queries} queries, ${r.runs} runs added; ${r.skipped} already present`,
+    );
+  } finally {
+    await store.close();
+  }
+  return 0;
+}
