@@ -1,0 +1,386 @@
+/**
+ * `rlhf pretrain text`: trains the small default GPT on a text corpus (Debian's fortunes by default) and saves it
+ * as a Hugging Face-style directory (config.json + model.safetensors + tokenizer.json) that `rlhf run text --model`
+ * loads. nanoGPT's recipe at a tiny scale:
+ *   1) learn a byte-level BPE on the training entries (vocabulary --vocab);
+ *   2) one token stream, every entry followed by <|endoftext|>; batches of random windows of --block + 1 tokens;
+ *   3) next-token cross-entropy, AdamW (FusedAdam), linear warm-up then cosine decay, gradient clipping at 1;
+ *   4) validation loss on held-out entries every --eval-every steps and at the end; sample continuations of
+ *      held-out prompts; save.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { tf, initTensors, BACKEND_NAMES, type BackendName } from '../../core/tensor.js';
+import { Rng } from '../../core/rng.js';
+import { ConfigError, UsageError } from '../../core/errors.js';
+import { parseFlags, FlagReader, type FlagSpec } from '../../cli/args.js';
+import { createProgress } from '../../loop/progress.js';
+import { resolveGpt2Config, type Gpt2Config } from './model/config.js';
+import { Gpt2 } from './model/gpt2.js';
+import { saveGpt2 } from './model/io.js';
+import { tokenLogProbs } from './model/logprobs.js';
+import { generate } from './model/generate.js';
+import { FusedAdam } from './model/adam.js';
+import { trainByteBpe } from './tokenizer/bpe.js';
+import { saveTokenizer } from './tokenizer/io.js';
+import type { Tokenizer } from './tokenizer/types.js';
+import { DEFAULT_CORPUS, loadCorpus, splitCorpus, tokenStream, promptsFrom, type CorpusEntry } from './corpus.js';
+
+/** Everything that decides a pretraining run (written to pretrain.json beside the model). */
+export interface PretrainTextConfig {
+  /** corpus file or directory (fortune format or blank-line paragraphs) */
+  corpus: string;
+  /** output model directory */
+  out: string;
+  seed: number;
+  /** tokenizer vocabulary: 256 bytes + merges + <|endoftext|> */
+  vocab: number;
+  /** transformer blocks, width, heads, context (tokens) */
+  layers: number;
+  width: number;
+  heads: number;
+  block: number;
+  /** sequences per step */
+  batch: number;
+  /** optimizer steps */
+  steps: number;
+  /** peak learning rate and the floor of the cosine decay */
+  lr: number;
+  minLr: number;
+  /** linear warm-up steps */
+  warmup: number;
+  /** AdamW decoupled weight decay on matrices (not on biases, LayerNorm or embeddings) */
+  weightDecay: number;
+  /** fraction of entries held out for validation (and prompts) */
+  valFraction: number;
+  /** evaluate every n steps (0: only at the end) */
+  evalEvery: number;
+  /** validation batches per evaluation */
+  evalBatches: number;
+  /** stop early (and still save) after this many minutes; 0 = no limit */
+  maxMinutes: number;
+  /** sample continuations to print at the end */
+  samples: number;
+}
+
+export const DEFAULT_PRETRAIN: Omit<PretrainTextConfig, 'out'> = {
+  corpus: DEFAULT_CORPUS,
+  seed: 0,
+  vocab: 2048,
+  layers: 4,
+  width: 128,
+  heads: 4,
+  block: 128,
+  batch: 16,
+  steps: 500,
+  lr: 3e-3,
+  minLr: 3e-4,
+  warmup: 30,
+  weightDecay: 0.1,
+  valFraction: 0.05,
+  evalEvery: 100,
+  evalBatches: 8,
+  maxMinutes: 0,
+  samples: 6,
+};
+
+export const DEFAULT_PRETRAIN_OUT = 'models/fortunes-tiny';
+
+/** Validates a config; throws ConfigError naming the flag. */
+export function resolvePretrainTextConfig(p: Partial<PretrainTextConfig>): PretrainTextConfig {
+  const c: PretrainTextConfig = { ...DEFAULT_PRETRAIN, out: DEFAULT_PRETRAIN_OUT, ...p };
+  const int = (k: keyof PretrainTextConfig, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): void => {
+    const v = c[k] as number;
+    if (!Number.isInteger(v) || v < min || v > max) throw new ConfigError(flag, `--${flag} must be an integer in [${min}, ${max}], got ${v}`);
+  };
+  int('vocab', 'vocab', 257, 65535);
+  int('layers', 'layers', 1, 48);
+  int('width', 'width', 8, 4096);
+  int('heads', 'heads', 1, 64);
+  int('block', 'block', 8, 4096);
+  int('batch', 'batch', 1, 4096);
+  int('steps', 'steps', 1);
+  int('warmup', 'warmup', 0);
+  int('evalEvery', 'eval-every', 0);
+  int('evalBatches', 'eval-batches', 1, 1000);
+  int('samples', 'samples', 0, 100);
+  if (c.width % c.heads !== 0) throw new ConfigError('heads', `--width (${c.width}) must be divisible by --heads (${c.heads})`);
+  if (!(c.lr > 0 && c.lr < 1)) throw new ConfigError('lr', `--lr must be in (0, 1), got ${c.lr}`);
+  if (!(c.minLr >= 0 && c.minLr <= c.lr)) throw new ConfigError('min-lr', `--min-lr must be in [0, --lr=${c.lr}], got ${c.minLr}`);
+  if (!(c.weightDecay >= 0 && c.weightDecay < 1)) throw new ConfigError('weight-decay', `--weight-decay must be in [0, 1), got ${c.weightDecay}`);
+  if (!(c.valFraction > 0 && c.valFraction < 0.5)) throw new ConfigError('val-fraction', `--val-fraction must be in (0, 0.5), got ${c.valFraction}`);
+  if (!(c.maxMinutes >= 0)) throw new ConfigError('max-minutes', `--max-minutes must be ≥ 0, got ${c.maxMinutes}`);
+  if (c.out.trim() === '') throw new ConfigError('out', '--out must name a directory');
+  return c;
+}
+
+/** Learning rate at a step: linear warm-up, then cosine from lr down to minLr. */
+export function learningRateAt(step: number, c: Pick<PretrainTextConfig, 'lr' | 'minLr' | 'warmup' | 'steps'>): number {
+  if (step < c.warmup) return (c.lr * (step + 1)) / c.warmup;
+  const progress = Math.min(1, (step - c.warmup) / Math.max(1, c.steps - c.warmup));
+  return c.minLr + 0.5 * (c.lr - c.minLr) * (1 + Math.cos(Math.PI * progress)); // lr_min + ½(lr − lr_min)(1 + cos πp)
+}
+
+/** B windows of T + 1 consecutive tokens at random offsets: inputs x [B, T] and targets y [B, T] (x shifted by one). */
+export function sampleWindows(stream: Int32Array, B: number, T: number, rng: Rng): { x: Int32Array; y: Int32Array } {
+  if (stream.length < T + 1) throw new ConfigError('block', `the corpus has ${stream.length} tokens, fewer than --block + 1 = ${T + 1}`);
+  const x = new Int32Array(B * T);
+  const y = new Int32Array(B * T);
+  for (let b = 0; b < B; b++) {
+    const o = rng.int(stream.length - T);
+    x.set(stream.subarray(o, o + T), b * T);
+    y.set(stream.subarray(o + 1, o + T + 1), b * T);
+  }
+  return { x, y };
+}
+
+/** Mean next-token negative log-likelihood (nats) of a batch. */
+function nll(model: Gpt2, x: Int32Array, y: Int32Array, B: number, T: number, training: boolean, rng?: Rng): tf.Scalar {
+  return tf.tidy(() => {
+    const out = model.forward(tf.tensor2d(x, [B, T], 'int32'), undefined, { training, rng });
+    return tf.neg(tf.mean(tokenLogProbs(out.logits, tf.tensor2d(y, [B, T], 'int32')))) as tf.Scalar;
+  });
+}
+
+export interface PretrainTextResult {
+  dir: string;
+  config: PretrainTextConfig;
+  model: Gpt2Config;
+  params: number;
+  tokenizer: { type: string; vocabSize: number; trainTokens: number; valTokens: number; charsPerToken: number };
+  steps: number;
+  trainLoss: number;
+  valLoss: number;
+  /** validation loss before training (≈ ln V) and at every evaluation */
+  valCurve: { step: number; loss: number }[];
+  samples: { prompt: string; continuation: string }[];
+  seconds: number;
+  stoppedEarly: boolean;
+}
+
+/** Runs pretraining and saves the model; `log` receives human-readable lines. */
+export function pretrainText(c: PretrainTextConfig, opts: { quiet?: boolean; log?: (line: string) => void } = {}): PretrainTextResult {
+  const log = opts.log ?? (() => {});
+  const t0 = Date.now();
+  const rng = new Rng(c.seed);
+  // 1) corpus and tokenizer
+  const entries = loadCorpus(c.corpus);
+  const { train, val } = splitCorpus(entries, c.valFraction, rng.fork('split'));
+  const tok = trainByteBpe(
+    train.map((e) => e.text),
+    c.vocab,
+  );
+  const trainStream = tokenStream(train, tok);
+  const valStream = tokenStream(val, tok);
+  const chars = train.reduce((n, e) => n + e.text.length + 1, 0);
+  log(
+    `corpus ${c.corpus}: ${entries.length} entries (${train.length} train, ${val.length} validation); ` +
+      `byte-level BPE of ${tok.vocabSize} ids: ${trainStream.length} training tokens (${(chars / trainStream.length).toFixed(2)} chars/token)`,
+  );
+  // 2) model
+  const config = resolveGpt2Config({
+    vocab_size: tok.vocabSize,
+    n_positions: c.block,
+    n_embd: c.width,
+    n_layer: c.layers,
+    n_head: c.heads,
+    bos_token_id: tok.eosId,
+    eos_token_id: tok.eosId,
+  });
+  const model = Gpt2.random(config, rng.fork('init'));
+  log(`model: ${c.layers} layers × ${c.width} wide, ${c.heads} heads, context ${c.block}: ${(model.numParams() / 1e6).toFixed(2)} M parameters`);
+  const vars = model.trainableVariables('full');
+  // AdamW: decay matrices only (nanoGPT: no decay for biases, LayerNorm gains; we also spare the embeddings)
+  const decayed = new Set([...model.params].filter(([name, v]) => v.rank === 2 && !name.startsWith('w')).map(([, v]) => v.name));
+  const optDecay = new FusedAdam({ learningRate: c.lr, beta2: 0.99, weightDecay: c.weightDecay });
+  const optPlain = new FusedAdam({ learningRate: c.lr, beta2: 0.99 });
+  // fixed validation windows: the same for every evaluation
+  const evalRng = rng.fork('eval');
+  const evalSet = Array.from({ length: c.evalBatches }, () => sampleWindows(valStream, c.batch, Math.min(c.block, valStream.length - 1), evalRng));
+  const evalT = Math.min(c.block, valStream.length - 1);
+  const evaluate = (): number => {
+    let s = 0;
+    for (const w of evalSet) {
+      const l = nll(model, w.x, w.y, c.batch, evalT, false);
+      s += l.dataSync()[0]!;
+      l.dispose();
+    }
+    return s / evalSet.length;
+  };
+  // 3) train
+  const valCurve = [{ step: 0, loss: evaluate() }];
+  const batchRng = rng.fork('batches');
+  const dropRng = rng.fork('dropout');
+  const progress = createProgress('pretrain text', c.steps, { quiet: opts.quiet });
+  let ema = Number.NaN;
+  let lastLoss = Number.NaN;
+  let step = 0;
+  let stoppedEarly = false;
+  const deadline = c.maxMinutes > 0 ? t0 + c.maxMinutes * 60_000 : Infinity;
+  for (; step < c.steps; step++) {
+    if (Date.now() > deadline) {
+      stoppedEarly = true;
+      break;
+    }
+    const lr = learningRateAt(step, c);
+    optDecay.learningRate = lr;
+    optPlain.learningRate = lr;
+    const { x, y } = sampleWindows(trainStream, c.batch, c.block, batchRng);
+    const { value, grads } = tf.variableGrads(() => nll(model, x, y, c.batch, c.block, true, dropRng), vars);
+    lastLoss = value.dataSync()[0]!;
+    value.dispose();
+    // clip by global norm 1: g ← g · min(1, 1/‖g‖)
+    const norm = tf.tidy(() => Math.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))).dataSync()[0]!));
+    const scale = Math.min(1, 1 / (norm + 1e-6));
+    const scaled: tf.NamedTensorMap = {};
+    for (const [name, g] of Object.entries(grads)) scaled[name] = scale < 1 ? tf.mul(g, scale) : g;
+    const dec: tf.NamedTensorMap = {};
+    const plain: tf.NamedTensorMap = {};
+    for (const [name, g] of Object.entries(scaled)) (decayed.has(name) ? dec : plain)[name] = g;
+    optDecay.applyGradients(dec);
+    optPlain.applyGradients(plain);
+    tf.dispose(Object.values(grads));
+    if (scale < 1) tf.dispose(Object.values(scaled));
+    ema = Number.isNaN(ema) ? lastLoss : 0.95 * ema + 0.05 * lastLoss;
+    const fields: Record<string, number> = { loss: ema, lr };
+    if (c.evalEvery > 0 && (step + 1) % c.evalEvery === 0 && step + 1 < c.steps) {
+      valCurve.push({ step: step + 1, loss: evaluate() });
+    }
+    fields.val = valCurve.at(-1)!.loss;
+    progress.update(step + 1, fields);
+  }
+  progress.stop();
+  const valLoss = evaluate();
+  valCurve.push({ step, loss: valLoss });
+  optDecay.dispose();
+  optPlain.dispose();
+  // 4) samples and save
+  const samples = sampleContinuations(model, tok, val, c.samples, rng.fork('samples'));
+  const dir = resolve(c.out);
+  mkdirSync(dir, { recursive: true });
+  saveGpt2(dir, model);
+  saveTokenizer(dir, tok);
+  const result: PretrainTextResult = {
+    dir,
+    config: c,
+    model: config,
+    params: model.numParams(),
+    tokenizer: { type: tok.type, vocabSize: tok.vocabSize, trainTokens: trainStream.length, valTokens: valStream.length, charsPerToken: chars / trainStream.length },
+    steps: step,
+    trainLoss: ema,
+    valLoss,
+    valCurve,
+    samples,
+    seconds: (Date.now() - t0) / 1000,
+    stoppedEarly,
+  };
+  writeFileSync(join(dir, 'pretrain.json'), `${JSON.stringify(result, null, 2)}\n`);
+  model.dispose();
+  return result;
+}
+
+/** Continuations (top-k 40, temperature 0.8, ≤ 32 tokens) of the first tokens of held-out entries. */
+export function sampleContinuations(model: Gpt2, tok: Tokenizer, entries: readonly CorpusEntry[], n: number, rng: Rng): { prompt: string; continuation: string }[] {
+  if (n === 0) return [];
+  const prompts = promptsFrom(entries, tok, rng, { count: n, minTokens: 2, maxTokens: 8 });
+  const room = model.config.n_positions - Math.max(...prompts.map((p) => p.ids.length));
+  const g = generate(model, prompts.map((p) => p.ids), { maxNewTokens: Math.max(1, Math.min(32, room)), temperature: 0.8, topK: 40 }, rng);
+  return prompts.map((p, i) => ({ prompt: p.text, continuation: tok.decode(g.responses[i]!.filter((t) => t !== tok.eosId)) }));
+}
+
+const FLAGS = {
+  corpus: { type: 'string' },
+  out: { type: 'string' },
+  seed: { type: 'string' },
+  vocab: { type: 'string' },
+  layers: { type: 'string' },
+  width: { type: 'string' },
+  heads: { type: 'string' },
+  block: { type: 'string' },
+  batch: { type: 'string' },
+  steps: { type: 'string' },
+  lr: { type: 'string' },
+  'min-lr': { type: 'string' },
+  warmup: { type: 'string' },
+  'weight-decay': { type: 'string' },
+  'val-fraction': { type: 'string' },
+  'eval-every': { type: 'string' },
+  'eval-batches': { type: 'string' },
+  'max-minutes': { type: 'string' },
+  samples: { type: 'string' },
+  backend: { type: 'string' },
+  quiet: { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies FlagSpec;
+
+const d = DEFAULT_PRETRAIN;
+export const PRETRAIN_TEXT_HELP = `rlhf pretrain text — train the small default GPT on a text corpus
+
+usage: rlhf pretrain text [options]
+
+  --corpus FILE|DIR    text to learn (default ${d.corpus}, Debian's fortunes; entries split on "%" lines,
+                       or on blank lines for plain text)
+  --out DIR            model directory to write (default ${DEFAULT_PRETRAIN_OUT}): config.json, model.safetensors,
+                       tokenizer.json, pretrain.json
+  --seed N             seed for the split, tokenizer sampling, initialisation and batches (default ${d.seed})
+  --vocab N            byte-level BPE vocabulary learned on the corpus (default ${d.vocab})
+  --layers N --width N --heads N --block N
+                       model shape and context length (default ${d.layers}, ${d.width}, ${d.heads}, ${d.block})
+  --batch N            sequences per step (default ${d.batch})
+  --steps N            optimizer steps (default ${d.steps})
+  --lr X --min-lr X    peak learning rate and cosine floor (default ${d.lr}, ${d.minLr}); --warmup N steps (${d.warmup})
+  --weight-decay X     AdamW decay of weight matrices (default ${d.weightDecay})
+  --val-fraction X     entries held out for validation and prompts (default ${d.valFraction})
+  --eval-every N       validation every N steps (default ${d.evalEvery}); --eval-batches N (default ${d.evalBatches})
+  --max-minutes X      stop early after X minutes and save what was learned (default: no limit)
+  --samples N          continuations of held-out prompts to print (default ${d.samples})
+  --backend NAME       ${BACKEND_NAMES.join(' | ')} (default auto)
+  --quiet              no progress bar or report lines
+  --json               print the result as JSON`;
+
+/** The `rlhf pretrain text` command. */
+export async function pretrainTextCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, FLAGS);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (options start with --; see --help)`);
+  const f = new FlagReader(values);
+  if (f.bool('help')) {
+    console.log(PRETRAIN_TEXT_HELP);
+    return 0;
+  }
+  const config = resolvePretrainTextConfig({
+    corpus: f.string('corpus', d.corpus),
+    out: f.string('out', DEFAULT_PRETRAIN_OUT),
+    seed: f.int('seed', d.seed, { min: -2147483648, max: 2147483647 }),
+    vocab: f.int('vocab', d.vocab),
+    layers: f.int('layers', d.layers),
+    width: f.int('width', d.width),
+    heads: f.int('heads', d.heads),
+    block: f.int('block', d.block),
+    batch: f.int('batch', d.batch),
+    steps: f.int('steps', d.steps),
+    lr: f.number('lr', d.lr),
+    minLr: f.number('min-lr', d.minLr),
+    warmup: f.int('warmup', d.warmup),
+    weightDecay: f.number('weight-decay', d.weightDecay),
+    valFraction: f.number('val-fraction', d.valFraction),
+    evalEvery: f.int('eval-every', d.evalEvery),
+    evalBatches: f.int('eval-batches', d.evalBatches),
+    maxMinutes: f.number('max-minutes', d.maxMinutes),
+    samples: f.int('samples', d.samples),
+  });
+  const backend = f.choice('backend', BACKEND_NAMES, 'auto') as BackendName;
+  const quiet = f.bool('quiet');
+  const json = f.bool('json');
+  await initTensors(backend);
+  const log = quiet || json ? undefined : (line: string) => console.error(line);
+  const r = pretrainText(config, { quiet: quiet || json, log });
+  if (json) {
+    console.log(JSON.stringify({ dir: r.dir, params: r.params, steps: r.steps, trainLoss: r.trainLoss, valLoss: r.valLoss, valCurve: r.valCurve, samples: r.samples, seconds: r.seconds, stoppedEarly: r.stoppedEarly }));
+  } else if (!quiet) {
+    console.log(`pretrained ${(r.params / 1e6).toFixed(2)} M-parameter GPT in ${r.seconds.toFixed(0)} s (${r.steps} steps${r.stoppedEarly ? ', stopped by --max-minutes' : ''}) → ${r.dir}`);
+    console.log(`validation loss ${r.valCurve[0]!.loss.toFixed(3)} → ${r.valLoss.toFixed(3)} nats/token (perplexity ${Math.exp(r.valLoss).toFixed(1)}); training loss ${r.trainLoss.toFixed(3)}`);
+    for (const s of r.samples) console.log(`  ${JSON.stringify(s.prompt)} → ${JSON.stringify(s.continuation)}`);
+  }
+  return 0;
+}
