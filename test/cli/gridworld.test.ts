@@ -45,6 +45,10 @@ describe('rlhf run gridworld: invalid options', () => {
     [['--explore-bonus', '-1'], 'explore-bonus', /--explore-bonus must be ≥ 0/],
     [['--seed', 'abc'], 'seed', /--seed must be an integer/],
     [['--bogus', '1'], 'bogus', /Unknown option '--bogus'/],
+    [['--query-selection', 'disagreement'], 'query-selection', /needs an ensemble of at least 2/],
+    [['--query-selection', 'best'], 'query-selection', /--query-selection must be one of all, random, disagreement, entropy/],
+    [['--reward-ensemble', '0'], 'reward-ensemble', /--reward-ensemble must be ≥ 1/],
+    [['--label-budget', 'lots'], 'label-budget', /--label-budget must be an integer/],
   ];
   for (const [args, flag, message] of cases) {
     it(`${args.join(' ')} → exit 2, one line naming --${flag}, nothing written`, async () => {

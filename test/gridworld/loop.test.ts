@@ -74,6 +74,23 @@ describe('gridworld loop', () => {
     expect(withoutSeconds(resumed.summary)).toEqual(withoutSeconds(r1.summary));
   });
 
+  it('reward ensemble with disagreement queries: asks n per iteration within the budget, resumes exactly', async () => {
+    const cfg = { ...small, iterations: 10, rewardEnsemble: 3, querySelection: 'disagreement' as const, labelsPerIteration: 8, labelBudget: 60 };
+    const whole = await runGridworld(resolveGridworldConfig(cfg), { out: fresh(), quiet: true, report: false });
+    const asked = whole.metrics.map((m) => m['feedback/asked']);
+    expect(asked.slice(0, 8)).toEqual([8, 16, 24, 32, 40, 48, 56, 60]); // n₀ = 8 per iteration, capped by the budget of 60
+    expect(asked[9]).toBe(60);
+    expect(whole.summary!.labels).toBeLessThanOrEqual(60); // asked pairs minus the teacher's skips
+    expect(whole.metrics[0]!['reward/ensemble_std']).toBeGreaterThan(0);
+    const cut = fresh();
+    await runGridworld(resolveGridworldConfig(cfg), { out: cut, quiet: true, report: false, stopAfter: 4 });
+    const resumed = await runGridworld(resolveGridworldConfig(cfg), { out: cut, resume: true, quiet: true, report: false });
+    expect(withoutSeconds(resumed.summary)).toEqual(withoutSeconds(whole.summary));
+    expect(() => resolveGridworldConfig({ querySelection: 'disagreement' })).toThrow(/needs an ensemble of at least 2/);
+    expect(() => resolveGridworldConfig({ labelsPerIteration: 101 })).toThrow(/--labels-per-iteration/);
+    expect(() => resolveGridworldConfig({ rewardEnsemble: 2, rewardImpl: 'tfjs' })).toThrow(/--reward-impl tfjs fits one reward model/);
+  });
+
   it('writes the report: SVG + PNG figures and report.html', async () => {
     const out = fresh();
     const r = await runGridworld(resolveGridworldConfig({ ...small, iterations: 4 }), { out, quiet: true });

@@ -6,6 +6,8 @@
 import { ConfigError } from '../../core/errors.js';
 import { resolveTeacher, TEACHER_NAMES, type TeacherConfig, type TeacherName } from '../../teachers/bpref.js';
 import type { FlagReader, FlagSpec } from '../../cli/args.js';
+import { QUERY_SELECTIONS, resolveQuerySelection, type QuerySelection } from '../../reward/querySelection.js';
+import { LABEL_SCHEDULES, type LabelSchedule } from '../../reward/labelBudget.js';
 
 export const REWARD_IMPLS = ['typed', 'tfjs'] as const;
 export type RewardImpl = (typeof REWARD_IMPLS)[number];
@@ -47,6 +49,25 @@ export interface GridworldConfig {
   exploreBonus: number;
   /** how the reward model is fitted: plain typed arrays ("typed", default) or a tfjs graph ("tfjs"), same math */
   rewardImpl: RewardImpl;
+  /** K reward models; the planning reward is their mean (default 1: the seed's single model) */
+  rewardEnsemble: number;
+  /** members see Poisson(1)-resampled labels (online bootstrap); otherwise they differ by their initial logits (default true) */
+  bootstrap: boolean;
+  /**
+   * which of the B sampled pairs the teacher is asked about: "all" (every pair, the seed; default), or choose
+   * labelsPerIteration of them: random, disagreement (variance of P(σˡ ≻ σʳ) across members), entropy (of the mean P)
+   */
+  querySelection: 'all' | QuerySelection;
+  /** n₀, pairs asked per iteration (default: B with "all", else ⌈B / poolFactor⌉) */
+  labelsPerIteration: number;
+  /** with a selection strategy, the default labelsPerIteration keeps the best 1/poolFactor of the B pairs (default 10) */
+  poolFactor: number;
+  /** total labels the run may ask for (default Infinity) */
+  labelBudget: number;
+  /** n_t schedule: constant, or decay n_t = max(1, round(n₀ dᵗ)) (default constant) */
+  labelSchedule: LabelSchedule;
+  /** d of the decay schedule (default 0.9) */
+  labelDecay: number;
   /** iterations whose sample paths are drawn (default 1, I/20, I/4, I) */
   pathIterations: number[];
   /** master seed (default 1) */
@@ -67,6 +88,13 @@ export const GRIDWORLD_DEFAULTS = {
   teacher: 'noisy' as TeacherName,
   exploreBonus: 3,
   rewardImpl: 'typed' as RewardImpl,
+  rewardEnsemble: 1,
+  bootstrap: true,
+  querySelection: 'all' as 'all' | QuerySelection,
+  poolFactor: 10,
+  labelBudget: Infinity,
+  labelSchedule: 'constant' as LabelSchedule,
+  labelDecay: 0.9,
   seed: 1,
 };
 
@@ -76,6 +104,8 @@ export function defaultPathIterations(iterations: number): number[] {
 }
 
 export type GridworldConfigInput = Partial<Omit<GridworldConfig, 'teacherParams'>> & { teacherParams?: Partial<TeacherConfig> };
+
+export const QUERY_SELECTION_CHOICES = ['all', ...QUERY_SELECTIONS] as const;
 
 /** Fills defaults and checks every range; throws ConfigError naming the option (as its CLI flag). */
 export function resolveGridworldConfig(input: GridworldConfigInput = {}): GridworldConfig {
@@ -123,6 +153,20 @@ export function resolveGridworldConfig(input: GridworldConfigInput = {}): Gridwo
   const rewardImpl = input.rewardImpl ?? d.rewardImpl;
   if (!(REWARD_IMPLS as readonly string[]).includes(rewardImpl)) throw new ConfigError('reward-impl', `--reward-impl must be one of ${REWARD_IMPLS.join(', ')}, got "${rewardImpl}"`);
   const pathIterations = (input.pathIterations ?? defaultPathIterations(iterations)).map((i) => int('paths', i, 1, Math.max(1, iterations)));
+  // reward ensemble, active queries, label budget
+  const rewardEnsemble = int('reward-ensemble', input.rewardEnsemble ?? d.rewardEnsemble, 1, 64);
+  const bootstrap = input.bootstrap ?? d.bootstrap;
+  const qs = input.querySelection ?? d.querySelection;
+  if (!(QUERY_SELECTION_CHOICES as readonly string[]).includes(qs)) throw new ConfigError('query-selection', `--query-selection must be one of ${QUERY_SELECTION_CHOICES.join(', ')}; got "${qs}"`);
+  const querySelection = qs === 'all' ? 'all' : resolveQuerySelection(qs, rewardEnsemble);
+  const poolFactor = int('pool-factor', input.poolFactor ?? d.poolFactor, 1, 1000);
+  const labelsPerIteration = int('labels-per-iteration', input.labelsPerIteration ?? (querySelection === 'all' ? batch : Math.ceil(batch / poolFactor)), 1, batch);
+  const labelBudget = input.labelBudget ?? d.labelBudget;
+  if (!(labelBudget === Infinity || (Number.isInteger(labelBudget) && labelBudget >= 0))) throw new ConfigError('label-budget', `--label-budget must be an integer ≥ 0 or "inf", got ${labelBudget}`);
+  const labelSchedule = input.labelSchedule ?? d.labelSchedule;
+  if (!(LABEL_SCHEDULES as readonly string[]).includes(labelSchedule)) throw new ConfigError('label-schedule', `--label-schedule must be one of ${LABEL_SCHEDULES.join(', ')}; got "${labelSchedule}"`);
+  const labelDecay = num('label-decay', input.labelDecay ?? d.labelDecay, (v) => v > 0 && v <= 1, 'in (0, 1]');
+  if (rewardImpl === 'tfjs' && rewardEnsemble > 1) throw new ConfigError('reward-impl', `--reward-impl tfjs fits one reward model; use --reward-impl typed with --reward-ensemble ${rewardEnsemble}`);
   const seed = int('seed', input.seed ?? d.seed, 0, 2 ** 31 - 1);
   return {
     size,
@@ -141,20 +185,30 @@ export function resolveGridworldConfig(input: GridworldConfigInput = {}): Gridwo
     teacherParams,
     exploreBonus,
     rewardImpl,
+    rewardEnsemble,
+    bootstrap,
+    querySelection,
+    labelsPerIteration,
+    poolFactor,
+    labelBudget,
+    labelSchedule,
+    labelDecay,
     pathIterations: [...new Set(pathIterations)].sort((a, b) => a - b),
     seed,
   };
 }
 
-/** The config as JSON (β = ∞ is written as the string "Infinity", which JSON cannot hold as a number). */
+/** The config as JSON (β = ∞ and an unlimited budget are written as the string "Infinity", which JSON cannot hold). */
 export function configToJson(c: GridworldConfig): Record<string, unknown> {
-  return { ...c, teacherParams: { ...c.teacherParams, beta: Number.isFinite(c.teacherParams.beta) ? c.teacherParams.beta : 'Infinity' } };
+  const inf = (v: number) => (Number.isFinite(v) ? v : 'Infinity');
+  return { ...c, labelBudget: inf(c.labelBudget), teacherParams: { ...c.teacherParams, beta: inf(c.teacherParams.beta) } };
 }
 
 /** Inverse of configToJson (for reading config.json). */
 export function configFromJson(j: Record<string, unknown>): GridworldConfig {
   const tp = j.teacherParams as Record<string, unknown>;
-  return resolveGridworldConfig({ ...(j as GridworldConfigInput), teacherParams: { ...(tp as Partial<TeacherConfig>), beta: tp.beta === 'Infinity' ? Infinity : (tp.beta as number) } });
+  const num = (v: unknown) => (v === 'Infinity' ? Infinity : (v as number));
+  return resolveGridworldConfig({ ...(j as GridworldConfigInput), labelBudget: num(j.labelBudget), teacherParams: { ...(tp as Partial<TeacherConfig>), beta: num(tp.beta) } });
 }
 
 /** Flags of `rlhf run gridworld` (besides COMMON_RUN_FLAGS). */
@@ -181,6 +235,15 @@ export const GRIDWORLD_FLAGS = {
   'reward-impl': { type: 'string' },
   paths: { type: 'string' },
   'no-report': { type: 'boolean' },
+  // reward ensemble and active queries (the shared flags of src/reward/querySelection.ts)
+  'reward-ensemble': { type: 'string' },
+  'query-selection': { type: 'string' },
+  'label-budget': { type: 'string' },
+  'labels-per-iteration': { type: 'string' },
+  'label-schedule': { type: 'string' },
+  'label-decay': { type: 'string' },
+  'pool-factor': { type: 'string' },
+  'no-bootstrap': { type: 'boolean' },
 } as const satisfies FlagSpec;
 
 export const GRIDWORLD_HELP = `rlhf run gridworld — RLHF on an N×N gridworld (soft value iteration + a learned state reward)
@@ -208,6 +271,17 @@ options (defaults in brackets):
   --reward-impl IMPL   fit the reward in plain typed arrays or tfjs: typed, tfjs [typed]
   --paths I,I,...      iterations whose sample paths are drawn [1,I/20,I/4,I]
   --no-report          skip plots and report.html (metrics, summary and checkpoints are still written)
+
+reward ensemble and active queries:
+  --reward-ensemble K        K reward models (bootstrapped labels); the planning reward is their mean [1]
+  --query-selection S        which sampled pairs to ask about: all, random, disagreement, entropy [all]
+                             (disagreement = variance of P(σˡ≻σʳ) across members, needs K ≥ 2; entropy = of the mean P)
+  --labels-per-iteration N   pairs asked per iteration (n₀) [B with all, else ⌈B / pool-factor⌉]
+  --pool-factor F            with a selection strategy, ask the best 1/F of the B sampled pairs [10]
+  --label-budget N           at most N labels in the whole run ("inf" = no limit) [inf]
+  --label-schedule S         constant | decay (n_t = max(1, round(n₀·dᵗ))) [constant]
+  --label-decay D            d ∈ (0, 1] of the decay schedule [0.9]
+  --no-bootstrap             ensemble members differ by their initial logits only
   --seed S             master seed; same seed ⇒ identical metrics.jsonl [1]
   --out DIR            run directory [runs/gridworld-<timestamp>]
   --resume             continue the run in --out from its last checkpoint
@@ -260,6 +334,18 @@ export function configFromFlags(f: FlagReader): GridworldConfig {
     if (!its.every((i) => Number.isInteger(i) && i >= 1)) throw new ConfigError('paths', `--paths expects iteration numbers ≥ 1 separated by commas, got "${raw}"`);
     input.pathIterations = its;
   }
+  // reward ensemble and active queries: the shared flags (src/reward/querySelection.ts), plus "all" = ask every pair
+  if (f.has('reward-ensemble')) input.rewardEnsemble = f.int('reward-ensemble', 1, { min: 1, max: 64 });
+  if (f.has('query-selection')) input.querySelection = f.choice('query-selection', QUERY_SELECTION_CHOICES, 'all');
+  if (f.has('label-budget')) {
+    const raw = f.string('label-budget')!.trim();
+    input.labelBudget = /^\+?inf(inity)?$/i.test(raw) ? Infinity : f.int('label-budget', 0, { min: 0 });
+  }
+  if (f.has('labels-per-iteration')) input.labelsPerIteration = f.int('labels-per-iteration', 1, { min: 1 });
+  if (f.has('label-schedule')) input.labelSchedule = f.choice('label-schedule', LABEL_SCHEDULES, 'constant');
+  if (f.has('label-decay')) input.labelDecay = f.number('label-decay', 0.9, { min: 0, exclusiveMin: true, max: 1 });
+  if (f.has('pool-factor')) input.poolFactor = f.int('pool-factor', 10, { min: 1, max: 1000 });
+  if (f.bool('no-bootstrap')) input.bootstrap = false;
   input.seed = f.int('seed', GRIDWORLD_DEFAULTS.seed, { min: 0, max: 2 ** 31 - 1 });
   return resolveGridworldConfig(input);
 }

@@ -17,7 +17,10 @@ import type { Preference } from '../../feedback/types.js';
 import { comparisonTarget } from '../../feedback/types.js';
 import { BPrefTeacher, preferenceProbability } from '../../teachers/bpref.js';
 import { softValueIteration, cumulativePolicy, optimalReturn, type SoftVIResult } from '../../policy/softValueIteration.js';
-import { TabularStateReward, Adam, TabularBTTrainer, countComparisons, type TabularFitStats, type CountComparisons } from '../../reward/tabular.js';
+import { TabularStateReward, Adam, TabularBTTrainer, countComparisons, comparisonAccuracy, softmax, type TabularFitStats, type CountComparisons } from '../../reward/tabular.js';
+import { poisson1, pairProbabilitiesFromReturns, meanAndStd } from '../../reward/ensemble.js';
+import { selectQueries } from '../../reward/querySelection.js';
+import { LabelBudget, resolveLabelBudget } from '../../reward/labelBudget.js';
 import type { AgentTrainer, QuerySampler, Gatherer, RewardLearner, Evaluator, Metrics, LoopParts } from '../../loop/orchestrator.js';
 import { Gridworld } from './env.js';
 import { rollout, allocTrajectories, type Trajectories } from './rollout.js';
@@ -29,6 +32,8 @@ export interface GridworldBatch {
   right: Trajectories;
   /** [2B] 1 when the trajectory came from the exploitation policy: index i = left row i, B + i = right row i */
   exploit: Uint8Array;
+  /** [B] 1 when pair i is put to the judge (all pairs, or the ones the query selection chose within the budget) */
+  asked: Uint8Array;
 }
 
 /** Fits the reward to comparisons; the typed-array trainer or a tfjs one (same math) plug in here. */
@@ -38,9 +43,12 @@ export interface TabularFitter {
 
 /** Checkpointable state (besides the arrays). */
 export interface GridworldState {
-  rng: { rollout: RngState; teacher: RngState; order: RngState };
+  rng: { rollout: RngState; teacher: RngState; order: RngState; queries: RngState };
   labels: number;
-  adamT: number;
+  /** Adam's step count per ensemble member */
+  adamT: number[];
+  /** labels asked so far (the budget's count) */
+  asked: number;
   /** sample paths (states s₀..s_H of a few exploitation rollouts) at the recorded iterations */
   paths: Record<string, number[][]>;
 }
@@ -81,6 +89,9 @@ const PATHS_PER_ITERATION = 5;
 export class GridworldExperiment implements AgentTrainer, QuerySampler<GridworldBatch>, Gatherer<GridworldBatch>, RewardLearner<GridworldBatch>, Evaluator<GridworldBatch> {
   readonly name: string;
   readonly env: Gridworld;
+  /** the reward models (one unless --reward-ensemble K) and their optimizers; model/adam are member 0 */
+  readonly models: TabularStateReward[];
+  readonly adams: Adam[];
   readonly model: TabularStateReward;
   readonly adam: Adam;
   readonly teacher: BPrefTeacher;
@@ -88,10 +99,12 @@ export class GridworldExperiment implements AgentTrainer, QuerySampler<Gridworld
   readonly visits: Int32Array;
   /** best expected true return from the start distribution (hard VI on the true reward) */
   readonly optimalReturn: number;
-  private fitter: TabularFitter;
+  private readonly fitters: TabularFitter[];
   private readonly rolloutRng: Rng;
   private readonly teacherRng: Rng;
   private readonly orderRng: Rng;
+  private readonly queryRng: Rng;
+  private readonly budget: LabelBudget;
   private labels = 0;
   private paths: Record<string, number[][]> = {};
   /** buffers reused across iterations */
@@ -116,16 +129,22 @@ export class GridworldExperiment implements AgentTrainer, QuerySampler<Gridworld
     this.rolloutRng = master.fork('rollout');
     this.teacherRng = master.fork('teacher');
     this.orderRng = master.fork('pair-order');
-    this.model = new TabularStateReward(S);
-    this.adam = new Adam(S, { lr: config.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
-    this.fitter = new TabularBTTrainer(this.model, this.adam, config.rewardSteps);
+    this.queryRng = master.fork('queries');
+    // member 0 starts at θ = 0 (the seed's init); other members at small random logits so they disagree from the start
+    const initRng = master.fork('ensemble-init');
+    this.models = Array.from({ length: config.rewardEnsemble }, (_, k) => new TabularStateReward(S, k === 0 ? undefined : initRng.normalArray(S, 0.1)));
+    this.adams = this.models.map(() => new Adam(S, { lr: config.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 }));
+    this.fitters = this.models.map((m, k) => new TabularBTTrainer(m, this.adams[k]!, config.rewardSteps));
+    this.model = this.models[0]!;
+    this.adam = this.adams[0]!;
+    this.budget = new LabelBudget(resolveLabelBudget({ budget: config.labelBudget, perIteration: config.labelsPerIteration, schedule: config.labelSchedule, decay: config.labelDecay }));
     this.teacher = new BPrefTeacher(config.teacherParams, this.teacherRng, this.name);
     this.visits = new Int32Array(S);
     const B = config.batch;
     const H = config.horizon;
     this.bufA = allocTrajectories(B, H);
     this.bufB = allocTrajectories(B, H);
-    this.batch = { left: allocTrajectories(B, H), right: allocTrajectories(B, H), exploit: new Uint8Array(2 * B) };
+    this.batch = { left: allocTrajectories(B, H), right: allocTrajectories(B, H), exploit: new Uint8Array(2 * B), asked: new Uint8Array(B) };
     this.stepRewards = new Float64Array(2 * B * H);
     this.exploitCdf = new Float64Array(S * A);
     this.exploreCdf = new Float64Array(S * A);
@@ -135,9 +154,26 @@ export class GridworldExperiment implements AgentTrainer, QuerySampler<Gridworld
     this.optimalReturn = opt;
   }
 
-  /** Replaces the reward fitter (e.g. the tfjs implementation); it must update this.model.logits and this.adam. */
+  /** Replaces member 0's reward fitter (e.g. the tfjs implementation); it must update this.model.logits and this.adam. */
   setFitter(f: TabularFitter): void {
-    this.fitter = f;
+    this.fitters[0] = f;
+  }
+
+  /** [S] the planning reward: r_θ, or the members' mean (1/K) Σₖ r_θₖ for an ensemble. */
+  learnedReward(): Float64Array {
+    const r = this.models[0]!.reward();
+    if (this.models.length === 1) return r;
+    for (let k = 1; k < this.models.length; k++) {
+      const rk = this.models[k]!.reward();
+      for (let s = 0; s < r.length; s++) r[s]! += rk[s]!;
+    }
+    for (let s = 0; s < r.length; s++) r[s]! /= this.models.length;
+    return r;
+  }
+
+  /** [S] the learned target distribution softmax(learnedReward()) (= softmax(θ) for one model). */
+  learnedDistribution(): Float64Array {
+    return softmax(this.learnedReward());
   }
 
   /** The loop parts, for RlhfLoop. */
@@ -155,7 +191,7 @@ export class GridworldExperiment implements AgentTrainer, QuerySampler<Gridworld
     const S = this.env.numStates;
     const A = this.env.numActions;
     const vi = { horizon, temperature, discount };
-    const r = this.model.reward();
+    const r = this.learnedReward();
     this.viWork.exploit = softValueIteration(this.env.mdp, r, vi, this.viWork.exploit);
     cumulativePolicy(this.viWork.exploit.policy, S, A, this.exploitCdf);
     if (exploreBonus > 0) {
@@ -183,8 +219,8 @@ export class GridworldExperiment implements AgentTrainer, QuerySampler<Gridworld
     return { 'policy/start_entropy': h / this.env.startStates.length };
   }
 
-  // 2. sample -------------------------------------------------------------------------------------------------
-  sample(): GridworldBatch {
+  // 2. sample and make queries ---------------------------------------------------------------------------------
+  sample(iteration = 1): GridworldBatch {
     const { batch: B, horizon: H } = this.config;
     const { mdp, startStates } = this.env;
     const first = rollout(mdp, this.exploitCdf, startStates, this.rolloutRng, this.bufA);
@@ -213,8 +249,41 @@ export class GridworldExperiment implements AgentTrainer, QuerySampler<Gridworld
     }
     // N(s) += visits of s₁..s_H in every rollout
     for (const t of [out.left, out.right]) for (let i = 0; i < B; i++) for (let k = 1; k <= H; k++) this.visits[t.states[i * stride + k]!]! += 1;
+    this.selectQueries(out, iteration);
     this.lastBatch = out;
     return out;
+  }
+
+  /**
+   * Which pairs to ask about: every pair (the seed), or n_t ≤ budget of them chosen by the query selection from the
+   * members' predictions P_k(σˡ ≻ σʳ) = sigmoid(R_k(σˡ) − R_k(σʳ)) over the judged states s₀..s_{H−1}.
+   */
+  private selectQueries(out: GridworldBatch, iteration: number): void {
+    const { batch: B, horizon: H, querySelection, labelBudget } = this.config;
+    out.asked.fill(0);
+    if (querySelection === 'all' && labelBudget === Infinity) {
+      out.asked.fill(1);
+      this.budget.spend(B);
+      return;
+    }
+    const n = Math.min(B, this.budget.allowance(iteration - 1));
+    if (n >= B) {
+      out.asked.fill(1);
+    } else if (n > 0) {
+      const stride = H + 1;
+      const rows = this.models.map((m) => {
+        const r = m.reward();
+        const ret = (t: Trajectories) => {
+          const R = new Float64Array(B);
+          for (let i = 0; i < B; i++) for (let k = 0; k < H; k++) R[i]! += r[t.states[i * stride + k]!]!;
+          return R;
+        };
+        return { left: ret(out.left), right: ret(out.right) };
+      });
+      const strategy = querySelection === 'all' ? 'random' : querySelection; // "all" under a budget: a random subset
+      for (const i of selectQueries(strategy, pairProbabilitiesFromReturns(rows), n, this.queryRng)) out.asked[i] = 1;
+    }
+    this.budget.spend(n);
   }
 
   // 3. judge --------------------------------------------------------------------------------------------------
@@ -236,10 +305,18 @@ export class GridworldExperiment implements AgentTrainer, QuerySampler<Gridworld
     return pairs;
   }
 
+  /** Labels the asked pairs; pairs not asked get 'skip' (no information, left out of the fit). */
   gather(batch: GridworldBatch): Preference[] {
     this.fillStepRewards(batch);
+    const all = this.segments();
+    const idx: number[] = [];
+    for (let i = 0; i < all.length; i++) if (batch.asked[i]) idx.push(i);
     // floor = log ε: the lowest true reward, so shifted returns count goal steps (B-Pref's skip test needs r ≥ 0)
-    return this.teacher.labelBatch(this.segments(), Math.log(this.config.rewardEps));
+    const labels = this.teacher.labelBatch(idx.length === all.length ? all : idx.map((i) => all[i]!), Math.log(this.config.rewardEps));
+    if (idx.length === all.length) return labels;
+    const out = new Array<Preference>(all.length).fill('skip');
+    idx.forEach((i, j) => (out[i] = labels[j]!));
+    return out;
   }
 
   // 4. fit ----------------------------------------------------------------------------------------------------
@@ -254,8 +331,38 @@ export class GridworldExperiment implements AgentTrainer, QuerySampler<Gridworld
   fit(batch: GridworldBatch, labels: Preference[]): Metrics | Promise<Metrics> {
     const c = this.comparisons(batch, labels);
     this.lastComparisons = c;
-    const stats = this.fitter.fit(c);
-    return stats instanceof Promise ? stats.then((s) => this.fitMetrics(s, c)) : this.fitMetrics(stats, c);
+    if (this.models.length === 1) {
+      const stats = this.fitters[0]!.fit(c);
+      return stats instanceof Promise ? stats.then((st) => this.fitMetrics(st, c)) : this.fitMetrics(stats, c);
+    }
+    // an ensemble: each member fits its own bootstrap resample of the labels (Poisson(1) weights, Oza & Russell 2001)
+    const accuracyBefore = comparisonAccuracy(c, this.learnedReward());
+    let loss = 0;
+    let lossBefore = 0;
+    let fitted = 0;
+    for (let k = 0; k < this.models.length; k++) {
+      const w = new Float64Array(c.mu.length).fill(1);
+      if (this.config.bootstrap) for (let i = 0; i < w.length; i++) w[i] = poisson1(this.queryRng);
+      const st = this.fitters[k]!.fit({ ...c, weight: w });
+      if (st instanceof Promise) throw new Error('internal: asynchronous fitters support a single reward model');
+      if (Number.isFinite(st.loss)) {
+        loss += st.loss;
+        lossBefore += st.lossBefore;
+        fitted++;
+      }
+    }
+    const stats: TabularFitStats = {
+      loss: fitted ? loss / fitted : Number.NaN,
+      lossBefore: fitted ? lossBefore / fitted : Number.NaN,
+      accuracyBefore,
+      accuracy: comparisonAccuracy(c, this.learnedReward()),
+      comparisons: c.mu.length,
+    };
+    const m = this.fitMetrics(stats, c);
+    // members' spread: mean over states of the std of r_θₖ(s) across members
+    const { std } = meanAndStd(this.models.map((mk) => mk.reward()));
+    m['reward/ensemble_std'] = std.reduce((a, b) => a + b, 0) / std.length;
+    return m;
   }
 
   private fitMetrics(stats: TabularFitStats, c: CountComparisons): Metrics {
@@ -267,12 +374,13 @@ export class GridworldExperiment implements AgentTrainer, QuerySampler<Gridworld
       'reward/accuracy': stats.accuracyBefore,
       'reward/train_accuracy': stats.accuracy,
       'reward/correlation': this.rewardCorrelation(),
+      'feedback/asked': this.budget.used,
     };
   }
 
   /** Pearson correlation of the learned distribution softmax(θ) with the true target distribution p*. */
   rewardCorrelation(): number {
-    return pearson(this.model.distribution(), this.env.target);
+    return pearson(this.learnedDistribution(), this.env.target);
   }
 
   // 5. measure ------------------------------------------------------------------------------------------------
@@ -308,6 +416,7 @@ export class GridworldExperiment implements AgentTrainer, QuerySampler<Gridworld
     let skips = 0;
     const pairs = this.segments();
     for (let i = 0; i < B; i++) {
+      if (!batch.asked[i]) continue;
       if (labels[i] === 'skip') {
         skips++;
         continue;
@@ -363,39 +472,47 @@ export class GridworldExperiment implements AgentTrainer, QuerySampler<Gridworld
 
   state(): GridworldState {
     return {
-      rng: { rollout: this.rolloutRng.state(), teacher: this.teacherRng.state(), order: this.orderRng.state() },
+      rng: { rollout: this.rolloutRng.state(), teacher: this.teacherRng.state(), order: this.orderRng.state(), queries: this.queryRng.state() },
       labels: this.labels,
-      adamT: this.adam.t,
+      adamT: this.adams.map((a) => a.t),
+      asked: this.budget.used,
       paths: this.paths,
     };
   }
 
-  /** Arrays for the checkpoint's safetensors (exact: all float32 or int32). */
+  /** Arrays for the checkpoint's safetensors (exact: all float32 or int32). Member k > 0 adds ".k" to the names. */
   arrays(): Record<string, { shape: number[]; data: Float32Array | Int32Array }> {
     const S = this.env.numStates;
-    return {
-      'reward.logits': { shape: [S], data: this.model.logits },
-      'adam.m': { shape: [S], data: this.adam.m },
-      'adam.v': { shape: [S], data: this.adam.v },
-      visits: { shape: [S], data: this.visits },
-    };
+    const out: Record<string, { shape: number[]; data: Float32Array | Int32Array }> = { visits: { shape: [S], data: this.visits } };
+    this.models.forEach((m, k) => {
+      const suffix = k === 0 ? '' : `.${k}`;
+      out[`reward.logits${suffix}`] = { shape: [S], data: m.logits };
+      out[`adam.m${suffix}`] = { shape: [S], data: this.adams[k]!.m };
+      out[`adam.v${suffix}`] = { shape: [S], data: this.adams[k]!.v };
+    });
+    return out;
   }
 
   restore(state: GridworldState, arrays: Map<string, { data: Float32Array | Int32Array }>): void {
     this.rolloutRng.setState(state.rng.rollout);
     this.teacherRng.setState(state.rng.teacher);
     this.orderRng.setState(state.rng.order);
+    this.queryRng.setState(state.rng.queries);
     this.labels = state.labels;
-    this.adam.t = state.adamT;
+    this.budget.setState({ used: state.asked });
     this.paths = state.paths ?? {};
     const get = (name: string) => {
       const a = arrays.get(name);
       if (!a || a.data.length !== this.env.numStates) throw new CheckpointError(`checkpoint array "${name}" is missing or has the wrong size`);
       return a.data;
     };
-    this.model.logits.set(get('reward.logits'));
-    this.adam.m.set(get('adam.m'));
-    this.adam.v.set(get('adam.v'));
+    this.models.forEach((m, k) => {
+      const suffix = k === 0 ? '' : `.${k}`;
+      m.logits.set(get(`reward.logits${suffix}`));
+      this.adams[k]!.m.set(get(`adam.m${suffix}`));
+      this.adams[k]!.v.set(get(`adam.v${suffix}`));
+      this.adams[k]!.t = state.adamT[k] ?? 0;
+    });
     this.visits.set(get('visits'));
   }
 }

@@ -72,8 +72,8 @@ export async function writeGridworldReport(dir: string, exp: GridworldExperiment
       cols: N,
       panels: [
         { title: 'true reward log(p*(s) + ε)', values: exp.env.trueReward },
-        { title: 'learned reward log softmax(θ)', values: exp.model.reward() },
-        { title: 'learned distribution softmax(θ)', values: exp.model.distribution() },
+        { title: exp.models.length > 1 ? 'learned reward (ensemble mean)' : 'learned reward log softmax(θ)', values: exp.learnedReward() },
+        { title: 'learned distribution', values: exp.learnedDistribution() },
       ],
     }),
     'True vs learned reward over the grid (x right, y up).',

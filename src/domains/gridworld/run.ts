@@ -80,7 +80,7 @@ function finiteOr<T>(v: number | undefined, alt: T): number | T {
 export function summarize(exp: GridworldExperiment, rows: Array<Record<string, number>>, seconds: number): GridworldSummary {
   const c = exp.config;
   const last = rows[rows.length - 1] ?? {};
-  const dist = exp.model.distribution();
+  const dist = exp.learnedDistribution();
   let goalProb = 0;
   let otherMax = -Infinity;
   for (let s = 0; s < dist.length; s++) {
