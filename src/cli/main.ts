@@ -17,9 +17,9 @@ const COMMANDS: Record<string, Record<string, [string, string]>> = {
     text: ['../domains/text/rlhf/cli.js', 'textCommand'],
   },
   pretrain: {},
-  serve: {},
-  export: {},
-  import: {},
+  serve: { '': ['../server/cli.js', 'serveCommand'] },
+  export: { '': ['../server/cli.js', 'exportCommand'] },
+  import: { '': ['../server/cli.js', 'importCommand'] },
 };
 
 const USAGE = `rlhf — reinforcement learning from human feedback
