@@ -26,6 +26,7 @@ import { installFastTransposedMatMul } from '../src/domains/digits/kernels.js';
 import { CondVae, DEFAULT_VAE_SHAPE } from '../src/domains/digits/vae.js';
 import { trainVae } from '../src/domains/digits/train.js';
 import { disposeParams } from '../src/domains/digits/nn.js';
+import { FusedAdam } from '../src/domains/digits/adam.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const TORCH_PYTHON = '/usr/bin/python3';
@@ -82,7 +83,7 @@ const median = (a: number[]): number => {
 function runOurs(train: ReturnType<typeof loadIdxDir>['train'], o: Options, seed: number): EpochRun {
   const rng = new Rng(seed);
   const vae = new CondVae(DEFAULT_VAE_SHAPE, rng);
-  const opt = tf.train.adam(1e-3);
+  const opt = new FusedAdam(vae.variables, { lr: 1e-3 });
   const epochs: number[] = [];
   const losses: number[] = [];
   for (let e = 0; e < o.epochs; e++) {
@@ -90,7 +91,6 @@ function runOurs(train: ReturnType<typeof loadIdxDir>['train'], o: Options, seed
     losses.push(...trainVae(vae, train, { epochs: 1, batch: o.batch, lr: 1e-3, lossEvery: 1 }, rng, opt));
     epochs.push((performance.now() - t) / 1000);
   }
-  opt.dispose();
   disposeParams(vae.params);
   return { epochs, total: epochs.reduce((a, b) => a + b, 0), losses };
 }
@@ -99,11 +99,11 @@ function runOurs(train: ReturnType<typeof loadIdxDir>['train'], o: Options, seed
 async function profileStep(train: ReturnType<typeof loadIdxDir>['train'], batch: number): Promise<Array<{ kernel: string; ms: number; calls: number }>> {
   const rng = new Rng(1);
   const vae = new CondVae(DEFAULT_VAE_SHAPE, rng);
-  const opt = tf.train.adam(1e-3);
+  const opt = new FusedAdam(vae.variables, { lr: 1e-3 });
   const x = tf.tensor2d(train.images.subarray(0, batch * train.dim), [batch, train.dim]);
   const y = tf.tensor2d(oneHot(train.labels.subarray(0, batch)), [batch, 10]);
   const eps = tf.tensor2d(rng.normalArray(batch * DEFAULT_VAE_SHAPE.zDim), [batch, DEFAULT_VAE_SHAPE.zDim]);
-  const step = () => opt.minimize(() => vae.loss(x, y, eps).loss, false, vae.variables);
+  const step = () => opt.minimize(() => vae.loss(x, y, eps).loss, false);
   step();
   step();
   const info = await tf.profile(() => {
@@ -117,7 +117,6 @@ async function profileStep(train: ReturnType<typeof loadIdxDir>['train'], batch:
     by.set(k.name, e);
   }
   tf.dispose([x, y, eps]);
-  opt.dispose();
   disposeParams(vae.params);
   return [...by.entries()].map(([kernel, v]) => ({ kernel, ...v })).sort((a, b) => b.ms - a.ms);
 }

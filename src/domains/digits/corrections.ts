@@ -17,6 +17,7 @@ import type { Rng } from '../../core/rng.js';
 import { tf } from '../../core/tensor.js';
 import { NUM_CLASSES, type Dataset } from './data.js';
 import type { Classifier } from './classifier.js';
+import { FusedAdam } from './adam.js';
 
 export interface CorrectionsConfig {
   /** Adam learning rate of the feedback updates. Default 1e-3. */
@@ -74,14 +75,14 @@ export class CorrectionLearner {
   readonly pool: Dataset;
   readonly warm: Dataset;
   readonly answers: StoredAnswer[] = [];
-  readonly optimizer: tf.Optimizer;
+  readonly optimizer: FusedAdam;
 
   constructor(classifier: Classifier, pool: Dataset, warm: Dataset, config: CorrectionsConfig) {
     this.classifier = classifier;
     this.pool = pool;
     this.warm = warm;
     this.config = config;
-    this.optimizer = tf.train.adam(config.lr);
+    this.optimizer = new FusedAdam(classifier.variables, { lr: config.lr });
   }
 
   /** p(·|x) for pool image `index`. */
@@ -126,7 +127,7 @@ export class CorrectionLearner {
     const lt = tf.tensor2d(labelT, [B, NUM_CLASSES]); // [B, 10]
     const nt = tf.tensor2d(notT, [B, NUM_CLASSES]); // [B, 10]
     const wt = tf.tensor1d(w); // [B]
-    const cost = this.optimizer.minimize(
+    const loss = this.optimizer.minimize(
       () => {
         const logp = tf.logSoftmax(this.classifier.logits(xt)); // [B, 10]
         const nll = tf.neg(tf.sum(logp.mul(lt), 1)); // −log p(y|x), 0 for rejections, [B]
@@ -135,11 +136,8 @@ export class CorrectionLearner {
         return tf.mean(nll.add(unlikely).mul(wt)) as tf.Scalar;
       },
       true,
-      this.classifier.variables,
     );
     tf.dispose([xt, lt, nt, wt]);
-    const loss = cost ? cost.dataSync()[0]! : Number.NaN;
-    cost?.dispose();
     return loss;
   }
 }

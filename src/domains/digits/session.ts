@@ -11,7 +11,7 @@ import { NUM_CLASSES, oneHot } from './data.js';
 import { argmax } from './classifier.js';
 import { LatentPolicy, type LatentAction, type LatentPolicyConfig } from './policy.js';
 import { CorrectionLearner, type ClassifierAnswer, type CorrectionsConfig, type StoredAnswer } from './corrections.js';
-import { assignParams, optimizerFromTensors, optimizerToTensors, paramsToTensors } from './nn.js';
+import { assignParams, paramsToTensors } from './nn.js';
 import type { DigitsModels, DigitsSplits } from './models.js';
 
 /** A generated image to rate. */
@@ -127,7 +127,7 @@ export class DigitsSession {
       'policy.baseline': { dtype: 'F32', shape: [NUM_CLASSES], data: p.baseline },
       'policy.counts': { dtype: 'F32', shape: [NUM_CLASSES], data: p.counts },
       ...paramsToTensors(this.models.classifier.params, 'classifier.'),
-      ...(await optimizerToTensors(this.learner.optimizer, 'classifier_adam.')),
+      ...this.learner.optimizer.toTensors('classifier_adam.'),
     };
     const state: SessionState = {
       rng: { policy: this.policyRng.state(), pool: this.poolRng.state(), replay: this.replayRng.state() },
@@ -147,7 +147,7 @@ export class DigitsSession {
       target.set(t.data);
     }
     assignParams(this.models.classifier.params, arrays, source, 'classifier.');
-    await optimizerFromTensors(this.learner.optimizer, arrays, 'classifier_adam.');
+    this.learner.optimizer.fromTensors(arrays, 'classifier_adam.', source);
     this.policyRng.setState(state.rng.policy);
     this.poolRng.setState(state.rng.pool);
     this.replayRng.setState(state.rng.replay);

@@ -6,6 +6,7 @@ import type { Rng } from '../../core/rng.js';
 import { NUM_CLASSES, type Dataset } from './data.js';
 import type { CondVae } from './vae.js';
 import type { Classifier } from './classifier.js';
+import { FusedAdam } from './adam.js';
 
 /** Copies rows `idx[from..from+b)` of a dataset into a batch: x [b · dim], onehot y [b · 10]. */
 export function gatherBatch(ds: Dataset, idx: ArrayLike<number>, from: number, b: number, x: Float32Array, y: Float32Array): void {
@@ -37,7 +38,7 @@ export function stepsPerEpoch(n: number, batch: number): number {
  * Trains the VAE by minibatch Adam on the negative ELBO; reshuffles each epoch from `rng`, draws ε from `rng`.
  * Returns the mean loss per epoch (per image).
  */
-export function trainVae(vae: CondVae, ds: Dataset, opts: EpochOptions, rng: Rng, optimizer: tf.Optimizer = tf.train.adam(opts.lr)): number[] {
+export function trainVae(vae: CondVae, ds: Dataset, opts: EpochOptions, rng: Rng, optimizer: FusedAdam = new FusedAdam(vae.variables, { lr: opts.lr })): number[] {
   const { batch } = opts;
   const lossEvery = opts.lossEvery ?? 1;
   const x = new Float32Array(batch * ds.dim);
@@ -56,12 +57,9 @@ export function trainVae(vae: CondVae, ds: Dataset, opts: EpochOptions, rng: Rng
       const xt = tf.tensor2d(x.subarray(0, b * ds.dim), [b, ds.dim]); // [B, 784]
       const yt = tf.tensor2d(y.subarray(0, b * NUM_CLASSES), [b, NUM_CLASSES]); // [B, 10]
       const et = tf.tensor2d(eps, [b, vae.shape.zDim]); // [B, zDim]
-      const cost = optimizer.minimize(() => vae.loss(xt, yt, et).loss, read, vae.variables);
+      const l = optimizer.minimize(() => vae.loss(xt, yt, et).loss, read);
       tf.dispose([xt, yt, et]);
-      let l = Number.NaN;
-      if (cost) {
-        l = cost.dataSync()[0]!;
-        cost.dispose();
+      if (read) {
         total += l * b;
         counted += b;
       }
@@ -82,7 +80,7 @@ export function trainClassifier(
   ds: Dataset,
   opts: { batch: number; lr: number; steps?: number; epochs?: number; onStep?: (step: number, loss: number) => void },
   rng: Rng,
-  optimizer: tf.Optimizer = tf.train.adam(opts.lr),
+  optimizer: FusedAdam = new FusedAdam(clf.variables, { lr: opts.lr }),
 ): number {
   const { batch } = opts;
   const x = new Float32Array(batch * ds.dim);
@@ -93,12 +91,9 @@ export function trainClassifier(
     gatherBatch(ds, idx, from, b, x, y);
     const xt = tf.tensor2d(x.subarray(0, b * ds.dim), [b, ds.dim]); // [B, 784]
     const yt = tf.tensor2d(y.subarray(0, b * NUM_CLASSES), [b, NUM_CLASSES]); // [B, 10]
-    const cost = optimizer.minimize(() => clf.crossEntropy(xt, yt), read, clf.variables);
+    const l = optimizer.minimize(() => clf.crossEntropy(xt, yt), read);
     tf.dispose([xt, yt]);
-    if (cost) {
-      last = cost.dataSync()[0]!;
-      cost.dispose();
-    }
+    if (read) last = l;
     step++;
     opts.onStep?.(step, read ? last : Number.NaN);
   };
