@@ -14,6 +14,7 @@ const COMMANDS: Record<string, Record<string, [string, string]>> = {
   run: {
     gridworld: ['../domains/gridworld/cli.js', 'gridworldCommand'],
     line: ['../domains/line/cli.js', 'lineCommand'],
+    adder: ['../domains/adder/cli.js', 'adderCommand'],
     text: ['../domains/text/rlhf/cli.js', 'textCommand'],
   },
   pretrain: {},

@@ -38,7 +38,7 @@ describe('rlhf run text flags', () => {
       }
     };
     bad(['--optimizer', 'sgd'], 'optimizer');
-    bad(['--judge', 'human'], 'judge');
+    bad(['--judge', 'oracle'], 'judge');
     bad(['--kl-target', '0'], 'kl-target');
     bad(['--batch-size', '4', '--mini-batch-size', '8'], 'mini-batch-size');
     bad(['--prompt-min-tokens', '5', '--prompt-max-tokens', '3'], 'prompt-max-tokens');

@@ -18,6 +18,9 @@ import { SENTIMENT_MODES } from '../../../teachers/sentiment.js';
 import { DPO_LOSS_TYPES } from '../../../policy/dpo.js';
 import { RunDir, defaultRunDir, writeJson } from '../../../loop/runDir.js';
 import { createProgress, type Progress } from '../../../loop/progress.js';
+import { humanJudgeFromFlags, HUMAN_JUDGE_FLAGS, HUMAN_JUDGE_HELP, type HumanJudgeSetup } from '../../../loop/humanJudge.js';
+import type { JsonObject } from '../../../store/types.js';
+import { textPeople } from './people.js';
 import { loadGpt2 } from '../model/io.js';
 import { saveTrainable } from '../model/io.js';
 import type { Gpt2 } from '../model/gpt2.js';
@@ -182,6 +185,8 @@ export interface TextRunOptions {
   /** stop after this checkpoint (as if killed) */
   stopAfter?: number;
   stopHard?: boolean;
+  /** --judge human|mixed: people compare the feedback pairs in the web app (./people.ts) */
+  people?: HumanJudgeSetup;
 }
 
 function jsonRow(m: Record<string, number>): Record<string, number | null> {
@@ -210,11 +215,17 @@ export async function runText(config: TextRlhfConfig, opts: TextRunOptions = {})
   const quiet = opts.quiet ?? false;
   let bar: Progress | undefined;
   let phase = '';
+  const people = opts.people && config.judge !== 'simulated' && opts.out ? textPeople(opts.people, { out: opts.out, config: JSON.parse(JSON.stringify(config)) as JsonObject }) : undefined;
+  let ok = false;
   const loop = new TextRlhf(
     config,
     { model, rewardBase, codec, vocabSize: model.config.vocab_size, trainPrompts, evalPrompts },
     {
-      onMetrics: (row) => dir?.appendMetrics(jsonRow(row)),
+      ...(people ? { compare: people.compare } : {}),
+      onMetrics: (row) => {
+        dir?.appendMetrics(jsonRow(row));
+        void people?.emit(row, row.iteration ?? loop.metrics.length).catch(() => undefined);
+      },
       onProgress: (p, done, total, fields) => {
         if (p !== phase) {
           bar?.stop();
@@ -253,8 +264,10 @@ export async function runText(config: TextRlhfConfig, opts: TextRunOptions = {})
         await writeTextReport(dir.path, config, result);
       }
     }
+    ok = true;
     return { result, ...(dir ? { dir: dir.path } : {}) };
   } finally {
+    await people?.close(ok);
     bar?.stop();
     loop.dispose();
     model.dispose();
@@ -266,14 +279,15 @@ const pct = (v: number | null): string => (v === null ? 'n/a' : `${(100 * v).toF
 
 export async function textCommand(argv: string[]): Promise<number> {
   // 1. parse and validate everything before touching the disk
-  const { values, positionals } = parseFlags(argv, { ...COMMON_RUN_FLAGS, ...TEXT_FLAGS });
+  const { values, positionals } = parseFlags(argv, { ...COMMON_RUN_FLAGS, ...TEXT_FLAGS, ...HUMAN_JUDGE_FLAGS });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (options start with --; see --help)`);
   const f = new FlagReader(values);
   if (f.bool('help')) {
-    console.log(TEXT_HELP);
+    console.log(TEXT_HELP + HUMAN_JUDGE_HELP);
     return 0;
   }
   const { config, trainPrompts } = textConfigFromFlags(f);
+  const human = humanJudgeFromFlags(f); // --judge human|mixed: people compare continuations in the web app
   const backend = f.choice('backend', BACKEND_NAMES, 'auto') as BackendName;
   const resume = f.bool('resume');
   if (resume && !f.has('out')) throw new ConfigError('resume', '--resume needs --out DIR (the run to continue)');
@@ -284,7 +298,7 @@ export async function textCommand(argv: string[]): Promise<number> {
   if (stopAfter !== undefined && !(Number.isInteger(stopAfter) && stopAfter >= 0)) throw new ConfigError('RLHF_STOP_AFTER', `RLHF_STOP_AFTER must be an integer ≥ 0, got "${stopEnv}"`);
   // 2. run
   const quiet = f.bool('quiet');
-  const { result, dir } = await runText(config, { out, resume, quiet, report: !f.bool('no-report'), backend, trainPrompts, ...(stopAfter !== undefined ? { stopAfter, stopHard: true } : {}) });
+  const { result, dir } = await runText(config, { out, resume, quiet: quiet || (human !== undefined && config.judge !== 'simulated'), report: !f.bool('no-report'), backend, trainPrompts, ...(human ? { people: human } : {}), ...(stopAfter !== undefined ? { stopAfter, stopHard: true } : {}) });
   if (!result) return 0;
   const s = result.summary;
   if (f.bool('json')) console.log(JSON.stringify(s));

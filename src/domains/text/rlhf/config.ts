@@ -17,7 +17,7 @@ export type RewardBackboneKind = (typeof REWARD_BACKBONES)[number];
 export interface TextRlhfConfig {
   /** ppo: reward model + PPO with a KL leash; dpo: DPO on the preference pairs */
   optimizer: TextOptimizer;
-  /** who labels: the simulated sentiment judge (people: the labeling server, `rlhf serve`) */
+  /** who labels: the simulated sentiment judge, people in the web app (human), or people with the judge filling in (mixed; ./people.ts) */
   judge: TextJudge;
   /** B-Pref teacher of the simulated judge */
   teacher: string;
@@ -180,8 +180,6 @@ export function resolveTextRlhfConfig(o: TextRlhfOverrides = {}): TextRlhfConfig
   const c = { ...DEFAULT_TEXT_RLHF, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) } as Omit<TextRlhfConfig, 'teacherConfig'>;
   oneOf('optimizer', c.optimizer, TEXT_OPTIMIZERS);
   oneOf('judge', c.judge, TEXT_JUDGES);
-  if (c.judge !== 'simulated')
-    throw new ConfigError('judge', `--judge ${c.judge}: people label text through the labeling server (rlhf serve); this command runs with --judge simulated`);
   oneOf('sentimentMode', c.sentimentMode, SENTIMENT_MODES);
   int('seed', c.seed, 0, 2 ** 31 - 1);
   int('promptMinTokens', c.promptMinTokens, 1, 256);

@@ -16,7 +16,7 @@ import { tf } from '../../../core/tensor.js';
 import { CheckpointError, ConfigError } from '../../../core/errors.js';
 import type { TensorToWrite } from '../../../core/safetensors.js';
 import { Rng, type RngState } from '../../../core/rng.js';
-import { comparisonTarget } from '../../../feedback/types.js';
+import { comparisonTarget, type Preference } from '../../../feedback/types.js';
 import { evaluateResponses, makeKLController, ppoStep, resolvePPOConfig, type KLController, type PPORollouts } from '../../../policy/ppo.js';
 import { dpoStep, resolveDPOConfig, sequenceLogprobs, type DPOBatch } from '../../../policy/dpo.js';
 import { maskedMean } from '../../../policy/masked.js';
@@ -47,6 +47,18 @@ export interface TextRlhfHooks {
   onMetrics?: (row: Record<string, number>) => void;
   /** progress of the current phase */
   onProgress?: (phase: string, done: number, total: number, fields?: Record<string, number>) => void;
+  /**
+   * Who compares the feedback pairs of batch `batch` (default: the simulated judge). People answer through the
+   * labeling server (./people.ts); `simulated` is the judge, for answering what people leave open (--judge mixed).
+   */
+  compare?: (pairs: TextPairToJudge[], batch: number, simulated: (pairs: TextPairToJudge[]) => Preference[]) => Promise<Preference[]>;
+}
+
+/** Two continuations of one prompt, as a judge reads them. */
+export interface TextPairToJudge {
+  prompt: string;
+  left: string;
+  right: string;
 }
 
 export interface BeforeAfterRow {
@@ -221,7 +233,7 @@ export class TextRlhf {
       // 1. before: the reference on the eval prompts
       this.before = this.sample(evalPrompts, false, this.rng.fork('eval-before'));
       // 2. feedback on pairs of reference continuations
-      this.pairs = this.collectPairs(trainPrompts, this.rng.fork('feedback'));
+      this.pairs = await this.collectPairs(trainPrompts, this.rng.fork('feedback'));
       // 3. reward model
       this.hooks.onProgress?.('reward model', 0, c.rewardEpochs);
       this.rewardFit = fitTextRewardModel(
@@ -361,7 +373,7 @@ export class TextRlhf {
   }
 
   /** Pairs of reference continuations of training prompts, judged; skips dropped. */
-  private collectPairs(prompts: Prompt[], rng: Rng): JudgedPair[] {
+  private async collectPairs(prompts: Prompt[], rng: Rng): Promise<JudgedPair[]> {
     const c = this.config;
     const out: JudgedPair[] = [];
     const perBatch = Math.max(1, Math.floor(c.batchSize / 2));
@@ -371,7 +383,9 @@ export class TextRlhf {
       const n = Math.min(perBatch, c.labels - asked);
       const chosen = Array.from({ length: n }, () => prompts[rng.int(prompts.length)]!);
       const s = this.sample(chosen.flatMap((p) => [p, p]), false, rng);
-      const verdicts = this.judge.compare(chosen.map((_, i) => ({ left: s.texts[2 * i]!, right: s.texts[2 * i + 1]! })));
+      const toJudge = chosen.map((p, i) => ({ prompt: p.text, left: s.texts[2 * i]!, right: s.texts[2 * i + 1]! }));
+      const simulated = (pairs: TextPairToJudge[]) => this.judge.compare(pairs);
+      const verdicts = this.hooks.compare ? await this.hooks.compare(toJudge, Math.floor(asked / perBatch), simulated) : simulated(toJudge);
       verdicts.forEach((v, i) => {
         const mu = comparisonTarget(v);
         if (mu !== undefined) out.push({ prompt: chosen[i]!.ids, left: s.raw[2 * i]!, right: s.raw[2 * i + 1]!, mu });
