@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initTensors } from '../../../core/tensor.js';
@@ -9,7 +9,8 @@ import { FlagReader, parseFlags, COMMON_RUN_FLAGS } from '../../../cli/args.js';
 import { Gpt2 } from '../model/gpt2.js';
 import { resolveGpt2Config } from '../model/config.js';
 import { saveGpt2 } from '../model/io.js';
-import { runText, textConfigFromFlags, TEXT_FLAGS } from './cli.js';
+import { promptSplit, runText, textConfigFromFlags, TEXT_FLAGS } from './cli.js';
+import { loadCorpus, splitCorpus } from '../corpus.js';
 
 let tmp = '';
 beforeAll(async () => {
@@ -44,6 +45,24 @@ describe('rlhf run text flags', () => {
     bad(['--prompt-min-tokens', '5', '--prompt-max-tokens', '3'], 'prompt-max-tokens');
     bad(['--dpo-loss', 'kto'], 'dpo-loss');
     expect(flags(['--optimizer', 'dpo', '--teacher', 'noisy', '--mistake', '0.1']).config).toMatchObject({ optimizer: 'dpo', teacher: 'noisy', teacherConfig: { epsMistake: 0.1, beta: 1 } });
+  });
+});
+
+describe('promptSplit', () => {
+  it("uses the pretraining's validation split when the model has pretrain.json for the same corpus, else a hash split", () => {
+    const corpus = join(tmp, 'corpus.txt');
+    const dir = join(tmp, 'split-model');
+    mkdirSync(dir);
+    expect(promptSplit(corpus, dir).source).toBe('hash');
+    writeFileSync(join(dir, 'pretrain.json'), JSON.stringify({ config: { corpus, seed: 3, valFraction: 0.1 } }));
+    const s = promptSplit(null, dir);
+    expect(s.source).toBe('pretrain');
+    const want = splitCorpus(loadCorpus(corpus), 0.1, new Rng(3).fork('split'));
+    expect(s.heldout).toEqual(want.val.map((e) => e.text));
+    expect(s.train.length + s.heldout.length).toBe(600);
+    const other = join(tmp, 'other.txt');
+    writeFileSync(other, Array.from({ length: 20 }, (_, i) => `entry ${i}`).join('\n%\n'));
+    expect(promptSplit(other, dir).source).toBe('hash'); // another corpus
   });
 });
 

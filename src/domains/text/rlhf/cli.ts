@@ -7,7 +7,7 @@
  *
  * Test hook: RLHF_STOP_AFTER=k ends the process (exit 75) right after checkpoint k, as a kill would.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMON_RUN_FLAGS, FlagReader, parseFlags, type FlagSpec } from '../../../cli/args.js';
 import { ConfigError, DataError, UsageError } from '../../../core/errors.js';
@@ -24,14 +24,14 @@ import { textPeople } from './people.js';
 import { loadGpt2 } from '../model/io.js';
 import { saveTrainable } from '../model/io.js';
 import type { Gpt2 } from '../model/gpt2.js';
-import { ByteCodec, makePrompts, type TextCodec } from './corpus.js';
-import { DEFAULT_CORPUS, loadCorpus } from '../corpus.js';
+import { ByteCodec, hashSplit, makePrompts, type TextCodec } from './corpus.js';
+import { DEFAULT_CORPUS, loadCorpus, splitCorpus } from '../corpus.js';
 import { loadTokenizer } from '../tokenizer/io.js';
 import { DEFAULT_TEXT_RLHF, REWARD_BACKBONES, TEXT_JUDGES, TEXT_OPTIMIZERS, resolveTextRlhfConfig, type TextRlhfConfig, type TextRlhfOverrides } from './config.js';
 import { TextRlhf, type TextRlhfCheckpointState, type TextRlhfResult } from './run.js';
 
 /** Where `rlhf pretrain text` leaves the default model. */
-export const DEFAULT_TEXT_MODEL = join('models', 'text');
+export const DEFAULT_TEXT_MODEL = join('models', 'fortunes-tiny');
 
 export const TEXT_FLAGS = {
   optimizer: { type: 'string' },
@@ -86,7 +86,7 @@ options (defaults in brackets):
   --beta B --gamma G --mistake E --skip E --equal E   override the teacher's parameters
   --sentiment-mode M      ${SENTIMENT_MODES.join(' | ')}: AFINN total or per word [${D.sentimentMode}]
   --model DIR             GPT-2 directory (config.json + model.safetensors) [${DEFAULT_TEXT_MODEL}]
-  --corpus PATH           prompt source: a text/fortune file or directory [${DEFAULT_CORPUS}]
+  --corpus PATH           prompt source: a text/fortune file or directory [the model's pretraining corpus, else ${DEFAULT_CORPUS}]
   --prompt-min-tokens K   prompts are the first K..M tokens of corpus entries [${D.promptMinTokens}]
   --prompt-max-tokens M   [${D.promptMaxTokens}]
   --train-prompts N       distinct training prompts (non-held-out entries) [512]
@@ -174,6 +174,30 @@ export function loadCodec(model: Gpt2, dir: string): TextCodec {
   return loadTokenizer(dir, V);
 }
 
+/**
+ * Training and held-out entries for the prompts. When the model was pretrained here (pretrain.json beside it) on
+ * the same corpus, its own validation split is the held-out set, so evaluation prompts were never trained on;
+ * otherwise a fixed hash split (10 % held out).
+ */
+export function promptSplit(corpus: string | null, modelDir: string): { train: string[]; heldout: string[]; source: 'pretrain' | 'hash' } {
+  const pj = join(modelDir, 'pretrain.json');
+  let pre: { corpus?: unknown; seed?: unknown; valFraction?: unknown } | undefined;
+  if (existsSync(pj)) {
+    try {
+      pre = (JSON.parse(readFileSync(pj, 'utf8')) as { config?: typeof pre }).config;
+    } catch {
+      pre = undefined;
+    }
+  }
+  const path = corpus ?? (typeof pre?.corpus === 'string' ? pre.corpus : DEFAULT_CORPUS);
+  const entries = loadCorpus(path);
+  if (pre && pre.corpus === path && typeof pre.seed === 'number' && typeof pre.valFraction === 'number') {
+    const { train, val } = splitCorpus(entries, pre.valFraction, new Rng(pre.seed).fork('split')); // the pretraining's split
+    return { train: train.map((e) => e.text), heldout: val.map((e) => e.text), source: 'pretrain' };
+  }
+  return { ...hashSplit(entries.map((e) => e.text)), source: 'hash' };
+}
+
 export interface TextRunOptions {
   out?: string;
   resume?: boolean;
@@ -204,10 +228,10 @@ export async function runText(config: TextRlhfConfig, opts: TextRunOptions = {})
   const model = loadGpt2(modelDir);
   const rewardBase = config.rewardBackbone === 'gpt2' ? loadGpt2(modelDir) : undefined;
   const codec = loadCodec(model, modelDir);
-  const entries = loadCorpus(config.corpus ?? DEFAULT_CORPUS).map((e) => e.text);
+  const split = promptSplit(config.corpus, modelDir);
   const rng = new Rng(config.seed).fork('prompts');
-  const trainPrompts = makePrompts(entries, codec, opts.trainPrompts ?? 512, config.promptMinTokens, config.promptMaxTokens, rng.fork('train'), 'train');
-  const evalPrompts = makePrompts(entries, codec, config.evalPrompts, config.promptMinTokens, config.promptMaxTokens, rng.fork('eval'), 'heldout');
+  const trainPrompts = makePrompts(split.train, codec, opts.trainPrompts ?? 512, config.promptMinTokens, config.promptMaxTokens, rng.fork('train'), 'training prompts');
+  const evalPrompts = makePrompts(split.heldout, codec, config.evalPrompts, config.promptMinTokens, config.promptMaxTokens, rng.fork('eval'), 'held-out prompts');
   // 2. the run directory
   let dir: RunDir | undefined;
   if (opts.out) dir = RunDir.open(opts.out, { ...config, trainPrompts: opts.trainPrompts ?? 512 }, { resume: opts.resume ?? false, ignoreKeys: ['iterations', 'dpoEpochs'] });

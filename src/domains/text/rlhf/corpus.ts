@@ -14,9 +14,14 @@ export interface TextCodec {
   readonly eosId: number;
 }
 
-/** Held-out entries: a fixed 10 % chosen by hash (independent of order and seed). */
+/** Held-out entries when the model's own split is unknown: a fixed 10 % chosen by hash (independent of order and seed). */
 export function isHeldOut(entry: string, fraction = 0.1): boolean {
   return hashString(entry) / 4294967296 < fraction;
+}
+
+/** Splits entries by hash (isHeldOut): training prompts come from `train`, evaluation prompts from `heldout`. */
+export function hashSplit(entries: readonly string[]): { train: string[]; heldout: string[] } {
+  return { train: entries.filter((e) => !isHeldOut(e)), heldout: entries.filter((e) => isHeldOut(e)) };
 }
 
 export interface Prompt {
@@ -27,12 +32,11 @@ export interface Prompt {
 }
 
 /**
- * `n` prompts: the first k tokens (k uniform in [minTokens, maxTokens]) of distinct entries of one split (held-out
- * entries for evaluation, the others for training), drawn with `rng`. Entries shorter than k + 1 tokens are
- * skipped (the prompt must leave something to continue); prompts are distinct.
+ * `n` prompts: the first k tokens (k uniform in [minTokens, maxTokens]) of distinct entries of `pool`, drawn with
+ * `rng`. Entries shorter than k + 1 tokens are skipped (the prompt must leave something to continue); prompts are
+ * distinct.
  */
-export function makePrompts(entries: readonly string[], codec: TextCodec, n: number, minTokens: number, maxTokens: number, rng: Rng, split: 'train' | 'heldout' = 'heldout'): Prompt[] {
-  const pool = entries.filter((e) => isHeldOut(e) === (split === 'heldout'));
+export function makePrompts(pool: readonly string[], codec: TextCodec, n: number, minTokens: number, maxTokens: number, rng: Rng, what = 'prompts'): Prompt[] {
   const order = rng.shuffle(pool.map((_, i) => i));
   const out: Prompt[] = [];
   const seen = new Set<string>();
@@ -47,7 +51,7 @@ export function makePrompts(entries: readonly string[], codec: TextCodec, n: num
     seen.add(text);
     out.push({ ids: p, text });
   }
-  if (out.length < n) throw new DataError(`the corpus's ${split} entries gave only ${out.length} distinct prompts of ${minTokens}–${maxTokens} tokens; ${n} are needed (lower --eval-prompts or use a larger --corpus)`);
+  if (out.length < n) throw new DataError(`the corpus gave only ${out.length} distinct ${what} of ${minTokens}–${maxTokens} tokens; ${n} are needed (ask for fewer or use a larger --corpus)`);
   return out;
 }
 

@@ -3,7 +3,7 @@ import { initTensors, tf } from '../../../core/tensor.js';
 import { Rng } from '../../../core/rng.js';
 import { Gpt2 } from '../model/gpt2.js';
 import { resolveGpt2Config } from '../model/config.js';
-import { ByteCodec, makePrompts } from './corpus.js';
+import { ByteCodec, hashSplit, makePrompts } from './corpus.js';
 import { splitEntries } from '../corpus.js';
 import { resolveTextRlhfConfig } from './config.js';
 import { TextRlhf, packRollout } from './run.js';
@@ -26,7 +26,7 @@ describe('text RLHF loop (tiny random model, byte tokens)', () => {
       const rng = new Rng(1);
       const model = tiny(2);
       const n0 = tf.memory().numTensors;
-      const loop = new TextRlhf(config, { model, codec, vocabSize: 257, trainPrompts: makePrompts(ENTRIES, codec, 8, 2, 4, rng, 'train'), evalPrompts: makePrompts(ENTRIES, codec, 4, 2, 4, rng.fork('e')) });
+      const loop = new TextRlhf(config, { model, codec, vocabSize: 257, trainPrompts: makePrompts(hashSplit(ENTRIES).train, codec, 8, 2, 4, rng), evalPrompts: makePrompts(hashSplit(ENTRIES).heldout, codec, 4, 2, 4, rng.fork('e')) });
       const res = (await loop.run())!;
       for (const k of ['sentiment_before', 'sentiment_after', 'kl', 'labels', 'seconds', 'seed'] as const) expect(typeof res.summary[k], k).toBe('number');
       for (const k of ['win_rate', 'reward_model_accuracy'] as const) expect(k in res.summary, k).toBe(true); // null when nothing was decisive
