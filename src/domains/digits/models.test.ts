@@ -6,7 +6,7 @@ import { Rng } from '../../core/rng.js';
 import { tf } from '../../core/tensor.js';
 import { NUM_CLASSES, loadIdxDir, oneHot } from './data.js';
 import { initDigitsTensors } from './kernels.js';
-import { CondVae } from './vae.js';
+import { CondVae, bernoulliNll } from './vae.js';
 import { Classifier } from './classifier.js';
 import { trainClassifier, trainVae } from './train.js';
 import { LatentPolicy, resolveLatentPolicyConfig } from './policy.js';
@@ -188,5 +188,21 @@ describe('classifier corrections', () => {
     expect(learner.probs(j)[pred]!).toBeLessThan(pj[pred]!);
     expect(learner.answers.map((a) => a.kind)).toEqual(['label', 'label', 'label', 'label', 'label', 'not', 'not', 'not']);
     expect(() => learner.apply(j, { predicted: 1, correct: false, label: 10 }, rng)).toThrow(/label must be a class 0..9/);
+  });
+});
+
+describe('bernoulliNll', () => {
+  it('has the value Σ softplus(l) − x·l and the gradient σ(l) − x, also without the value', () => {
+    const l = tf.tensor2d([[-2, 0.5, 3]]);
+    const x = tf.tensor2d([[0, 1, 0.25]]);
+    const sp = (v: number) => Math.log1p(Math.exp(v));
+    expect(bernoulliNll(l, x).dataSync()[0]!).toBeCloseTo(sp(-2) + sp(0.5) - 0.5 + sp(3) - 0.75, 5);
+    const sig = (v: number) => 1 / (1 + Math.exp(-v));
+    for (const exact of [true, false]) {
+      const g = tf.grad((t: tf.Tensor) => bernoulliNll(t as tf.Tensor2D, x, exact).mul(2))(l).dataSync();
+      expect(Array.from(g).map((v) => +v.toFixed(5))).toEqual([2 * sig(-2), 2 * (sig(0.5) - 1), 2 * (sig(3) - 0.25)].map((v) => +v.toFixed(5)));
+    }
+    expect(Number.isNaN(bernoulliNll(l, x, false).dataSync()[0]!)).toBe(true);
+    tf.dispose([l, x]);
   });
 });

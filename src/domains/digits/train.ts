@@ -57,7 +57,7 @@ export function trainVae(vae: CondVae, ds: Dataset, opts: EpochOptions, rng: Rng
       const xt = tf.tensor2d(x.subarray(0, b * ds.dim), [b, ds.dim]); // [B, 784]
       const yt = tf.tensor2d(y.subarray(0, b * NUM_CLASSES), [b, NUM_CLASSES]); // [B, 10]
       const et = tf.tensor2d(eps, [b, vae.shape.zDim]); // [B, zDim]
-      const l = optimizer.minimize(() => vae.loss(xt, yt, et).loss, read);
+      const l = optimizer.minimize(() => vae.loss(xt, yt, et, { exact: read }).loss, read);
       tf.dispose([xt, yt, et]);
       if (read) {
         total += l * b;

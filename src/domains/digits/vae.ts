@@ -66,16 +66,34 @@ export class CondVae {
   /**
    * Negative ELBO averaged over the batch (a scalar), with z = μ + σ ⊙ ε and ε given (from our Rng, [B, zDim]).
    * Returns the parts too, for logging.
+   *
+   * `exact: false` skips computing the reconstruction term's value (its gradient is unchanged): in tfjs-wasm the
+   * softplus/log kernels are scalar and ~20× slower than sigmoid, and a training step that does not read the loss
+   * only needs ∂/∂l = σ(l) − x. The returned `loss` and `recon` are then NaN.
    */
-  loss(x: tf.Tensor2D, y: tf.Tensor2D, eps: tf.Tensor2D): { loss: tf.Scalar; recon: tf.Scalar; kl: tf.Scalar } {
+  loss(x: tf.Tensor2D, y: tf.Tensor2D, eps: tf.Tensor2D, opts: { exact?: boolean } = {}): { loss: tf.Scalar; recon: tf.Scalar; kl: tf.Scalar } {
     const b = x.shape[0];
     const { mu, logvar } = this.encode(x, y); // [B, zDim]
     const z = mu.add(eps.mul(tf.exp(logvar.mul(0.5)))) as tf.Tensor2D; // z = μ + σ ε, [B, zDim]
     const logits = this.decodeLogits(z, y); // [B, inputDim]
-    const recon = tf.sum(tf.softplus(logits).sub(logits.mul(x))).div(b) as tf.Scalar; // Σ softplus(l) − x l
+    const recon = bernoulliNll(logits, x, opts.exact ?? true).div(b) as tf.Scalar; // Σ softplus(l) − x l
     const kl = tf.sum(tf.exp(logvar).add(mu.square()).sub(logvar).sub(1)).mul(0.5).div(b) as tf.Scalar; // ½ Σ (σ² + μ² − log σ² − 1)
     return { loss: recon.add(kl) as tf.Scalar, recon, kl };
   }
+}
+
+/**
+ * −log p(x|l) = Σ softplus(l) − x·l for Bernoulli logits l [B, D] and targets x ∈ [0, 1], with the gradient written
+ * out: ∂/∂l = σ(l) − x (one sigmoid and one subtraction instead of autograd's chain through softplus, mul and sub).
+ * With `exact` false the value is not computed (NaN); the gradient is the same.
+ */
+export function bernoulliNll(logits: tf.Tensor2D, x: tf.Tensor2D, exact = true): tf.Scalar {
+  const f = tf.customGrad(((l: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([l]);
+    const value = exact ? tf.sum(tf.softplus(l).sub(l.mul(x))) : tf.scalar(Number.NaN);
+    return { value, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.sigmoid(saved[0]!).sub(x).mul(dy) };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(logits) as tf.Scalar;
 }
 
 /** Standard normal ε [rows, cols] drawn from our Rng (so training is reproducible for a seed). */
