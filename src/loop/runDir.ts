@@ -12,7 +12,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync, appendFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CheckpointError, ConfigError } from '../core/errors.js';
-import { readSafetensors, writeSafetensors, type TensorToWrite, type NamedTensor } from '../core/safetensors.js';
+import { readSafetensors, serializeSafetensors, type TensorToWrite, type NamedTensor } from '../core/safetensors.js';
 
 /** Writes a file atomically: a reader sees the old or the new content, never half. */
 export function writeFileAtomic(path: string, data: string | Buffer): void {
@@ -115,10 +115,15 @@ export class RunDir {
     writeJson(this.file('summary.json'), summary);
   }
 
-  /** Saves a checkpoint: arrays first, then the JSON that names the iteration (its rename commits the checkpoint). */
+  /**
+   * Saves a checkpoint: arrays first, then the JSON that names the iteration (its rename commits the checkpoint).
+   * The arrays alternate between two files, so the file the current checkpoint.json names is never the one being
+   * written: a plain write suffices there, and only the JSON pays for an atomic rename (one per iteration; a rename
+   * over an existing file makes ext4 flush, which costs milliseconds on a busy disk).
+   */
   saveCheckpoint<S>(iteration: number, state: S, arrays: Record<string, TensorToWrite> = {}): void {
     const tensorsFile = `checkpoint-${iteration % 2}.safetensors`; // alternate, so the previous stays valid until the JSON moves
-    writeSafetensors(this.file(tensorsFile), arrays);
+    writeFileSync(this.file(tensorsFile), serializeSafetensors(arrays));
     writeJson(this.file('checkpoint.json'), { iteration, tensorsFile, state });
   }
 

@@ -8,11 +8,14 @@
  */
 import { COMMON_RUN_FLAGS, FlagReader, parseFlags } from '../../cli/args.js';
 import { ConfigError, UsageError } from '../../core/errors.js';
-import { BACKEND_NAMES, type BackendName } from '../../core/tensor.js';
+import type { BackendName } from '../../core/tensor.js';
 import { defaultRunDir } from '../../loop/runDir.js';
 import { gridworldPeople, humanJudgeFromFlags, HUMAN_JUDGE_FLAGS, HUMAN_JUDGE_HELP } from '../../loop/humanJudge.js';
 import { configFromFlags, configToJson, GRIDWORLD_FLAGS, GRIDWORLD_HELP } from './config.js';
 import { runGridworld } from './run.js';
+
+/** The tensor backends (as core/tensor.ts's BACKEND_NAMES), listed here so the CLI starts without loading tfjs. */
+const BACKENDS: readonly BackendName[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
 
 export async function gridworldCommand(argv: string[]): Promise<number> {
   // 1. parse and validate everything before touching the disk
@@ -25,7 +28,7 @@ export async function gridworldCommand(argv: string[]): Promise<number> {
   }
   const config = configFromFlags(f);
   const human = humanJudgeFromFlags(f); // --judge human|mixed, --db: people label in the web app
-  const backend = f.choice('backend', BACKEND_NAMES, 'auto') as BackendName;
+  const backend = f.choice('backend', BACKENDS, 'auto');
   const resume = f.bool('resume');
   if (resume && !f.has('out')) throw new ConfigError('resume', '--resume needs --out DIR (the run to continue)');
   const out = f.string('out') ?? defaultRunDir('gridworld');

@@ -18,7 +18,7 @@ import { comparisonTarget } from '../../feedback/types.js';
 import { BPrefTeacher, preferenceProbability } from '../../teachers/bpref.js';
 import { softValueIteration, cumulativePolicy, optimalReturn, type SoftVIResult } from '../../policy/softValueIteration.js';
 import { TabularStateReward, Adam, TabularBTTrainer, countComparisons, comparisonAccuracy, softmax, type TabularFitStats, type CountComparisons } from '../../reward/tabular.js';
-import { poisson1, pairProbabilitiesFromReturns, meanAndStd } from '../../reward/ensemble.js';
+import type * as EnsembleModule from '../../reward/ensemble.js';
 import { selectQueries } from '../../reward/querySelection.js';
 import { LabelBudget, resolveLabelBudget } from '../../reward/labelBudget.js';
 import type { AgentTrainer, QuerySampler, Gatherer, RewardLearner, Evaluator, Metrics, LoopParts } from '../../loop/orchestrator.js';
@@ -105,6 +105,8 @@ export class GridworldExperiment implements AgentTrainer, QuerySampler<Gridworld
   private readonly orderRng: Rng;
   private readonly queryRng: Rng;
   private readonly budget: LabelBudget;
+  /** src/reward/ensemble.ts, loaded by prepare() only when an ensemble or a query selection needs it (it pulls in tfjs) */
+  private ens: typeof EnsembleModule | undefined;
   private labels = 0;
   private paths: Record<string, number[][]> = {};
   /** buffers reused across iterations */
@@ -174,6 +176,22 @@ export class GridworldExperiment implements AgentTrainer, QuerySampler<Gridworld
   /** [S] the learned target distribution softmax(learnedReward()) (= softmax(θ) for one model). */
   learnedDistribution(): Float64Array {
     return softmax(this.learnedReward());
+  }
+
+  /** true when this config needs prepare() before the first iteration (an ensemble or a query selection) */
+  get needsPrepare(): boolean {
+    return (this.models.length > 1 || this.config.querySelection !== 'all' || this.config.labelBudget !== Infinity) && !this.ens;
+  }
+
+  /** Loads what an ensemble or a query selection needs; call (await) once before running such a config. */
+  async prepare(): Promise<this> {
+    if (this.needsPrepare) this.ens = await import('../../reward/ensemble.js');
+    return this;
+  }
+
+  private ensemble(): typeof EnsembleModule {
+    if (!this.ens) throw new Error('GridworldExperiment: this config uses a reward ensemble or query selection; call `await experiment.prepare()` before running it');
+    return this.ens;
   }
 
   /** The loop parts, for RlhfLoop. */
@@ -281,7 +299,7 @@ export class GridworldExperiment implements AgentTrainer, QuerySampler<Gridworld
         return { left: ret(out.left), right: ret(out.right) };
       });
       const strategy = querySelection === 'all' ? 'random' : querySelection; // "all" under a budget: a random subset
-      for (const i of selectQueries(strategy, pairProbabilitiesFromReturns(rows), n, this.queryRng)) out.asked[i] = 1;
+      for (const i of selectQueries(strategy, this.ensemble().pairProbabilitiesFromReturns(rows), n, this.queryRng)) out.asked[i] = 1;
     }
     this.budget.spend(n);
   }
@@ -336,6 +354,7 @@ export class GridworldExperiment implements AgentTrainer, QuerySampler<Gridworld
       return stats instanceof Promise ? stats.then((st) => this.fitMetrics(st, c)) : this.fitMetrics(stats, c);
     }
     // an ensemble: each member fits its own bootstrap resample of the labels (Poisson(1) weights, Oza & Russell 2001)
+    const { poisson1, meanAndStd } = this.ensemble();
     const accuracyBefore = comparisonAccuracy(c, this.learnedReward());
     let loss = 0;
     let lossBefore = 0;

@@ -119,7 +119,7 @@ function jsonRow(m: Record<string, number>): Record<string, number | null> {
 
 export async function runGridworld(config: GridworldConfig, opts: GridworldRunOptions = {}): Promise<GridworldRunResult> {
   const t0 = performance.now();
-  const exp = new GridworldExperiment(config);
+  const exp = await new GridworldExperiment(config).prepare();
   // 1. the run directory (a new run, or the checkpoint of an old one)
   let dir: RunDir | undefined;
   let start = 0;
