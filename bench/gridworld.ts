@@ -7,14 +7,15 @@
  *    50 Adam steps at 1e-2, Boltzmann β = 1 teacher, no exploration = the seed's method): peer and ours alternate
  *    `repeats` times; we report medians of
  *      loop   the training loop alone, in-process (the peer's own `wall_s` measures the same span)
- *      proc   the whole process: start, imports, loop, summary (`rlhf run gridworld --no-report`; peer: python3 …)
+ *      proc   the whole process: start, imports, loop, checkpoints, summary (`rlhf run gridworld --no-report`, from
+ *             source via tsx and compiled; peer: python3 gridworld.py)
  *    and ours with the default exploration bonus and with the tfjs reward fitter (--reward-impl tfjs), in-process.
  * 2. targets: seeds 1..5 of the default config (goal_rate ≥ 0.95, reward_correlation ≥ 0.95); the 10×10 grid
  *    (start corner, goal opposite corner, horizon 30) with the seed's method and with the count-based exploration.
  * Writes bench/results/gridworld.json. The machine is shared: the load average is recorded beside the numbers.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,25 +60,70 @@ function peerAvailable(): boolean {
   return spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
 }
 
-function runPeer(grid: number, seed: number, iterations: number): { proc: number; result: PeerResult } {
+const TIME = '/usr/bin/time';
+
+/**
+ * Runs a command, returning its wall seconds and, when /usr/bin/time exists, its CPU seconds (user + sys): on a shared
+ * machine CPU time is the steadier measure of work done.
+ */
+function timed(cmd: string, args: string[], opts: { cwd?: string } = {}): { wall: number; cpu: number; stdout: string; stderr: string; status: number | null } {
+  const useTime = existsSync(TIME);
+  const cpuFile = join(tmpdir(), `rlhf-bench-time-${process.pid}.txt`);
   const t0 = performance.now();
-  const r = spawnSync(PYTHON, [PEER, '--grid', String(grid), '--seeds', String(seed), '--iterations', String(iterations)], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  const proc = (performance.now() - t0) / 1000;
-  if (r.status !== 0) throw new Error(`peer failed (${r.status}): ${r.stderr}`);
-  const line = r.stdout.trim().split('\n').pop()!;
-  return { proc, result: JSON.parse(line) as PeerResult };
+  const r = useTime
+    ? spawnSync(TIME, ['-f', '%U %S', '-o', cpuFile, cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 24, ...opts })
+    : spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 24, ...opts });
+  const wall = (performance.now() - t0) / 1000;
+  let cpu = Number.NaN;
+  if (useTime && existsSync(cpuFile)) {
+    const [u, sy] = readFileSync(cpuFile, 'utf8').trim().split(/\s+/).slice(-2).map(Number);
+    cpu = u! + sy!;
+    rmSync(cpuFile, { force: true });
+  }
+  return { wall, cpu, stdout: r.stdout, stderr: r.stderr, status: r.status };
 }
 
-/** Our whole process: the CLI from source via tsx, or the compiled CLI when dist/ exists. */
-function runOursProcess(extra: string[], compiled: boolean): { proc: number; summary: GridworldSummary } {
+function runPeer(grid: number, seed: number, iterations: number): { proc: number; cpu: number; result: PeerResult } {
+  const r = timed(PYTHON, [PEER, '--grid', String(grid), '--seeds', String(seed), '--iterations', String(iterations)]);
+  if (r.status !== 0) throw new Error(`peer failed (${r.status}): ${r.stderr}`);
+  const line = r.stdout.trim().split('\n').pop()!;
+  return { proc: r.wall, cpu: r.cpu, result: JSON.parse(line) as PeerResult };
+}
+
+/**
+ * A compiled CLI to time the whole process the way users run it (`rlhf`, i.e. node on JavaScript): dist/ when it was
+ * built (npm run build), else the sources transpiled file by file with esbuild (tsx's transpiler) into
+ * node_modules/.cache/rlhf-bench-dist. Returns the path of main.js, or undefined when neither is possible.
+ */
+async function compiledCli(): Promise<string | undefined> {
+  const dist = join(ROOT, 'dist/src/cli/main.js');
+  if (existsSync(dist)) return dist;
+  try {
+    const esbuild = (await import('esbuild' as string)) as { build(o: object): Promise<unknown> };
+    const outdir = join(ROOT, 'node_modules/.cache/rlhf-bench-dist/src');
+    const files: string[] = [];
+    const walk = (d: string) => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(join(d, e.name));
+        else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && !e.name.endsWith('.d.ts')) files.push(join(d, e.name));
+      }
+    };
+    walk(join(ROOT, 'src'));
+    await esbuild.build({ entryPoints: files, outdir, outbase: join(ROOT, 'src'), format: 'esm', platform: 'node', logLevel: 'error' });
+    return join(outdir, 'cli/main.js');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Our whole process: the CLI from source via tsx, or a compiled CLI. */
+function runOursProcess(extra: string[], compiled?: string): { proc: number; cpu: number; summary: GridworldSummary } {
   const out = mkdtempSync(join(tmpdir(), 'rlhf-bench-gw-'));
-  const cmd = compiled ? [join(ROOT, 'bin/rlhf.js')] : ['--import', 'tsx', join(ROOT, 'src/cli/main.ts')];
-  const t0 = performance.now();
-  const r = spawnSync(process.execPath, [...cmd, 'run', 'gridworld', '--out', join(out, 'run'), '--quiet', '--json', '--no-report', ...extra], { encoding: 'utf8', cwd: ROOT });
-  const proc = (performance.now() - t0) / 1000;
+  const cmd = compiled ? [compiled] : ['--import', 'tsx', join(ROOT, 'src/cli/main.ts')];
+  const r = timed(process.execPath, [...cmd, 'run', 'gridworld', '--out', join(out, 'run'), '--quiet', '--json', '--no-report', ...extra], { cwd: ROOT });
   rmSync(out, { recursive: true, force: true });
   if (r.status !== 0) throw new Error(`rlhf failed (${r.status}): ${r.stderr}`);
-  return { proc, summary: JSON.parse(r.stdout.trim().split('\n').pop()!) as GridworldSummary };
+  return { proc: r.wall, cpu: r.cpu, summary: JSON.parse(r.stdout.trim().split('\n').pop()!) as GridworldSummary };
 }
 
 async function runOurs(input: GridworldConfigInput): Promise<{ loop: number; summary: GridworldSummary }> {
@@ -96,7 +142,7 @@ export async function run(args: string[]): Promise<void> {
   const loadStart = loadavg();
   const seedMethod: GridworldConfigInput = { size: 5, seed: 1, iterations: o.iterations, exploreBonus: 0 };
   const peerOk = o.peer && peerAvailable();
-  const compiled = existsSync(join(ROOT, 'dist/src/cli/main.js')) && existsSync(join(ROOT, 'bin/rlhf.js'));
+  const compiled = await compiledCli();
   if (o.peer && !peerOk) log(`peer unavailable (${PYTHON} with torch and ${PEER} needed): ours only`);
 
   // warm-up (JIT) so the first repeat is not penalised
@@ -108,6 +154,9 @@ export async function run(args: string[]): Promise<void> {
   const oursLoop: number[] = [];
   const oursProcTsx: number[] = [];
   const oursProcDist: number[] = [];
+  const peerCpu: number[] = [];
+  const oursCpuDist: number[] = [];
+  const oursCpuLoop: number[] = [];
   let peerResult: PeerResult | undefined;
   let oursSummary: GridworldSummary | undefined;
   for (let k = 0; k < o.repeats; k++) {
@@ -115,16 +164,24 @@ export async function run(args: string[]): Promise<void> {
       const p = runPeer(5, 1, o.iterations);
       peerWall.push(p.result.wall_s);
       peerProc.push(p.proc);
+      peerCpu.push(p.cpu);
       peerResult = p.result;
       log(`repeat ${k + 1}: peer loop ${p.result.wall_s.toFixed(3)} s, process ${p.proc.toFixed(3)} s`);
     }
+    const c0 = process.cpuUsage();
     const ours = await runOurs(seedMethod);
+    const c1 = process.cpuUsage(c0);
+    oursCpuLoop.push((c1.user + c1.system) / 1e6);
     oursLoop.push(ours.loop);
     oursSummary = ours.summary;
-    const pt = runOursProcess(['--explore-bonus', '0', '--iterations', String(o.iterations)], false);
+    const pt = runOursProcess(['--explore-bonus', '0', '--iterations', String(o.iterations)]);
     oursProcTsx.push(pt.proc);
-    if (compiled) oursProcDist.push(runOursProcess(['--explore-bonus', '0', '--iterations', String(o.iterations)], true).proc);
-    log(`repeat ${k + 1}: ours loop ${ours.loop.toFixed(3)} s, process (tsx) ${pt.proc.toFixed(3)} s${compiled ? `, process (dist) ${oursProcDist[oursProcDist.length - 1]!.toFixed(3)} s` : ''}`);
+    if (compiled) {
+      const pc = runOursProcess(['--explore-bonus', '0', '--iterations', String(o.iterations)], compiled);
+      oursProcDist.push(pc.proc);
+      oursCpuDist.push(pc.cpu);
+    }
+    log(`repeat ${k + 1}: ours loop ${ours.loop.toFixed(3)} s, process (tsx) ${pt.proc.toFixed(3)} s${compiled ? `, process (compiled) ${oursProcDist[oursProcDist.length - 1]!.toFixed(3)} s` : ''}`);
   }
   const explore = await runOurs({ ...seedMethod, exploreBonus: resolveGridworldConfig().exploreBonus });
   const tfjs = await runOurs({ ...seedMethod, rewardImpl: 'tfjs' });
@@ -133,7 +190,7 @@ export async function run(args: string[]): Promise<void> {
   const speedRows: Array<[string, string, string, string, string]> = [
     ['run', 'loop s (median)', 'process s (median)', 'goal_rate', 'reward_corr'],
     ...(peerOk ? [['peer (PyTorch, seed method)', median(peerWall).toFixed(3), median(peerProc).toFixed(3), f3(peerResult!.goal_end_fraction[last]), f3(peerResult!.pearson_learned_vs_true)] as [string, string, string, string, string]] : []),
-    ['rlhfkit (seed method, typed arrays)', median(oursLoop).toFixed(3), `${median(oursProcTsx).toFixed(3)} (tsx)${compiled ? ` / ${median(oursProcDist).toFixed(3)} (dist)` : ''}`, f3(oursSummary!.goal_rate), f3(oursSummary!.reward_correlation)],
+    ['rlhfkit (seed method, typed arrays)', median(oursLoop).toFixed(3), `${median(oursProcTsx).toFixed(3)} (tsx)${compiled ? ` / ${median(oursProcDist).toFixed(3)} (compiled)` : ''}`, f3(oursSummary!.goal_rate), f3(oursSummary!.reward_correlation)],
     ['rlhfkit (default: + exploration bonus)', explore.loop.toFixed(3), '', f3(explore.summary.goal_rate), f3(explore.summary.reward_correlation)],
     ['rlhfkit (seed method, tfjs reward fit)', tfjs.loop.toFixed(3), '', f3(tfjs.summary.goal_rate), f3(tfjs.summary.reward_correlation)],
   ];
@@ -143,10 +200,17 @@ export async function run(args: string[]): Promise<void> {
     ? {
         loop: median(oursLoop) / median(peerWall),
         process_tsx: median(oursProcTsx) / median(peerProc),
-        ...(compiled ? { process_dist: median(oursProcDist) / median(peerProc) } : {}),
+        ...(compiled ? { process_compiled: median(oursProcDist) / median(peerProc) } : {}),
       }
     : undefined;
-  if (ratios) log(`\nratio ours/peer: loop ${ratios.loop.toFixed(4)}×, whole process ${ratios.process_tsx.toFixed(3)}× (tsx)${compiled ? `, ${ratios.process_dist!.toFixed(3)}× (dist)` : ''}`);
+  if (ratios) log(`\nratio ours/peer: loop ${ratios.loop.toFixed(4)}×, whole process ${ratios.process_tsx.toFixed(3)}× (tsx)${compiled ? `, ${ratios.process_compiled!.toFixed(3)}× (compiled)` : ''}`);
+  const cpu = {
+    peer_process_s: median(peerCpu),
+    ours_loop_s: median(oursCpuLoop),
+    ours_process_compiled_s: compiled ? median(oursCpuDist) : null,
+  };
+  if (peerOk && Number.isFinite(cpu.peer_process_s))
+    log(`CPU seconds (user + sys, medians): peer process ${cpu.peer_process_s.toFixed(2)}, ours loop ${cpu.ours_loop_s.toFixed(3)}${compiled ? `, ours process (compiled) ${cpu.ours_process_compiled_s!.toFixed(3)} → ratio ${(cpu.ours_process_compiled_s! / cpu.peer_process_s).toFixed(3)}×` : ''}`);
 
   // 2. targets
   const targets: Record<string, unknown> = {};
@@ -190,15 +254,16 @@ export async function run(args: string[]): Promise<void> {
     ours: {
       loop_s: oursLoop,
       process_tsx_s: oursProcTsx,
-      process_dist_s: compiled ? oursProcDist : null,
+      process_compiled_s: compiled ? oursProcDist : null,
       median_loop_s: median(oursLoop),
       median_process_tsx_s: median(oursProcTsx),
-      median_process_dist_s: compiled ? median(oursProcDist) : null,
+      median_process_compiled_s: compiled ? median(oursProcDist) : null,
       final: oursSummary,
       explore_default: { loop_s: explore.loop, final: explore.summary },
       tfjs_reward_fit: { loop_s: tfjs.loop, final: tfjs.summary },
     },
     ratio: ratios ?? null,
+    cpu_seconds: cpu,
     targets,
   };
   mkdirSync(join(HERE, 'results'), { recursive: true });
