@@ -90,11 +90,11 @@ export function GeneratePage({ runId }: { runId: string }) {
         <aside class="digits-side" aria-label="How the generator is doing">
           <dl class="digits-stats">
             <div>
-              <dt>thumbs-up rate, all classes</dt>
+              <dt>thumbs-up rate (all)</dt>
               <dd data-testid="rate-all">{st ? rate(st.thumbsUp, st.ratings) : '–'}</dd>
             </div>
             <div>
-              <dt>thumbs-up rate, this class</dt>
+              <dt>thumbs-up rate (this class)</dt>
               <dd data-testid="rate-class">{st ? rate(st.classThumbsUp, st.classRatings) : '–'}</dd>
             </div>
             <div>
