@@ -32,7 +32,7 @@ import { applyDigitsJudgement, classificationSample, generationSample, type Digi
 import { encodePngGray } from './images.js';
 import { initDigitsTensors } from './kernels.js';
 import { classGridPng, writeDigitsReport } from './report.js';
-import { sampleGrid, type DigitsSummary } from './run.js';
+import { RECOGNISED_SAMPLES_PER_CLASS, sampleGrid, type DigitsSummary } from './run.js';
 import { MODELS_FILE, loadModels, loadSplits, saveModels, type DigitsModels, type DigitsSplits } from './models.js';
 import { pretrainDigits } from './pretrain.js';
 import { join } from 'node:path';
@@ -102,7 +102,7 @@ interface PeopleState {
   stats: { ratings: number; thumbsUp: number; classRatings: number[]; classThumbsUp: number[]; answers: number; answersCorrect: number };
   accuracyBefore: number;
   accuracyMin: number;
-  gridRecognisedBefore: number;
+  recognisedBefore: number;
   entropyBefore: number;
   pretrainSeconds: number;
   seconds: number;
@@ -133,25 +133,7 @@ export interface AppliedJudgement {
 }
 
 /** summary.json of a run with people: the simulated run's keys (judge = human | mixed, labels = judgements applied). */
-export interface DigitsPeopleSummary {
-  domain: 'digits';
-  seed: number;
-  judge: string;
-  steps: number;
-  labels: number;
-  thumbs_up_rate_first100: number;
-  thumbs_up_rate_last100: number;
-  thumbs_up_rate: number;
-  classifier_accuracy_before: number;
-  classifier_accuracy_after: number;
-  classifier_accuracy_min: number;
-  corrections: number;
-  judge_accuracy: number;
-  recognised_before: number;
-  recognised_after: number;
-  seconds: number;
-  [key: string]: number | string;
-}
+export type DigitsPeopleSummary = DigitsSummary;
 
 export interface DigitsPeopleResult {
   dir: string;
@@ -173,6 +155,14 @@ function obtainModels(config: DigitsConfig, dir: RunDir, quiet: boolean): { mode
   const { models, splits } = pretrainDigits(config.pretrain, { quiet });
   saveModels(own, models);
   return { models, splits, pretrainSeconds: (performance.now() - t0) / 1000 };
+}
+
+/** The first `keep` of every class's `perClass` images (class-major) [10 · keep · dim], for the report grids. */
+function firstPerClass(images: Float32Array, perClass: number, keep: number, dim: number): Float32Array {
+  const k = Math.min(keep, perClass);
+  const out = new Float32Array(NUM_CLASSES * k * dim);
+  for (let c = 0; c < NUM_CLASSES; c++) out.set(images.subarray(c * perClass * dim, (c * perClass + k) * dim), c * k * dim);
+  return out;
 }
 
 const mean = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : Number.NaN);
@@ -246,8 +236,8 @@ export async function runDigitsWithPeople(config: DigitsConfig, o: DigitsPeopleO
     dir.truncateMetrics(st.labels, 'iteration');
   } else {
     const root = new Rng(config.seed);
-    const grid = sampleGrid(session, config.gridPerClass, root.fork('grid/before'));
-    writeFileSync(dir.file('grid-before.png'), classGridPng(grid.images, config.gridPerClass, R, C).png);
+    const grid = sampleGrid(session, RECOGNISED_SAMPLES_PER_CLASS, root.fork('grid/before'));
+    writeFileSync(dir.file('grid-before.png'), classGridPng(firstPerClass(grid.images, RECOGNISED_SAMPLES_PER_CLASS, config.gridPerClass, R * C), config.gridPerClass, R, C).png);
     const acc = models.classifier.accuracy(splits.validation);
     st = {
       session: (await session.save()).state,
@@ -256,7 +246,7 @@ export async function runDigitsWithPeople(config: DigitsConfig, o: DigitsPeopleO
       stats: { ratings: 0, thumbsUp: 0, classRatings: new Array<number>(NUM_CLASSES).fill(0), classThumbsUp: new Array<number>(NUM_CLASSES).fill(0), answers: 0, answersCorrect: 0 },
       accuracyBefore: acc,
       accuracyMin: acc,
-      gridRecognisedBefore: grid.recognised.filter(Boolean).length / grid.cls.length,
+      recognisedBefore: grid.recognised.filter(Boolean).length / grid.cls.length,
       entropyBefore: meanEntropy(session),
       pretrainSeconds,
       seconds: 0,
@@ -426,9 +416,9 @@ export async function runDigitsWithPeople(config: DigitsConfig, o: DigitsPeopleO
   const rows = dir.readMetrics();
   const ups = rows.filter((r) => r['feedback/thumbs_up'] !== undefined).map((r) => r['feedback/thumbs_up']!);
   const accAfter = models.classifier.accuracy(splits.validation);
-  const gridAfter = sampleGrid(session, config.gridPerClass, new Rng(config.seed).fork('grid/after'));
-  const recognisedAfter = gridAfter.recognised.filter(Boolean).length / gridAfter.cls.length;
-  const summary: DigitsPeopleSummary = {
+  const after = sampleGrid(session, RECOGNISED_SAMPLES_PER_CLASS, new Rng(config.seed).fork('grid/after'));
+  const gridAfter = { images: firstPerClass(after.images, RECOGNISED_SAMPLES_PER_CLASS, config.gridPerClass, R * C) };
+  const summary: DigitsSummary = {
     domain: 'digits',
     seed: config.seed,
     judge: h.config.mode,
@@ -442,11 +432,8 @@ export async function runDigitsWithPeople(config: DigitsConfig, o: DigitsPeopleO
     classifier_accuracy_min: Math.min(st.accuracyMin, accAfter),
     corrections: rows.filter((r) => r['classifier/prediction_correct'] === 0).length,
     judge_accuracy: models.judge.accuracy(splits.validation),
-    // the judge's recognition of fresh samples of the policy (both spellings: run.ts renames them)
-    grid_recognised_before: st.gridRecognisedBefore,
-    grid_recognised_after: recognisedAfter,
-    recognised_before: st.gridRecognisedBefore,
-    recognised_after: recognisedAfter,
+    recognised_before: st.recognisedBefore,
+    recognised_after: after.recognised.filter(Boolean).length / after.cls.length,
     policy_entropy_before: st.entropyBefore,
     policy_entropy_after: meanEntropy(session),
     held_out_images: splits.validation.n,
@@ -456,6 +443,6 @@ export async function runDigitsWithPeople(config: DigitsConfig, o: DigitsPeopleO
   };
   dir.writeSummary(summary);
   if ((o.report ?? true) && existsSync(dir.file('grid-before.png')))
-    await writeDigitsReport(dir, { config, summary: summary as unknown as DigitsSummary, rows, session, gridAfter, rowsPerClass: config.gridPerClass });
+    await writeDigitsReport(dir, { config, summary, rows, session, gridAfter, rowsPerClass: config.gridPerClass });
   return { dir: dir.path, runId, summary };
 }
