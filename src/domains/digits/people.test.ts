@@ -133,6 +133,11 @@ describe('digits with people in the loop', () => {
     }
   }, 60_000);
 
+  it('asks each query once: --redundancy > 1 is refused, naming the flag', async () => {
+    const h = human('human');
+    await expect(runDigitsWithPeople(config(1), { out: join(root, 'redundant'), human: { ...h, config: { ...h.config, redundancy: 2 } }, report: false, log: () => {} })).rejects.toMatchObject({ key: 'redundancy' });
+  });
+
   it('mixed: the simulated judge answers what nobody took within the timeout', async () => {
     const out = join(root, 'mixed');
     const seen: AppliedJudgement[] = [];

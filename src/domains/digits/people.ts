@@ -19,7 +19,7 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { Rng } from '../../core/rng.js';
-import { FeedbackError } from '../../core/errors.js';
+import { ConfigError, FeedbackError } from '../../core/errors.js';
 import type { BackendName } from '../../core/tensor.js';
 import type { Judgement, Query } from '../../feedback/types.js';
 import { RunDir } from '../../loop/runDir.js';
@@ -216,6 +216,7 @@ export async function runDigitsWithPeople(config: DigitsConfig, o: DigitsPeopleO
   const log = o.log ?? ((l: string) => console.error(l));
   const h = o.human;
   if (h.config.mode === 'simulated') throw new FeedbackError('runDigitsWithPeople needs --judge human or mixed (simulated runs use runDigits)');
+  if (h.config.redundancy !== 1) throw new ConfigError('redundancy', `--redundancy ${h.config.redundancy}: the digits loop learns from each judgement as it arrives, so every query is asked once (--redundancy 1)`);
   const backend = await initDigitsTensors(o.backend ?? 'auto');
   const dir = RunDir.open(o.out, config, { resume: o.resume ?? false, ignoreKeys: ['steps'] });
   const t0 = performance.now();
