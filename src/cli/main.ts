@@ -16,6 +16,7 @@ const COMMANDS: Record<string, Record<string, [string, string]>> = {
     line: ['../domains/line/cli.js', 'lineCommand'],
     adder: ['../domains/adder/cli.js', 'adderCommand'],
     text: ['../domains/text/rlhf/cli.js', 'textCommand'],
+    digits: ['../domains/digits/cli.js', 'digitsCommand'],
   },
   pretrain: {},
   serve: { '': ['../server/cli.js', 'serveCommand'] },
