@@ -9,7 +9,7 @@
  *
  * A segment's return is linear in the reward vector, so the gradient is analytic and a step costs O(nnz(D) + S):
  * for the 5×5 default that is ~60 non-zeros per pair instead of a tensor graph (tfjs dispatch costs µs per op, more
- * than the arithmetic here; see bench/NOTES.md). Parameters and Adam moments are float32 arrays (as in PyTorch), so a
+ * than the arithmetic here; docs/gridworld.md "Speed" has the measurement). Parameters and Adam moments are float32 arrays (as in PyTorch), so a
  * checkpoint stores them exactly and a resumed run continues bit for bit.
  */
 import { ConfigError, ShapeError } from '../core/errors.js';
