@@ -48,7 +48,7 @@ describe('text comparisons in the browser (e2e)', () => {
     // a few seconds of `rlhf pretrain text` on the little corpus: continuations people can read
     writeFileSync(join(dir, 'corpus.txt'), FORTUNES.join('\n%\n'));
     pretrainText(
-      resolvePretrainTextConfig({ corpus: join(dir, 'corpus.txt'), out: join(dir, 'model'), vocab: 320, layers: 1, width: 48, heads: 2, block: 48, batch: 8, steps: 150, warmup: 10, evalEvery: 0, samples: 1, lr: 1e-2, minLr: 1e-3 }),
+      resolvePretrainTextConfig({ corpus: join(dir, 'corpus.txt'), out: join(dir, 'model'), vocab: 320, layers: 1, width: 48, heads: 2, block: 48, batch: 8, steps: 90, warmup: 10, evalEvery: 0, samples: 1, lr: 1e-2, minLr: 1e-3 }),
       { quiet: true },
     );
   }, 90_000);
