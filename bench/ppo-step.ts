@@ -79,19 +79,26 @@ interface OursResult {
   seconds: { generation: number; score_policy_value: number; score_reference: number; ppo_optimisation: number; total_step: number };
   ppo_minibatch_s_mean: number;
   cpu_seconds: number;
+  cpu_by_phase: Record<string, number>;
   peak_rss_mb: number;
   wasm_heap_peak_mb: number;
   stats: Record<string, number>;
 }
 
-function timeIt<T>(f: () => T): [T, number] {
+/** CPU seconds (user + system, all threads: OpenBLAS's too) spent in each phase; wall time hides a busy machine. */
+const cpuByPhase: Record<string, number> = {};
+
+function timeIt<T>(f: () => T, phase?: string): [T, number] {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const r = f();
+  const c = process.cpuUsage(c0);
+  if (phase) cpuByPhase[phase] = (c.user + c.system) / 1e6;
   return [r, (performance.now() - t0) / 1000];
 }
 
 /** Our PPO step, phase by phase. */
-function runOurs(mode: 'full' | 'lora', o: Options, log: (s: string) => void): OursResult {
+async function runOurs(mode: 'full' | 'lora', o: Options, log: (s: string) => void): Promise<OursResult> {
   const rng = new Rng(0);
   const config = resolveGpt2Config({ ...GPT2_SMALL, n_layer: o.quick ? 2 : GPT2_SMALL.n_layer });
   const model = Gpt2.random(config, rng.fork('init'));
@@ -114,9 +121,9 @@ function runOurs(mode: 'full' | 'lora', o: Options, log: (s: string) => void): O
   tf.tidy(() => model.forward(tf.tensor2d([prompts[0]!.slice(0, 2)], undefined, 'int32')).logits.dataSync());
 
   // 1) generation
-  const [gen, tGen] = timeIt(() => generate(model, prompts, { maxNewTokens: NEW, stopAtEos: false }, rng.fork('sample')));
+  const [gen, tGen] = timeIt(() => generate(model, prompts, { maxNewTokens: NEW, stopAtEos: false }, rng.fork('sample')), 'generation');
   notePeak();
-  log(`  generation ${tGen.toFixed(2)} s`);
+  log(`  generation ${tGen.toFixed(2)} s (cpu ${cpuByPhase.generation!.toFixed(2)} s)`);
   const L = gen.promptLength + gen.newTokens;
 
   // 2) scoring forwards in minibatches of 4: policy + value head, then the reference
@@ -136,10 +143,10 @@ function runOurs(mode: 'full' | 'lora', o: Options, log: (s: string) => void): O
           notePeak();
         });
       }
-    })[1];
+    }, ref ? 'score_reference' : 'score_policy_value')[1];
   const tPol = score(false);
   const tRef = score(true);
-  log(`  scoring: policy + value ${tPol.toFixed(2)} s, reference ${tRef.toFixed(2)} s`);
+  log(`  scoring: policy + value ${tPol.toFixed(2)} s, reference ${tRef.toFixed(2)} s (cpu ${cpuByPhase.score_policy_value!.toFixed(2)}, ${cpuByPhase.score_reference!.toFixed(2)} s)`);
 
   // 3) PPO optimisation
   const rollouts: PPORollouts = {
@@ -158,11 +165,11 @@ function runOurs(mode: 'full' | 'lora', o: Options, log: (s: string) => void): O
   const cfg = resolvePPOConfig({ learningRate: 1.5e-5, ppoEpochs: o.epochs, batchSize: B, miniBatchSize: MB });
   const optimizer = new FusedAdam({ learningRate: cfg.learningRate });
   const forward = gpt2PolicyForward(model, { adapters: true, training: true, rng: rng.fork('dropout') });
-  const [stats, tOpt] = timeIt(() => ppoStep(rollouts, { config: cfg, forward, optimizer, variables: vars, klController: makeKLController(cfg), rng: rng.fork('ppo') }));
+  const [stats, tOpt] = timeIt(() => ppoStep(rollouts, { config: cfg, forward, optimizer, variables: vars, klController: makeKLController(cfg), rng: rng.fork('ppo') }), 'ppo_optimisation');
   notePeak();
-  log(`  optimisation ${tOpt.toFixed(2)} s (${o.epochs} epochs × ${B / MB} minibatches)`);
+  log(`  optimisation ${tOpt.toFixed(2)} s (cpu ${cpuByPhase.ppo_optimisation!.toFixed(2)} s; ${o.epochs} epochs × ${B / MB} minibatches)`);
   const cpu = process.cpuUsage(cpu0);
-  if (o.profile) profileMinibatch(model, gen.sequences.subarray(0, MB * L), gen.attentionMask.subarray(0, MB * L), L, vars, log);
+  if (o.profile) await profileMinibatch(model, gen.sequences.subarray(0, MB * L), gen.attentionMask.subarray(0, MB * L), L, vars, log);
   optimizer.dispose();
   model.dispose();
   reference?.dispose();
@@ -174,6 +181,7 @@ function runOurs(mode: 'full' | 'lora', o: Options, log: (s: string) => void): O
     seconds: { generation: tGen, score_policy_value: tPol, score_reference: tRef, ppo_optimisation: tOpt, total_step: total },
     ppo_minibatch_s_mean: tOpt / (o.epochs * (B / MB)),
     cpu_seconds: (cpu.user + cpu.system) / 1e6,
+    cpu_by_phase: { ...cpuByPhase },
     peak_rss_mb: peakRssMb(),
     wasm_heap_peak_mb: heapPeak / 2 ** 20,
     stats,
@@ -181,8 +189,8 @@ function runOurs(mode: 'full' | 'lora', o: Options, log: (s: string) => void): O
 }
 
 /** Per-kernel time of one minibatch forward + backward (tf.profile), top 12. */
-function profileMinibatch(model: Gpt2, seq: Int32Array, mask: Int32Array, L: number, vars: tf.Variable[], log: (s: string) => void): void {
-  void tf
+async function profileMinibatch(model: Gpt2, seq: Int32Array, mask: Int32Array, L: number, vars: tf.Variable[], log: (s: string) => void): Promise<void> {
+  await tf
     .profile(() => {
       const { value, grads } = tf.variableGrads(() => {
         const s = scoreResponses(model, tf.tensor2d(seq, [MB, L], 'int32'), tf.tensor2d(mask, [MB, L], 'int32'), NEW);
@@ -208,6 +216,9 @@ function profileMinibatch(model: Gpt2, seq: Int32Array, mask: Int32Array, L: num
 interface PeerResult {
   seconds: Record<string, number>;
   raw: Record<string, unknown>;
+  /** user + system CPU seconds and peak RSS of the whole peer process (from /usr/bin/time), when available */
+  cpuSeconds: number | null;
+  peakRssMb: number | null;
 }
 
 /** Runs the PyTorch peer (OpenBLAS, 2 threads) and parses its FINAL line. */
@@ -219,10 +230,14 @@ function runPeer(log: (s: string) => void): Promise<PeerResult | null> {
   return new Promise((res) => {
     const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: '2', BUDGET_S: '1200', BLAS_LABEL: 'openblas-pthread' };
     if (existsSync(OPENBLAS_DIR)) env.LD_LIBRARY_PATH = OPENBLAS_DIR;
-    const child = spawn('/usr/bin/python3', [PEER], { env, cwd: dirname(PEER) });
+    const timed = existsSync('/usr/bin/time');
+    const child = timed
+      ? spawn('/usr/bin/time', ['-f', 'RUSAGE %U %S %M', '/usr/bin/python3', PEER], { env, cwd: dirname(PEER) })
+      : spawn('/usr/bin/python3', [PEER], { env, cwd: dirname(PEER) });
     let out = '';
+    let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', () => {});
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('close', () => {
       const line = out.split('\n').find((l) => l.startsWith('FINAL '));
       if (!line) {
@@ -230,7 +245,8 @@ function runPeer(log: (s: string) => void): Promise<PeerResult | null> {
         return res(null);
       }
       const raw = JSON.parse(line.slice(6)) as Record<string, unknown>;
-      res({ seconds: raw.seconds as Record<string, number>, raw });
+      const ru = /RUSAGE ([\d.]+) ([\d.]+) (\d+)/.exec(err);
+      res({ seconds: raw.seconds as Record<string, number>, raw, cpuSeconds: ru ? Number(ru[1]) + Number(ru[2]) : null, peakRssMb: ru ? Number(ru[3]) / 1024 : null });
     });
   });
 }
@@ -242,9 +258,10 @@ export async function run(args: string[]): Promise<void> {
   const native = nativeBlasStatus();
   const load0 = loadavg();
   log(`backend ${backend}; native BLAS ${native.enabled ? `on (${native.threads} threads)` : `off (${native.reason})`}; load ${load0.map((x) => x.toFixed(1)).join(' ')}`);
-  const modes: ('full' | 'lora')[] = o.mode === 'both' ? ['full', 'lora'] : [o.mode];
+  // LoRA first: the peak RSS (VmHWM) is per process, and the full fine-tune's is the larger one
+  const modes: ('full' | 'lora')[] = o.mode === 'both' ? ['lora', 'full'] : [o.mode];
   const ours: OursResult[] = [];
-  for (const m of modes) ours.push(runOurs(m, o, log));
+  for (const m of modes) ours.push(await runOurs(m, o, log));
   const peer = o.peer && !o.quick ? await runPeer(log) : null;
   const load1 = loadavg();
 
@@ -261,7 +278,8 @@ export async function run(args: string[]): Promise<void> {
   };
   for (const k of Object.keys(peerKey) as (keyof OursResult['seconds'])[])
     rows.push(`| ${k} s | ${ours.map((r) => f(r.seconds[k])).join(' | ')}${peer ? ` | ${f(peer.seconds[peerKey[k]!])}` : ''} |`);
-  rows.push(`| peak RSS MB | ${ours.map((r) => r.peak_rss_mb.toFixed(0)).join(' | ')}${peer ? ' | — ' : ''}|`);
+  rows.push(`| cpu s (all threads; peer: whole process) | ${ours.map((r) => f(r.cpu_seconds)).join(' | ')}${peer ? ` | ${f(peer.cpuSeconds ?? Number.NaN)}` : ''} |`);
+  rows.push(`| peak RSS MB | ${ours.map((r) => r.peak_rss_mb.toFixed(0)).join(' | ')}${peer ? ` | ${peer.peakRssMb?.toFixed(0) ?? '—'}` : ''} |`);
   rows.push(`| wasm tensors peak MB | ${ours.map((r) => r.wasm_heap_peak_mb.toFixed(0)).join(' | ')}${peer ? ' | — ' : ''}|`);
   const full = ours.find((r) => r.mode === 'full');
   const lora = ours.find((r) => r.mode === 'lora');
@@ -275,6 +293,6 @@ export async function run(args: string[]): Promise<void> {
   mkdirSync(join(HERE, 'results'), { recursive: true });
   writeFileSync(
     join(HERE, 'results', 'ppo-step.json'),
-    `${JSON.stringify({ date: new Date().toISOString(), backend, native, quick: o.quick, epochs: o.epochs, loadavg: { start: load0, end: load1 }, ours, peer: peer?.raw ?? null, ratios }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), backend, native, quick: o.quick, epochs: o.epochs, loadavg: { start: load0, end: load1 }, ours, peer: peer ? { ...peer.raw, cpu_seconds: peer.cpuSeconds, peak_rss_mb: peer.peakRssMb } : null, ratios }, null, 2)}\n`,
   );
 }

@@ -273,3 +273,22 @@ describe('log-probabilities', () => {
     model.dispose();
   });
 });
+
+describe('value head', () => {
+  it('computes h·wᵀ + b on the last hidden state', () => {
+    const model = Gpt2.random(TINY, new Rng(30));
+    const w = new Rng(31).normalArray(TINY.n_embd);
+    model.addValueHead({ weight: w, bias: Float32Array.of(0.75) });
+    const ids = tf.tensor2d([[1, 2, 3], [4, 5, 6]], undefined, 'int32');
+    const out = model.forward(ids);
+    const h = out.hidden.dataSync();
+    const v = out.values!.dataSync();
+    for (let i = 0; i < 6; i++) {
+      let s = 0.75;
+      for (let c = 0; c < TINY.n_embd; c++) s += h[i * TINY.n_embd + c]! * w[c]!;
+      expect(v[i]).toBeCloseTo(s, 4);
+    }
+    tf.dispose([ids, out.logits, out.hidden, out.values!]);
+    model.dispose();
+  });
+});

@@ -260,7 +260,8 @@ export class Gpt2 {
     }
     let values: tf.Tensor2D | null = null;
     if (this.valueHead) {
-      const v = tf.fused.matMul({ a: h, b: this.valueHead.weight, transposeB: true, bias: this.valueHead.bias }); // [B·T, 1]
+      // plain matMul + add: tfjs-wasm 4.22's _FusedMatMul adds the bias wrongly for transposed products (bench/NOTES.md)
+      const v = tf.add(tf.matMul(h, this.valueHead.weight, false, true), this.valueHead.bias); // [B·T, 1] = h wᵀ + b
       values = tf.reshape(v, [B, T]) as tf.Tensor2D;
     }
     return { logits, values, hidden };
