@@ -6,10 +6,10 @@
  * Generic over the member type: a domain supplies a function that gives one member's predictions, the ensemble
  * combines them. Bootstrapping is online (Oza & Russell 2001): each new label gets a Poisson(1) weight per member
  * when it arrives, which equals resampling the growing dataset with replacement, and keeps old weights fixed.
+ * Plain numbers only: importing this module does not load tfjs.
  */
 import { ConfigError, ShapeError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
-import { bradleyTerryProbability } from './losses.js';
 import type { PairProbabilities } from './querySelection.js';
 
 export interface EnsembleConfig {
@@ -106,6 +106,11 @@ export class RewardEnsemble<M> {
   }
 }
 
+/** sigmoid(d), stable for large |d|. (Kept here rather than imported from losses.ts, which loads tfjs.) */
+function sigmoid(d: number): number {
+  return d >= 0 ? 1 / (1 + Math.exp(-d)) : Math.exp(d) / (1 + Math.exp(d));
+}
+
 /** [K, N] probabilities from each member's predicted returns of the left and right segments. */
 export function pairProbabilitiesFromReturns(rows: PairReturns[]): PairProbabilities {
   const K = rows.length;
@@ -114,7 +119,7 @@ export function pairProbabilitiesFromReturns(rows: PairReturns[]): PairProbabili
   rows.forEach((r, k) => {
     if (r.left.length !== N || r.right.length !== N)
       throw new ShapeError(`member ${k} predicted ${r.left.length} left and ${r.right.length} right returns, expected ${N} each`);
-    for (let i = 0; i < N; i++) p[k * N + i] = bradleyTerryProbability(r.left[i]!, r.right[i]!);
+    for (let i = 0; i < N; i++) p[k * N + i] = sigmoid(r.left[i]! - r.right[i]!);
   });
   return { members: K, candidates: N, p };
 }
