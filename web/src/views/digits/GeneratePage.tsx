@@ -88,13 +88,14 @@ export function GeneratePage({ runId }: { runId: string }) {
           )}
         </section>
         <aside class="digits-side" aria-label="How the generator is doing">
+          <h3 class="side-title">Thumbs-up rate so far</h3>
           <dl class="digits-stats">
             <div>
-              <dt>thumbs-up rate (all)</dt>
+              <dt>all classes</dt>
               <dd data-testid="rate-all">{st ? rate(st.thumbsUp, st.ratings) : '–'}</dd>
             </div>
             <div>
-              <dt>thumbs-up rate (this class)</dt>
+              <dt>this class</dt>
               <dd data-testid="rate-class">{st ? rate(st.classThumbsUp, st.classRatings) : '–'}</dd>
             </div>
             <div>
