@@ -18,7 +18,10 @@ const COMMANDS: Record<string, Record<string, [string, string]>> = {
     text: ['../domains/text/rlhf/cli.js', 'textCommand'],
     digits: ['../domains/digits/cli.js', 'digitsCommand'],
   },
-  pretrain: {},
+  pretrain: {
+    digits: ['../domains/digits/cli.js', 'pretrainDigitsCommand'],
+    text: ['../domains/text/pretrain.js', 'pretrainTextCommand'],
+  },
   serve: { '': ['../server/cli.js', 'serveCommand'] },
   export: { '': ['../server/cli.js', 'exportCommand'] },
   import: { '': ['../server/cli.js', 'importCommand'] },
