@@ -78,6 +78,19 @@ describe('rlhf run gridworld: invalid options', () => {
     expect(existsSync(missing)).toBe(false);
   });
 
+  it('ensemble and active-query flags run through the CLI (in-process) and land in config.json', async () => {
+    const out = join(root, 'active');
+    const lines: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
+    const code = await main(['run', 'gridworld', '--size', '4', '--iterations', '3', '--batch', '20', '--horizon', '8', '--reward-ensemble', '3', '--query-selection', 'disagreement', '--labels-per-iteration', '5', '--label-budget', '12', '--out', out, '--quiet', '--json', '--no-report']);
+    expect(code).toBe(0);
+    const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as Record<string, unknown>;
+    expect(cfg).toMatchObject({ rewardEnsemble: 3, querySelection: 'disagreement', labelsPerIteration: 5, labelBudget: 12 });
+    const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    expect(rows.map((r) => r['feedback/asked'])).toEqual([5, 10, 12]);
+    expect(JSON.parse(lines[lines.length - 1]!)).toHaveProperty('labels');
+  });
+
   it('--help prints every option and exits 0', async () => {
     const lines: string[] = [];
     vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));

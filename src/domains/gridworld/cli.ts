@@ -26,8 +26,12 @@ export async function gridworldCommand(argv: string[]): Promise<number> {
     console.log(GRIDWORLD_HELP + HUMAN_JUDGE_HELP);
     return 0;
   }
-  const config = configFromFlags(f);
-  const human = humanJudgeFromFlags(f); // --judge human|mixed, --db: people label in the web app
+  // --labels-per-iteration is shared: with people (--judge human|mixed or --db) it is how many pairs they are shown;
+  // with the simulated teacher it is how many pairs --query-selection asks about
+  const withPeople = (values.judge !== undefined && values.judge !== 'simulated') || values.db !== undefined;
+  const human = humanJudgeFromFlags(withPeople ? f : new FlagReader({ ...values, 'labels-per-iteration': undefined })); // people label in the web app
+  let config = configFromFlags(f);
+  if (human && config.querySelection === 'all') config = { ...config, labelsPerIteration: config.batch }; // the human gatherer picks its pairs
   const backend = f.choice('backend', BACKENDS, 'auto');
   const resume = f.bool('resume');
   if (resume && !f.has('out')) throw new ConfigError('resume', '--resume needs --out DIR (the run to continue)');
