@@ -62,48 +62,64 @@ export function gpt2Backbone(model: Gpt2, opts: { adapters: boolean; rng?: Rng }
 
 let bagCounter = 0;
 
-/** h = tanh(mean over real tokens of E[x_t] + b): a tiny backbone for tests and small vocabularies. */
+export interface BagOfTokensOptions {
+  /** 'mean' (token frequencies) or 'sum' (token counts: an additive, lexicon-like model); default 'mean' */
+  pooling?: 'mean' | 'sum';
+}
+
+/**
+ * A bag-of-tokens backbone for small vocabularies and tests: token frequencies (pooling 'mean') or counts ('sum')
+ * over the real tokens, then h = tanh(bag · E + b) with `hidden` units; with hidden = 0 the features are the bag
+ * itself (H = vocab, nothing to train), so the reward model is linear in the token counts, r = Σ_t w[x_t] + b —
+ * the shape of a sentiment lexicon.
+ */
 export class BagOfTokensBackbone implements TextBackbone {
   readonly hiddenSize: number;
   readonly vocab: number;
-  readonly E: tf.Variable;
-  readonly b: tf.Variable;
+  readonly pooling: 'mean' | 'sum';
+  readonly E: tf.Variable | null;
+  readonly b: tf.Variable | null;
 
-  constructor(vocab: number, hidden: number, rng: Rng) {
+  constructor(vocab: number, hidden: number, rng: Rng, opts: BagOfTokensOptions = {}) {
     if (!(Number.isInteger(vocab) && vocab >= 1)) throw new ConfigError('vocab', `bag-of-tokens backbone: vocab must be an integer ≥ 1, got ${vocab}`);
-    if (!(Number.isInteger(hidden) && hidden >= 1)) throw new ConfigError('hidden', `bag-of-tokens backbone: hidden must be an integer ≥ 1, got ${hidden}`);
+    if (!(Number.isInteger(hidden) && hidden >= 0)) throw new ConfigError('hidden', `bag-of-tokens backbone: hidden must be an integer ≥ 0, got ${hidden}`);
     this.vocab = vocab;
-    this.hiddenSize = hidden;
+    this.pooling = opts.pooling ?? 'mean';
+    this.hiddenSize = hidden === 0 ? vocab : hidden;
     const id = bagCounter++;
-    this.E = tf.tidy(() => tf.variable(tf.tensor2d(rng.normalArray(vocab * hidden, 0.5), [vocab, hidden]), true, `bag${id}/E`)); // tidy frees the initial value
-    this.b = tf.tidy(() => tf.variable(tf.zeros([hidden]), true, `bag${id}/b`));
+    this.E = hidden === 0 ? null : tf.tidy(() => tf.variable(tf.tensor2d(rng.normalArray(vocab * hidden, 0.5), [vocab, hidden]), true, `bag${id}/E`)); // tidy frees the initial value
+    this.b = hidden === 0 ? null : tf.tidy(() => tf.variable(tf.zeros([hidden]), true, `bag${id}/b`));
   }
 
   embed(ids: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor2D {
     const [B, T] = ids.shape;
     const idv = ids.dataSync();
     const mv = mask.dataSync();
-    const bag = new Float32Array(B * this.vocab); // [B, V] token frequencies over real tokens
+    const bag = new Float32Array(B * this.vocab); // [B, V] token frequencies (or counts) over real tokens
     for (let r = 0; r < B; r++) {
       let n = 0;
       for (let t = 0; t < T; t++) if (mv[r * T + t]! > 0) n++;
       if (n === 0) throw new ShapeError(`reward backbone: sequence ${r} has no real tokens (its mask is all 0)`);
+      const w = this.pooling === 'mean' ? 1 / n : 1;
       for (let t = 0; t < T; t++) {
         const tok = idv[r * T + t]!;
         if (mv[r * T + t]! <= 0) continue;
         if (tok < 0 || tok >= this.vocab) throw new ShapeError(`bag-of-tokens backbone: token id ${tok} outside the vocabulary [0, ${this.vocab})`);
-        bag[r * this.vocab + tok]! += 1 / n;
+        bag[r * this.vocab + tok]! += w;
       }
     }
-    return tf.tidy(() => tf.tanh(tf.add(tf.matMul(tf.tensor2d(bag, [B, this.vocab]), this.E), this.b)) as tf.Tensor2D); // [B, H]
+    const E = this.E;
+    const b = this.b;
+    if (!E || !b) return tf.tensor2d(bag, [B, this.vocab]); // [B, V]
+    return tf.tidy(() => tf.tanh(tf.add(tf.matMul(tf.tensor2d(bag, [B, this.vocab]), E), b)) as tf.Tensor2D); // [B, H]
   }
 
   trainableVariables(): tf.Variable[] {
-    return [this.E, this.b];
+    return this.E && this.b ? [this.E, this.b] : [];
   }
 
   dispose(): void {
-    this.E.dispose();
-    this.b.dispose();
+    this.E?.dispose();
+    this.b?.dispose();
   }
 }

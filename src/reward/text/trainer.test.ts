@@ -51,6 +51,20 @@ describe('text reward model', () => {
     expect(b.hist).toEqual(a.hist);
   });
 
+  it('a linear bag (sum pooling, hidden 0) has no backbone weights and learns the lexicon with an L2 penalty', () => {
+    const rng = new Rng(3);
+    const bb = new BagOfTokensBackbone(V, 0, rng.fork('bb'), { pooling: 'sum' });
+    expect(bb.trainableVariables()).toHaveLength(0);
+    expect(bb.hiddenSize).toBe(V);
+    const model = new TextRewardModel(bb, rng.fork('head'));
+    fitTextRewardModel(model, { comparisons: comparisons(new Rng(4), 300) }, { epochs: 6, batchSize: 32, learningRate: 0.05, l2: 1e-4 });
+    expect(preferenceAccuracy(model, comparisons(new Rng(97), 200))).toBeGreaterThan(0.9);
+    // r = Σ_t w[x_t] + b: a positive token adds, a negative one subtracts
+    const s = model.scoreSequences([[10, 1], [10, 4], [10, 10]]);
+    expect(s[0]! > s[2]! && s[2]! > s[1]!).toBe(true);
+    model.dispose();
+  });
+
   it('learns from rankings by Plackett–Luce', () => {
     const rng = new Rng(2);
     const rankings: TextRanking[] = Array.from({ length: 150 }, () => {

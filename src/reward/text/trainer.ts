@@ -39,6 +39,8 @@ export interface TextRewardTrainConfig {
   maxGradNorm: number | null;
   /** weight of the Plackett–Luce loss relative to Bradley–Terry; default 1 */
   rankingWeight: number;
+  /** L2 penalty λ Σ‖θ‖² on every trained weight (head and backbone); default 0 */
+  l2: number;
   /** seeds the split and the shuffles; default 0 */
   seed: number;
 }
@@ -50,6 +52,7 @@ export const DEFAULT_TEXT_REWARD_TRAIN: Readonly<TextRewardTrainConfig> = Object
   validationFraction: 0.2,
   maxGradNorm: 1,
   rankingWeight: 1,
+  l2: 0,
   seed: 0,
 });
 
@@ -61,6 +64,7 @@ export function resolveTextRewardTrainConfig(overrides: Partial<TextRewardTrainC
   checkNumber('validationFraction', c.validationFraction, 0, 1, { hiOpen: true });
   if (c.maxGradNorm !== null) checkNumber('maxGradNorm', c.maxGradNorm, 0, Infinity, { loOpen: true });
   checkNumber('rankingWeight', c.rankingWeight, 0, Infinity, { hiOpen: true });
+  checkNumber('l2', c.l2, 0, Infinity, { hiOpen: true });
   checkNumber('seed', c.seed, -(2 ** 31), 2 ** 32, { integer: true });
   return c;
 }
@@ -148,7 +152,7 @@ export function fitTextRewardModel(
       for (let s = 0; s < steps; s++) {
         const cb = cOrder.slice(s * c.batchSize, (s + 1) * c.batchSize).map((i) => cmp.train[i]!);
         const rb = rOrder.slice(s * c.batchSize, (s + 1) * c.batchSize).map((i) => rnk.train[i]!);
-        const { loss } = gradientStep(() => batchLoss(model, cb, rb, c.rankingWeight), optimizer, { variables, maxGradNorm: c.maxGradNorm });
+        const { loss } = gradientStep(() => withL2(batchLoss(model, cb, rb, c.rankingWeight), variables, c.l2), optimizer, { variables, maxGradNorm: c.maxGradNorm });
         lossSum += loss;
       }
       const e: TextRewardEpoch = {
@@ -171,6 +175,12 @@ export function fitTextRewardModel(
     trainComparisons: cmp.train.length,
     trainRankings: rnk.train.length,
   };
+}
+
+/** loss + λ Σ‖θ‖² (returns `loss` itself when λ = 0). */
+function withL2(loss: tf.Scalar, variables: tf.Variable[], l2: number): tf.Scalar {
+  if (l2 === 0 || variables.length === 0) return loss;
+  return tf.tidy(() => tf.add(loss, tf.mul(l2, tf.addN(variables.map((v) => tf.sum(tf.square(v)))))) as tf.Scalar);
 }
 
 /** Bradley–Terry loss of a comparison batch plus w × Plackett–Luce loss of a ranking batch. */

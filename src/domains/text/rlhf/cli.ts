@@ -27,7 +27,7 @@ import type { Gpt2 } from '../model/gpt2.js';
 import { ByteCodec, hashSplit, makePrompts, type TextCodec } from './corpus.js';
 import { DEFAULT_CORPUS, loadCorpus, splitCorpus } from '../corpus.js';
 import { loadTokenizer } from '../tokenizer/io.js';
-import { DEFAULT_TEXT_RLHF, REWARD_BACKBONES, TEXT_JUDGES, TEXT_OPTIMIZERS, resolveTextRlhfConfig, type TextRlhfConfig, type TextRlhfOverrides } from './config.js';
+import { DEFAULT_TEXT_RLHF, REWARD_BACKBONES, REWARD_SOURCES, TEXT_JUDGES, TEXT_OPTIMIZERS, resolveTextRlhfConfig, type TextRlhfConfig, type TextRlhfOverrides } from './config.js';
 import { TextRlhf, type TextRlhfCheckpointState, type TextRlhfResult } from './run.js';
 
 /** Where `rlhf pretrain text` leaves the default model. */
@@ -53,6 +53,8 @@ export const TEXT_FLAGS = {
   temperature: { type: 'string' },
   labels: { type: 'string' },
   'reward-backbone': { type: 'string' },
+  'reward-l2': { type: 'string' },
+  'reward-source': { type: 'string' },
   'reward-epochs': { type: 'string' },
   'reward-lr': { type: 'string' },
   'reward-batch-size': { type: 'string' },
@@ -94,7 +96,9 @@ options (defaults in brackets):
   --response-length N     tokens per continuation [${D.responseLength}]
   --temperature T         sampling temperature [${D.temperature}]
   --labels N              comparisons asked of the judge [${D.labels}]
-  --reward-backbone B     ${REWARD_BACKBONES.join(' | ')}: the model's transformer (own LoRA) or a bag of tokens [${D.rewardBackbone}]
+  --reward-backbone B     ${REWARD_BACKBONES.join(' | ')}: linear in token counts, a tanh layer over token frequencies, or the model's transformer (own LoRA) [${D.rewardBackbone}]
+  --reward-l2 L           L2 penalty on the reward model's weights [${D.rewardL2}]
+  --reward-source S       ${REWARD_SOURCES.join(' | ')}: PPO maximizes the learned reward model, or the judge's score itself (ablation) [${D.rewardSource}]
   --reward-epochs N --reward-lr LR --reward-batch-size N --reward-validation F   reward model training [${D.rewardEpochs}, ${D.rewardLr}, ${D.rewardBatchSize}, ${D.rewardValidation}]
   --lora-r R --lora-alpha A   LoRA adapters of the policy [${D.loraR}, ${D.loraAlpha}]
   --iterations N          PPO steps [${D.iterations}]
@@ -142,6 +146,8 @@ export function textConfigFromFlags(f: FlagReader): { config: TextRlhfConfig; tr
     temperature: f.number('temperature', D.temperature, { min: 0, exclusiveMin: true }),
     labels: f.int('labels', D.labels, { min: 2 }),
     rewardBackbone: f.choice('reward-backbone', REWARD_BACKBONES, D.rewardBackbone),
+    rewardL2: f.number('reward-l2', D.rewardL2, { min: 0 }),
+    rewardSource: f.choice('reward-source', REWARD_SOURCES, D.rewardSource),
     rewardEpochs: f.int('reward-epochs', D.rewardEpochs, { min: 1 }),
     rewardLr: f.number('reward-lr', D.rewardLr, { min: 0, exclusiveMin: true }),
     rewardBatchSize: f.int('reward-batch-size', D.rewardBatchSize, { min: 1 }),

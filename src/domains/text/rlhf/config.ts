@@ -11,8 +11,10 @@ export const TEXT_OPTIMIZERS = ['ppo', 'dpo'] as const;
 export type TextOptimizer = (typeof TEXT_OPTIMIZERS)[number];
 export const TEXT_JUDGES = ['simulated', 'human', 'mixed'] as const;
 export type TextJudge = (typeof TEXT_JUDGES)[number];
-export const REWARD_BACKBONES = ['gpt2', 'bag'] as const;
+export const REWARD_BACKBONES = ['linear', 'bag', 'gpt2'] as const;
 export type RewardBackboneKind = (typeof REWARD_BACKBONES)[number];
+export const REWARD_SOURCES = ['model', 'judge'] as const;
+export type RewardSource = (typeof REWARD_SOURCES)[number];
 
 export interface TextRlhfConfig {
   /** ppo: reward model + PPO with a KL leash; dpo: DPO on the preference pairs */
@@ -42,8 +44,15 @@ export interface TextRlhfConfig {
 
   /** comparisons asked of the judge (pairs of continuations of the same prompt, from the reference policy) */
   labels: number;
-  /** reward model backbone: the GPT-2's transformer (with its own LoRA adapters) or a bag of tokens */
+  /**
+   * reward model backbone: 'linear' = token counts with a linear head (r = Σ_t w[x_t] + b, lexicon-shaped), 'bag' =
+   * a tanh layer over token frequencies, 'gpt2' = the GPT-2's transformer with its own LoRA adapters
+   */
   rewardBackbone: RewardBackboneKind;
+  /** L2 penalty on the reward model's weights */
+  rewardL2: number;
+  /** what PPO maximizes: the learned reward model ('model'), or the judge's own score ('judge': an upper-bound ablation without learning the reward) */
+  rewardSource: RewardSource;
   rewardEpochs: number;
   rewardLr: number;
   rewardBatchSize: number;
@@ -93,9 +102,11 @@ export const DEFAULT_TEXT_RLHF: Omit<TextRlhfConfig, 'teacherConfig'> = {
   responseLength: 16,
   temperature: 1,
   labels: 512,
-  rewardBackbone: 'bag',
+  rewardBackbone: 'linear',
+  rewardL2: 1e-4,
+  rewardSource: 'model',
   rewardEpochs: 8,
-  rewardLr: 3e-3,
+  rewardLr: 1e-2,
   rewardBatchSize: 32,
   rewardValidation: 0.2,
   loraR: 8,
@@ -133,6 +144,8 @@ export const TEXT_RLHF_FLAGS: Record<keyof TextRlhfConfig, string> = {
   temperature: 'temperature',
   labels: 'labels',
   rewardBackbone: 'reward-backbone',
+  rewardL2: 'reward-l2',
+  rewardSource: 'reward-source',
   rewardEpochs: 'reward-epochs',
   rewardLr: 'reward-lr',
   rewardBatchSize: 'reward-batch-size',
@@ -189,6 +202,8 @@ export function resolveTextRlhfConfig(o: TextRlhfOverrides = {}): TextRlhfConfig
   num('temperature', c.temperature, 0, 10, true);
   int('labels', c.labels, 2, 10_000_000);
   oneOf('rewardBackbone', c.rewardBackbone, REWARD_BACKBONES);
+  num('rewardL2', c.rewardL2, 0, 1e6);
+  oneOf('rewardSource', c.rewardSource, REWARD_SOURCES);
   int('rewardEpochs', c.rewardEpochs, 1, 10_000);
   num('rewardLr', c.rewardLr, 0, 1, true);
   int('rewardBatchSize', c.rewardBatchSize, 1, 100_000);

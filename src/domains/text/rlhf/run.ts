@@ -174,6 +174,8 @@ export class TextRlhf {
       if (!base) throw new ConfigError('reward-backbone', '--reward-backbone gpt2 needs a second copy of the model (inputs.rewardBase)');
       if (!base.lora) base.addLora(lora, this.rng.fork('reward-lora'));
       this.backbone = gpt2Backbone(base, { adapters: true });
+    } else if (config.rewardBackbone === 'linear') {
+      this.backbone = new BagOfTokensBackbone(inputs.vocabSize, 0, this.rng.fork('reward-bag'), { pooling: 'sum' });
     } else {
       this.backbone = new BagOfTokensBackbone(inputs.vocabSize, 32, this.rng.fork('reward-bag'));
     }
@@ -216,6 +218,11 @@ export class TextRlhf {
     return total / samples.prompts.length;
   }
 
+  /** What PPO maximizes: the reward model's scores, or (rewardSource 'judge') the judge's own scores. */
+  private rewardOf(samples: Samples): Float32Array {
+    return this.config.rewardSource === 'judge' ? Float32Array.from(samples.texts, (t) => this.judge.score(t)) : this.scores(samples);
+  }
+
   /** Reward-model scores of prompt + continuation. */
   private scores(samples: Samples): Float32Array {
     return this.rewardModel.scoreSequences(samples.prompts.map((p, i) => [...p.ids, ...samples.responses[i]!]));
@@ -239,12 +246,12 @@ export class TextRlhf {
       this.rewardFit = fitTextRewardModel(
         this.rewardModel,
         { comparisons: this.pairs.map((p) => this.toComparison(p)) },
-        { epochs: c.rewardEpochs, learningRate: c.rewardLr, batchSize: c.rewardBatchSize, validationFraction: c.rewardValidation, seed: c.seed },
+        { epochs: c.rewardEpochs, learningRate: c.rewardLr, batchSize: c.rewardBatchSize, validationFraction: c.rewardValidation, l2: c.rewardL2, seed: c.seed },
         { onEpoch: (e) => this.hooks.onProgress?.('reward model', e.epoch, c.rewardEpochs, { loss: e.trainLoss, accuracy: e.heldOutAccuracy }) },
       );
       // scores are standardized by their mean and std on the reference's continuations of the eval prompts
       if (c.normalizeScores) {
-        const r = this.scores(this.before);
+        const r = this.rewardOf(this.before);
         const mu = r.reduce((a, b) => a + b, 0) / r.length;
         const sigma = Math.sqrt(r.reduce((a, b) => a + (b - mu) ** 2, 0) / Math.max(1, r.length - 1)) || 1;
         this.scoreNorm = { mu, sigma };
@@ -425,7 +432,7 @@ export class TextRlhf {
     const tGen = Date.now();
     const old = evaluateResponses(gpt2PolicyForward(model, { adapters: true }), r, c.batchSize); // 2) old log-probs and values
     const refLp = evaluateResponses(gpt2LogprobForward(model, { adapters: false }), r, c.batchSize); //    reference log-probs
-    const raw = this.scores(s); //    reward-model scores, standardized
+    const raw = this.rewardOf(s); //    reward-model scores (or the judge's, as an ablation), standardized
     const scores = Float32Array.from(raw, (x) => (x - this.scoreNorm.mu) / this.scoreNorm.sigma);
     const tScore = Date.now();
     const stats = ppoStep(
