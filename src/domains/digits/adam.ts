@@ -6,9 +6,11 @@
  *
  * Why not tf.train.adam: it runs ~12 kernels per variable (each a full pass over the weights); measured on the VAE
  * step it was ~40% of the step's time once the matmuls ran on the native BLAS (bench/NOTES.md "## digits").
- * Here one JS loop reads g, m, v, w once and writes m, v, w once. On the wasm backend the gradients are read and the
- * weights updated in place through zero-copy views of the wasm heap; on other backends through dataSync/assign.
- * The moments are plain Float32Arrays, saved in checkpoints for an exact resume.
+ * Here one JS loop reads g, m, v, w once and writes m, v and the new w once. On the wasm backend g and w are read
+ * through zero-copy views of the wasm heap (elsewhere dataSync). The new weights go into a NEW tensor that the
+ * variable is assigned: writing a variable's memory in place would be wrong on wasm, whose XNNPACK matmul caches
+ * the packed weights of an operand by tensor id (a test pins this down). The moments are plain Float32Arrays,
+ * saved in checkpoints for an exact resume.
  */
 import { tf } from '../../core/tensor.js';
 import { CheckpointError } from '../../core/errors.js';
@@ -70,17 +72,17 @@ export class FusedAdam {
     this.variables.forEach((variable, j) => {
       const gt = grads[j]!;
       const g = wasmView(gt) ?? (gt.dataSync() as Float32Array);
-      const inPlace = wasmView(variable);
-      const w = inPlace ?? (variable.dataSync().slice() as Float32Array);
+      const w = wasmView(variable) ?? (variable.dataSync() as Float32Array);
+      const next = new Float32Array(w.length);
       const m = this.m[j]!;
       const v = this.v[j]!;
-      for (let i = 0; i < w.length; i++) {
+      for (let i = 0; i < next.length; i++) {
         const gi = g[i]!;
         const mi = (m[i] = b1 * m[i]! + (1 - b1) * gi);
         const vi = (v[i] = b2 * v[i]! + (1 - b2) * gi * gi);
-        w[i] = w[i]! - (lrT * mi) / (Math.sqrt(vi) + epsT);
+        next[i] = w[i]! - (lrT * mi) / (Math.sqrt(vi) + epsT);
       }
-      if (!inPlace) tf.tidy(() => variable.assign(tf.tensor(w, variable.shape, 'float32')));
+      tf.tidy(() => variable.assign(tf.tensor(next, variable.shape, 'float32')));
     });
   }
 

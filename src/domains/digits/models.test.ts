@@ -61,6 +61,19 @@ describe('fused Adam', () => {
     tf.dispose([a, b, target]);
     ref.dispose();
   });
+
+  it('a matmul after a step sees the new weights (no stale packed-weight cache on wasm)', () => {
+    const w = tf.variable(tf.ones([3, 4]));
+    const x = tf.ones([2, 3]);
+    const before = tf.matMul(x, w).dataSync()[0]!;
+    const opt = new FusedAdam([w], { lr: 0.5 });
+    opt.step([tf.ones([3, 4])]);
+    const after = tf.matMul(x, w).dataSync()[0]!;
+    const fused = tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, activation: 'relu' }).dataSync()[0]!;
+    expect(before).toBe(3);
+    expect(after).toBeCloseTo(3 * 0.5, 4); // w = 1 − 0.5 · m̂/√v̂ = 0.5
+    expect(fused).toBeCloseTo(1.5, 4);
+  });
 });
 
 describe('conditional VAE', () => {

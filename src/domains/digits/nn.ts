@@ -7,7 +7,7 @@ import { CheckpointError } from '../../core/errors.js';
 import type { Rng } from '../../core/rng.js';
 import type { NamedTensor, TensorToWrite } from '../../core/safetensors.js';
 
-/** Named trainable variables of one model, e.g. { "enc1.weight": [794, 400], ... }. */
+/** Named trainable variables of one model, e.g. { "dec_out.weight": [400, 784], ... }. */
 export type Params = Record<string, tf.Variable>;
 
 /**
@@ -18,6 +18,35 @@ export function denseParams(params: Params, name: string, fanIn: number, fanOut:
   const bound = 1 / Math.sqrt(fanIn);
   params[`${name}.weight`] = tf.variable(tf.tensor2d(rng.uniformArray(fanIn * fanOut, -bound, bound), [fanIn, fanOut]), true, `${name}.weight_${uid()}`);
   params[`${name}.bias`] = tf.variable(tf.tensor1d(rng.uniformArray(fanOut, -bound, bound)), true, `${name}.bias_${uid()}`);
+}
+
+/**
+ * A dense layer over concatenated inputs [a, b, …] stored as one weight block per input (`<name>.weight_<part>`,
+ * [fan_part, out]) and one bias, initialised as the concatenated layer would be (bound 1/√Σ fan_in). The forward
+ * pass adds the blocks' products instead of concatenating: tfjs-wasm's Concat along axis 1 is a slow JS copy.
+ */
+export function denseBlockParams(params: Params, name: string, fanIns: Record<string, number>, fanOut: number, rng: Rng): void {
+  const total = Object.values(fanIns).reduce((a, b) => a + b, 0);
+  const bound = 1 / Math.sqrt(total);
+  for (const [part, fanIn] of Object.entries(fanIns))
+    params[`${name}.weight_${part}`] = tf.variable(tf.tensor2d(rng.uniformArray(fanIn * fanOut, -bound, bound), [fanIn, fanOut]), true, `${name}.weight_${part}_${uid()}`);
+  params[`${name}.bias`] = tf.variable(tf.tensor1d(rng.uniformArray(fanOut, -bound, bound)), true, `${name}.bias_${uid()}`);
+}
+
+/** y = act(Σ_part x_part W_part + b): the first block's product carries the bias (one fused kernel), the rest are added. */
+export function denseBlocks(params: Params, name: string, inputs: Record<string, tf.Tensor2D>, activation: 'linear' | 'relu' = 'linear'): tf.Tensor2D {
+  const parts = Object.entries(inputs);
+  const b = params[`${name}.bias`];
+  if (!b || parts.length === 0) throw new CheckpointError(`model has no layer "${name}"`);
+  const weight = (part: string): tf.Tensor2D => {
+    const w = params[`${name}.weight_${part}`];
+    if (!w) throw new CheckpointError(`model has no weight block "${name}.weight_${part}"`);
+    return w as tf.Tensor2D;
+  };
+  const [first, ...rest] = parts;
+  let y = tf.fused.matMul({ a: first![1], b: weight(first![0]), bias: b }) as tf.Tensor2D;
+  for (const [part, x] of rest) y = y.add(tf.matMul(x, weight(part)));
+  return activation === 'relu' ? tf.relu(y) : y;
 }
 
 let counter = 0;

@@ -5,12 +5,13 @@
  * Loss per image (negative ELBO): −log p(x|z,y) + KL(q(z|x,y) ‖ N(0, I)), with
  *   −log p(x|z,y) = Σ_pixels softplus(l) − x·l      (binary cross-entropy with logits, x ∈ [0,1])
  *   KL = −½ Σ_j (1 + log σ²_j − μ²_j − σ²_j)
- * The μ and log σ² heads share one [400, 32] matmul (one dispatch instead of two).
+ * The [x, onehot(y)] and [z, onehot(y)] concatenations are computed as sums of block products (x W_x + y W_y + b):
+ * the same layer, without tfjs-wasm's slow axis-1 Concat.
  */
 import { tf } from '../../core/tensor.js';
 import { Rng } from '../../core/rng.js';
 import { ConfigError } from '../../core/errors.js';
-import { type Params, dense, denseParams } from './nn.js';
+import { type Params, dense, denseBlockParams, denseBlocks, denseParams } from './nn.js';
 import { NUM_CLASSES } from './data.js';
 
 export interface VaeShape {
@@ -33,9 +34,10 @@ export class CondVae {
       if (!(Number.isInteger(shape[k]) && shape[k] > 0)) throw new ConfigError(`vae.${k}`, `vae.${k} must be a positive integer, got ${shape[k]}`);
     this.shape = shape;
     const { inputDim, hidden, zDim } = shape;
-    denseParams(this.params, 'enc1', inputDim + NUM_CLASSES, hidden, rng);
-    denseParams(this.params, 'enc_head', hidden, 2 * zDim, rng); // [μ | log σ²]
-    denseParams(this.params, 'dec1', zDim + NUM_CLASSES, hidden, rng);
+    denseBlockParams(this.params, 'enc1', { x: inputDim, y: NUM_CLASSES }, hidden, rng);
+    denseParams(this.params, 'enc_mu', hidden, zDim, rng);
+    denseParams(this.params, 'enc_logvar', hidden, zDim, rng);
+    denseBlockParams(this.params, 'dec1', { z: zDim, y: NUM_CLASSES }, hidden, rng);
     denseParams(this.params, 'dec_out', hidden, inputDim, rng);
   }
 
@@ -45,16 +47,13 @@ export class CondVae {
 
   /** q(z|x,y): returns μ and log σ², each [B, zDim]. */
   encode(x: tf.Tensor2D, y: tf.Tensor2D): { mu: tf.Tensor2D; logvar: tf.Tensor2D } {
-    const z = this.shape.zDim;
-    const h = dense(this.params, 'enc1', tf.concat([x, y], 1), 'relu'); // [B, hidden]
-    const head = dense(this.params, 'enc_head', h); // [B, 2·zDim]
-    const [mu, logvar] = tf.split(head, [z, z], 1) as [tf.Tensor2D, tf.Tensor2D]; // [B, zDim] each
-    return { mu, logvar };
+    const h = denseBlocks(this.params, 'enc1', { x, y }, 'relu'); // [B, hidden]
+    return { mu: dense(this.params, 'enc_mu', h), logvar: dense(this.params, 'enc_logvar', h) }; // [B, zDim] each
   }
 
   /** p(x|z,y): Bernoulli logits [B, inputDim]. */
   decodeLogits(z: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor2D {
-    const h = dense(this.params, 'dec1', tf.concat([z, y], 1), 'relu'); // [B, hidden]
+    const h = denseBlocks(this.params, 'dec1', { z, y }, 'relu'); // [B, hidden]
     return dense(this.params, 'dec_out', h); // [B, inputDim]
   }
 
