@@ -6,7 +6,7 @@ import { tf, initTensors } from '../../../core/tensor.js';
 import { Rng } from '../../../core/rng.js';
 import { readSafetensors } from '../../../core/safetensors.js';
 import { resolveGpt2Config, type Gpt2Config } from './config.js';
-import { Gpt2 } from './gpt2.js';
+import { Gpt2, embeddingLookup } from './gpt2.js';
 import { loadGpt2, saveGpt2, saveTrainable, loadTrainable } from './io.js';
 import { generate } from './generate.js';
 import { tokenLogProbs, scoreResponses } from './logprobs.js';
@@ -246,6 +246,20 @@ describe('log-probabilities', () => {
     expect(maxAbsDiff(got, want)).toBeLessThan(1e-6);
     logits.dispose();
     tokens.dispose();
+  });
+
+  it('tokenLogProbs and embeddingLookup have exact gradients (onehot − softmax; scatter-add of rows)', () => {
+    const z = tf.tensor3d([[[1, 2, 3], [0.5, -1, 0]]]);
+    const y = tf.tensor2d([[2, 0]], undefined, 'int32');
+    const g = tf.grad((l: tf.Tensor) => tf.sum(tf.mul(tokenLogProbs(l as tf.Tensor3D, y), tf.tensor2d([[1, 2]]))))(z).dataSync();
+    const sm = (r: number[]): number[] => r.map((v) => Math.exp(v) / r.reduce((a, x) => a + Math.exp(x), 0));
+    const want = [...sm([1, 2, 3]).map((p, k) => (k === 2 ? 1 : 0) - p), ...sm([0.5, -1, 0]).map((p, k) => 2 * ((k === 0 ? 1 : 0) - p))];
+    expect(maxAbsDiff(g, want)).toBeLessThan(1e-6);
+    const table = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+    const ids = tf.tensor1d([2, 0, 2], 'int32');
+    const ge = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(embeddingLookup(t as tf.Tensor2D, ids), tf.tensor2d([[1, 10], [100, 1000], [2, 20]]))))(table).dataSync();
+    expect(Array.from(ge)).toEqual([100, 1000, 0, 0, 3, 30]);
+    tf.dispose([z, y, table, ids]);
   });
 
   it('scoreResponses picks the response tokens, and equals the reference when adapters are fresh', () => {
