@@ -6,7 +6,7 @@ import { tf, initTensors } from '../../../core/tensor.js';
 import { Rng } from '../../../core/rng.js';
 import { readSafetensors } from '../../../core/safetensors.js';
 import { resolveGpt2Config, type Gpt2Config } from './config.js';
-import { Gpt2, embeddingLookup } from './gpt2.js';
+import { Gpt2, embeddingLookup, geluNew, layerNorm } from './gpt2.js';
 import { loadGpt2, saveGpt2, saveTrainable, loadTrainable } from './io.js';
 import { generate } from './generate.js';
 import { tokenLogProbs, scoreResponses } from './logprobs.js';
@@ -260,6 +260,28 @@ describe('log-probabilities', () => {
     const ge = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(embeddingLookup(t as tf.Tensor2D, ids), tf.tensor2d([[1, 10], [100, 1000], [2, 20]]))))(table).dataSync();
     expect(Array.from(ge)).toEqual([100, 1000, 0, 0, 3, 30]);
     tf.dispose([z, y, table, ids]);
+  });
+
+  it('geluNew and layerNorm gradients equal autograd of their formulas', () => {
+    const rng = new Rng(40);
+    const x = tf.tensor2d(rng.normalArray(6 * 8, 2), [6, 8]);
+    const gam = tf.tensor1d(rng.normalArray(8, 1, 1));
+    const bet = tf.tensor1d(rng.normalArray(8));
+    const w = tf.tensor2d(rng.normalArray(6 * 8), [6, 8]); // a random upstream gradient
+    const plainGelu = (v: tf.Tensor): tf.Tensor => tf.mul(tf.mul(v, 0.5), tf.add(tf.tanh(tf.mul(tf.add(v, tf.mul(tf.pow(v, 3), 0.044715)), Math.sqrt(2 / Math.PI))), 1));
+    const plainLn = (v: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor => {
+      const m = tf.moments(v, -1, true);
+      return tf.add(tf.mul(tf.div(tf.sub(v, m.mean), tf.sqrt(tf.add(m.variance, 1e-5))), g), b);
+    };
+    const ours = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(geluNew(v), w)))(x).dataSync();
+    const ref = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(plainGelu(v), w)))(x).dataSync();
+    expect(maxAbsDiff(ours, ref)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(geluNew(x).dataSync(), plainGelu(x).dataSync())).toBeLessThan(1e-6);
+    const gOurs = tf.grads((v: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(layerNorm(v as tf.Tensor2D, g, b, 1e-5), w)))([x, gam, bet]);
+    const gRef = tf.grads((v: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(plainLn(v, g, b), w)))([x, gam, bet]);
+    for (let i = 0; i < 3; i++) expect(maxAbsDiff(gOurs[i]!.dataSync(), gRef[i]!.dataSync())).toBeLessThan(1e-4);
+    expect(maxAbsDiff(layerNorm(x, gam, bet, 1e-5).dataSync(), plainLn(x, gam, bet).dataSync())).toBeLessThan(1e-5);
+    tf.dispose([x, gam, bet, w, ...gOurs, ...gRef]);
   });
 
   it('scoreResponses picks the response tokens, and equals the reference when adapters are fresh', () => {

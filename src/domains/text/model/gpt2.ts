@@ -134,23 +134,17 @@ export class Gpt2 {
     return y;
   }
 
-  /** LayerNorm over the last axis: (x − μ) / √(σ² + ε) · γ + β.  [N, C] */
+  /** LayerNorm over the last axis: (x − μ) / √(σ² + ε) · γ + β.  [N, C] (gradient written out in layerNorm()) */
   private layerNorm(x: tf.Tensor2D, prefix: string): tf.Tensor2D {
-    const mean = tf.mean(x, -1, true); // [N, 1]
-    const xc = tf.sub(x, mean); // [N, C]
-    const variance = tf.mean(tf.square(xc), -1, true); // [N, 1] (biased, as torch)
-    const xhat = tf.mul(xc, tf.rsqrt(tf.add(variance, this.config.layer_norm_epsilon)));
-    return tf.add(tf.mul(xhat, this.p(`${prefix}.weight`)), this.p(`${prefix}.bias`));
+    return layerNorm(x, this.p(`${prefix}.weight`), this.p(`${prefix}.bias`), this.config.layer_norm_epsilon);
   }
 
-  /** The MLP's activation. gelu_new: ½x(1 + tanh(√(2/π)(x + 0.044715x³))). */
+  /** The MLP's activation. gelu_new: ½x(1 + tanh(√(2/π)(x + 0.044715x³))) (gradient written out in geluNew()). */
   private act(x: tf.Tensor2D): tf.Tensor2D {
     switch (this.config.activation_function) {
       case 'gelu_new':
-      case 'gelu_pytorch_tanh': {
-        const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
-        return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
-      }
+      case 'gelu_pytorch_tanh':
+        return geluNew(x);
       case 'gelu': // exact: ½x(1 + erf(x/√2))
         return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
       case 'relu':
@@ -340,6 +334,61 @@ export class Gpt2 {
   }
 }
 
+type CustomFn = Parameters<typeof tf.customGrad>[0];
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+const GELU_A = 0.044715;
+
+/**
+ * gelu_new with its derivative written out (autograd of the tanh formula runs ~18 elementwise passes backward):
+ *   y = ½x(1 + t), t = tanh(u), u = c(x + a x³)
+ *   dy/dx = ½(1 + t) + ½x(1 − t²)·c(1 + 3a x²)
+ */
+export function geluNew(x: tf.Tensor): tf.Tensor2D {
+  const f = tf.customGrad(((xi: tf.Tensor, save: tf.GradSaveFunc) => {
+    const x2 = tf.mul(xi, xi);
+    const t = tf.tanh(tf.mul(tf.mul(xi, tf.add(tf.mul(x2, GELU_A), 1)), GELU_C)); // tanh(c(x + a x³))
+    save([xi, t]);
+    return {
+      value: tf.mul(tf.mul(xi, tf.add(t, 1)), 0.5),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [xs, ts] = saved as [tf.Tensor, tf.Tensor];
+        const sech2 = tf.sub(1, tf.mul(ts, ts)); // 1 − t²
+        const dudx = tf.add(tf.mul(tf.mul(xs, xs), 3 * GELU_A * GELU_C), GELU_C); // c(1 + 3a x²)
+        const d = tf.add(tf.add(ts, 1), tf.mul(tf.mul(xs, sech2), dudx)); // 2·dy/dx
+        return [tf.mul(d, tf.mul(dy as tf.Tensor, 0.5))];
+      },
+    };
+  }) as unknown as CustomFn);
+  return f(x) as tf.Tensor2D;
+}
+
+/**
+ * LayerNorm over the last axis, y = x̂γ + β with x̂ = (x − μ)·r, r = 1/√(σ² + ε); backward written out:
+ *   dβ = Σ_rows dy;  dγ = Σ_rows dy·x̂;  dx = r·(g − mean(g) − x̂·mean(g·x̂)),  g = dy·γ
+ * x [N, C], γ and β [C].
+ */
+export function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor2D {
+  const f = tf.customGrad(((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+    const mean = tf.mean(xi, -1, true); // [N, 1]
+    const xc = tf.sub(xi, mean); // [N, C]
+    const r = tf.rsqrt(tf.add(tf.mean(tf.mul(xc, xc), -1, true), eps)); // [N, 1] (biased variance, as torch)
+    const xhat = tf.mul(xc, r); // [N, C]
+    save([xhat, r, g]);
+    return {
+      value: tf.add(tf.mul(xhat, g), b),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [xh, rs, gs] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const d = dy as tf.Tensor;
+        const gx = tf.mul(d, gs); // [N, C]
+        const dx = tf.mul(tf.sub(tf.sub(gx, tf.mean(gx, -1, true)), tf.mul(xh, tf.mean(tf.mul(gx, xh), -1, true))), rs);
+        return [dx, tf.sum(tf.mul(d, xh), 0), tf.sum(d, 0)];
+      },
+    };
+  }) as unknown as CustomFn);
+  return f(x, gamma, beta) as tf.Tensor2D;
+}
+
 /**
  * rows = table[ids] with the gradient d table = unsortedSegmentSum(dy, ids, V), computed directly: tfjs's own gather
  * gradient adds an identity-permutation transpose that wasm executes as a full copy of the [V, C] gradient.
@@ -353,7 +402,7 @@ export function embeddingLookup(table: tf.Tensor2D | tf.Variable, ids: tf.Tensor
       value: tf.gather(w, idx as tf.Tensor1D), // [N, C]
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => [tf.unsortedSegmentSum(dy as tf.Tensor, saved[0] as tf.Tensor1D, V), tf.zerosLike(saved[0]!)],
     };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  }) as unknown as CustomFn);
   return f(table, ids) as tf.Tensor2D;
 }
 
