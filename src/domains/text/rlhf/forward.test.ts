@@ -34,6 +34,14 @@ describe('gpt2PolicyForward', () => {
     for (let t = 3; t < 6; t++) expect(lpH[t]).toBeCloseTo(lp[t]!, 5);
     expect(lpH[1]).toBe(0);
     expect(full.entropy!.shape).toEqual([1, 6]);
+    // temperature: log softmax(z / T)
+    const hot = gpt2PolicyForward(m, { adapters: false, temperature: 2 })(ids, mask);
+    const lpT = hot.logprobs.arraySync()[0]!;
+    for (let t = 1; t < 6; t++) {
+      const z = logits[t - 1]!.map((v) => v / 2);
+      expect(lpT[t]).toBeCloseTo(z[idsA[t]!]! - Math.log(z.reduce((a, b) => a + Math.exp(b), 0)), 4);
+    }
+    tf.dispose([hot.logprobs, hot.values]);
     tf.dispose([ids, mask, full.logprobs, full.values, full.entropy!, hint.logprobs, hint.values, hint.entropy!, out.logits, out.values!, out.hidden]);
     m.dispose();
   });

@@ -7,7 +7,7 @@
 import { tf } from '../../../core/tensor.js';
 import type { Rng } from '../../../core/rng.js';
 import type { Gpt2 } from '../model/gpt2.js';
-import { entropyFromLogits, scoreResponses } from '../model/logprobs.js';
+import { entropyFromLogits, scoreResponses, tokenLogProbs } from '../model/logprobs.js';
 import type { LogprobForward, PolicyForward, PolicyOutput } from '../../../policy/types.js';
 
 export interface Gpt2ForwardOptions {
@@ -15,6 +15,11 @@ export interface Gpt2ForwardOptions {
   adapters: boolean;
   /** also return the entropy of each next-token distribution (costs a softmax over the vocabulary) */
   entropy?: boolean;
+  /**
+   * sampling temperature T: the policy is softmax(z / T), as TRL's `logits /= temperature`; generation, old and
+   * reference log-probs and the PPO ratio must all use the same T; default 1
+   */
+  temperature?: number;
   /** dropout while training (needs rng) */
   training?: boolean;
   rng?: Rng;
@@ -31,12 +36,19 @@ export function gpt2PolicyForward(model: Gpt2, o: Gpt2ForwardOptions): PolicyFor
     tf.tidy(() => {
       const T = ids.shape[1];
       const N = Math.min(responseLength ?? T - 1, T - 1);
-      const s = scoreResponses(model, ids, mask, N, { adapters: o.adapters, keepLogits: o.entropy === true, training: o.training, rng: o.rng });
+      const temp = o.temperature ?? 1;
+      const s = scoreResponses(model, ids, mask, N, { adapters: o.adapters, keepLogits: o.entropy === true || temp !== 1, training: o.training, rng: o.rng });
+      let logprobs = s.logprobs; // [B, N]
+      let logits = s.logits; // [B, N, V] or null
+      if (temp !== 1 && logits) {
+        logits = tf.div(logits, temp) as tf.Tensor3D; // z / T
+        logprobs = tokenLogProbs(logits, tf.slice(ids, [0, T - N], [ids.shape[0], N]) as tf.Tensor2D); // log softmax(z / T)[x_t]
+      }
       const out: Record<string, tf.Tensor> = {
-        logprobs: padFront(s.logprobs, T),
+        logprobs: padFront(logprobs, T),
         values: padFront(s.values ?? tf.zeros([ids.shape[0], N]), T),
       };
-      if (s.logits) out.entropy = padFront(entropyFromLogits(s.logits), T);
+      if (o.entropy && logits) out.entropy = padFront(entropyFromLogits(logits), T);
       return out;
     }) as unknown as PolicyOutput;
 }

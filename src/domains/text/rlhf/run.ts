@@ -211,8 +211,8 @@ export class TextRlhf {
     let total = 0;
     for (let s = 0; s < samples.prompts.length; s += this.config.batchSize) {
       const r = packRollout(samples.prompts.slice(s, s + this.config.batchSize), samples.raw.slice(s, s + this.config.batchSize), this.inputs.codec.eosId);
-      const pol = evaluateResponses(gpt2LogprobForward(this.inputs.model, { adapters: true }), r, this.config.batchSize);
-      const ref = evaluateResponses(gpt2LogprobForward(this.inputs.model, { adapters: false }), r, this.config.batchSize);
+      const pol = evaluateResponses(gpt2LogprobForward(this.inputs.model, { adapters: true, temperature: this.config.temperature }), r, this.config.batchSize);
+      const ref = evaluateResponses(gpt2LogprobForward(this.inputs.model, { adapters: false, temperature: this.config.temperature }), r, this.config.batchSize);
       for (let i = 0; i < r.batchSize * r.responseLength; i++) total += r.responseMask[i]! * (pol.logprobs[i]! - ref.logprobs[i]!);
     }
     return total / samples.prompts.length;
@@ -430,8 +430,8 @@ export class TextRlhf {
     const s = this.sample(batch, true, rng); // 1) generate with the policy
     const r = packRollout(s.prompts, s.raw, this.inputs.codec.eosId);
     const tGen = Date.now();
-    const old = evaluateResponses(gpt2PolicyForward(model, { adapters: true }), r, c.batchSize); // 2) old log-probs and values
-    const refLp = evaluateResponses(gpt2LogprobForward(model, { adapters: false }), r, c.batchSize); //    reference log-probs
+    const old = evaluateResponses(gpt2PolicyForward(model, { adapters: true, temperature: c.temperature }), r, c.batchSize); // 2) old log-probs and values
+    const refLp = evaluateResponses(gpt2LogprobForward(model, { adapters: false, temperature: c.temperature }), r, c.batchSize); //    reference log-probs
     const raw = this.rewardOf(s); //    reward-model scores (or the judge's, as an ablation), standardized
     const scores = Float32Array.from(raw, (x) => (x - this.scoreNorm.mu) / this.scoreNorm.sigma);
     const tScore = Date.now();
@@ -439,7 +439,7 @@ export class TextRlhf {
       { ...r, logprobs: old.logprobs, refLogprobs: refLp.logprobs, values: old.values!, scores },
       {
         config: ppoConfig,
-        forward: gpt2PolicyForward(model, { adapters: true, entropy: true }),
+        forward: gpt2PolicyForward(model, { adapters: true, entropy: true, temperature: c.temperature }),
         optimizer: this.optimizer,
         variables: model.trainableVariables('lora'),
         klController: this.klController,
@@ -468,7 +468,7 @@ export class TextRlhf {
     const pairs = this.pairs
       .filter((x) => x.mu !== 0.5 && x.left.length > 0 && x.right.length > 0)
       .map((x) => (x.mu > 0.5 ? { prompt: x.prompt, chosen: x.left, rejected: x.right } : { prompt: x.prompt, chosen: x.right, rejected: x.left }));
-    const ref = gpt2LogprobForward(this.inputs.model, { adapters: false });
+    const ref = gpt2LogprobForward(this.inputs.model, { adapters: false, temperature: this.config.temperature });
     const refChosen = new Float32Array(pairs.length);
     const refRejected = new Float32Array(pairs.length);
     for (let s = 0; s < pairs.length; s += c.batchSize) {
@@ -483,7 +483,7 @@ export class TextRlhf {
   private dpoEpoch(epoch: number, d: { pairs: DpoPair[]; refChosen: Float32Array; refRejected: Float32Array }): Record<string, number> {
     const c = this.config;
     const dpoConfig = resolveDPOConfig({ beta: c.dpoBeta, lossType: c.dpoLoss, learningRate: c.learningRate, batchSize: c.dpoBatchSize, epochs: c.dpoEpochs, maxGradNorm: 1 });
-    const policy = gpt2LogprobForward(this.inputs.model, { adapters: true });
+    const policy = gpt2LogprobForward(this.inputs.model, { adapters: true, temperature: this.config.temperature });
     const variables = this.inputs.model.trainableVariables('lora');
     const steps = Math.ceil(d.pairs.length / c.dpoBatchSize);
     const order = this.optimizeRng.shuffle(d.pairs.map((_, i) => i));
