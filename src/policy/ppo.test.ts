@@ -186,6 +186,19 @@ describe('ppoStep', () => {
     optimizer.dispose();
   });
 
+  it('adds per-token rewards to r_t (dense credit): objective/scores counts them', () => {
+    const rng = new Rng(2);
+    const policy = new ToyPolicy({ vocab: V, hidden: 4, seed: rng });
+    const r = rollouts(policy, policy.frozenCopy(), 4, rng);
+    const config = resolvePPOConfig({ batchSize: 4, miniBatchSize: 4, ppoEpochs: 1 });
+    const ctx = { config, forward: policy.forward, optimizer: tf.train.sgd(0.01), klController: makeKLController(config), rng };
+    const tokenRewards = new Float32Array(4 * TR).fill(0.5);
+    const s = ppoStep({ ...r, scores: new Float32Array(4), tokenRewards }, ctx);
+    expect(s['objective/scores']).toBeCloseTo(0.5 * TR, 5);
+    expect(() => ppoStep({ ...r, tokenRewards: new Float32Array(3) }, ctx)).toThrow(/tokenRewards has 3 entries/);
+    policy.dispose();
+  });
+
   it('rejects rollouts of the wrong shape', () => {
     const rng = new Rng(1);
     const policy = new ToyPolicy({ vocab: V, hidden: 4, seed: rng });

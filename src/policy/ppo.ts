@@ -351,6 +351,11 @@ export interface PPORollouts {
   values: Float32Array;
   /** [B] reward-model score of each (query, response) */
   scores: Float32Array;
+  /**
+   * [B·Tr] optional per-token rewards from a reward model that scores tokens (e.g. one additive in its tokens),
+   * added to r_t on top of the final score: dense credit assignment. Padding entries are ignored.
+   */
+  tokenRewards?: Float32Array;
 }
 
 export interface PPOStepContext {
@@ -426,6 +431,15 @@ export function ppoStep(r: PPORollouts, ctx: PPOStepContext): PPOStats {
   const scores = Float32Array.from(r.scores, (s) => (c.scoreClip === null ? s : Math.max(-c.scoreClip, Math.min(c.scoreClip, s))));
   // 2. per-token rewards: −β KL_t, plus the score on the last token
   const { rewards, kl, nonScoreRewards } = computeRewards(scores, r.logprobs, r.refLogprobs, r.responseMask, B, Tr, beta, c.klPenalty);
+  let tokenRewardSum = 0;
+  if (r.tokenRewards) {
+    if (r.tokenRewards.length !== B * Tr) throw new ShapeError(`PPO rollouts: tokenRewards has ${r.tokenRewards.length} entries, expected ${B * Tr}`);
+    for (let i = 0; i < B * Tr; i++) {
+      const v = r.responseMask[i]! * r.tokenRewards[i]!;
+      rewards[i] = rewards[i]! + v; // r_t += token reward
+      tokenRewardSum += v;
+    }
+  }
   // 3. advantages and returns (GAE), advantages whitened
   const { advantages, returns } = computeAdvantages(rewards, r.values, r.responseMask, B, Tr, c);
 
@@ -508,7 +522,7 @@ export function ppoStep(r: PPORollouts, ctx: PPOStepContext): PPOStats {
     negLogp -= r.responseMask[i]! * r.logprobs[i]!;
   }
   const meanKl = klSum / B; // nats per sequence: mean over rollouts of Σ_t KL_t
-  const meanScore = scores.reduce((a, b) => a + b, 0) / B;
+  const meanScore = (scores.reduce((a, b) => a + b, 0) + tokenRewardSum) / B; // final scores plus any token rewards
   stats['objective/kl'] = meanKl;
   stats['objective/kl_coef'] = beta;
   stats['objective/scores'] = meanScore;

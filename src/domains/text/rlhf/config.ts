@@ -80,6 +80,11 @@ export interface TextRlhfConfig {
   fixedKl: boolean;
   /** standardize reward-model scores by their mean and std on reference samples */
   normalizeScores: boolean;
+  /**
+   * with the linear reward model (r = Σ_t w[x_t] + b), pay each response token its own w[x_t] as it is generated
+   * instead of the whole score at the end (same return, dense credit assignment)
+   */
+  tokenRewards: boolean;
 
   /** DPO β, loss and passes over the pairs */
   dpoBeta: number;
@@ -121,6 +126,7 @@ export const DEFAULT_TEXT_RLHF: Omit<TextRlhfConfig, 'teacherConfig'> = {
   klHorizon: 10000,
   fixedKl: false,
   normalizeScores: true,
+  tokenRewards: false,
   dpoBeta: 0.1,
   dpoLoss: 'sigmoid',
   dpoEpochs: 3,
@@ -162,6 +168,7 @@ export const TEXT_RLHF_FLAGS: Record<keyof TextRlhfConfig, string> = {
   klHorizon: 'kl-horizon',
   fixedKl: 'fixed-kl',
   normalizeScores: 'no-normalize-scores',
+  tokenRewards: 'token-rewards',
   dpoBeta: 'dpo-beta',
   dpoLoss: 'dpo-loss',
   dpoEpochs: 'dpo-epochs',
@@ -218,6 +225,9 @@ export function resolveTextRlhfConfig(o: TextRlhfOverrides = {}): TextRlhfConfig
   num('klCoef', c.klCoef, 0, 1e6);
   num('klTarget', c.klTarget, 0, 1e6, true);
   num('klHorizon', c.klHorizon, 0, 1e12, true);
+  if (c.tokenRewards && c.rewardBackbone !== 'linear')
+    throw new ConfigError('token-rewards', `--token-rewards needs a reward model that is a sum over tokens (--reward-backbone linear), got --reward-backbone ${c.rewardBackbone}`);
+  if (c.tokenRewards && c.rewardSource !== 'model') throw new ConfigError('token-rewards', '--token-rewards pays the learned reward model per token; it does not apply with --reward-source judge');
   num('dpoBeta', c.dpoBeta, 0, 1e6, true);
   oneOf('dpoLoss', c.dpoLoss, DPO_LOSS_TYPES);
   int('dpoEpochs', c.dpoEpochs, 1, 10_000);

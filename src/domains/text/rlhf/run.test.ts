@@ -42,6 +42,19 @@ describe('text RLHF loop (tiny random model, byte tokens)', () => {
     });
   }
 
+  it('token rewards: run with the linear reward model, refused with others', async () => {
+    expect(() => resolveTextRlhfConfig({ tokenRewards: true, rewardBackbone: 'bag' })).toThrow(/token-rewards/);
+    const codec = new ByteCodec();
+    const config = resolveTextRlhfConfig({ tokenRewards: true, evalPrompts: 4, labels: 8, iterations: 1, batchSize: 4, miniBatchSize: 2, ppoEpochs: 1, responseLength: 4, rewardEpochs: 1, promptMinTokens: 2, promptMaxTokens: 4 });
+    const rng = new Rng(1);
+    const model = tiny(3);
+    const loop = new TextRlhf(config, { model, codec, vocabSize: 257, trainPrompts: makePrompts(hashSplit(ENTRIES).train, codec, 8, 2, 4, rng), evalPrompts: makePrompts(hashSplit(ENTRIES).heldout, codec, 4, 2, 4, rng.fork('e')) });
+    const res = (await loop.run())!;
+    expect(Number.isFinite(res.metrics[0]!['objective/scores']!)).toBe(true);
+    loop.dispose();
+    model.dispose();
+  });
+
   it('packRollout left-pads queries and right-pads responses', () => {
     const r = packRollout([{ ids: [1, 2], text: '' }, { ids: [3], text: '' }], [[4], [5, 6]], 0);
     expect(Array.from(r.queries)).toEqual([1, 2, 0, 3]);

@@ -434,9 +434,10 @@ export class TextRlhf {
     const refLp = evaluateResponses(gpt2LogprobForward(model, { adapters: false, temperature: c.temperature }), r, c.batchSize); //    reference log-probs
     const raw = this.rewardOf(s); //    reward-model scores (or the judge's, as an ablation), standardized
     const scores = Float32Array.from(raw, (x) => (x - this.scoreNorm.mu) / this.scoreNorm.sigma);
+    const tokenRewards = c.tokenRewards ? this.tokenRewards(r, scores) : undefined; // moves each token's share out of `scores`
     const tScore = Date.now();
     const stats = ppoStep(
-      { ...r, logprobs: old.logprobs, refLogprobs: refLp.logprobs, values: old.values!, scores },
+      { ...r, logprobs: old.logprobs, refLogprobs: refLp.logprobs, values: old.values!, scores, ...(tokenRewards ? { tokenRewards } : {}) },
       {
         config: ppoConfig,
         forward: gpt2PolicyForward(model, { adapters: true, entropy: true, temperature: c.temperature }),
@@ -460,6 +461,28 @@ export class TextRlhf {
     };
     this.hooks.onProgress?.('ppo', it, c.iterations, { kl: stats['objective/kl']!, afinn: row['objective/true_reward']!, beta: stats['objective/kl_coef']! });
     return row;
+  }
+
+  /**
+   * Per-token rewards of the linear reward model r = b + Σ_t w[x_t]: response token t gets w[x_t] / σ (the end
+   * token, which the reward model never sees, gets 0), and each row's `scores` entry keeps the rest (bias, prompt,
+   * normalization), so every row's total return is unchanged.
+   */
+  private tokenRewards(r: Pick<PPORollouts, 'batchSize' | 'responseLength' | 'responses' | 'responseMask'>, scores: Float32Array): Float32Array {
+    const w = this.rewardModel.headArrays().w; // [V]
+    const eos = this.inputs.codec.eosId;
+    const N = r.responseLength;
+    const out = new Float32Array(r.batchSize * N);
+    for (let b = 0; b < r.batchSize; b++) {
+      for (let t = 0; t < N; t++) {
+        const i = b * N + t;
+        const tok = r.responses[i]!;
+        if (r.responseMask[i] === 0 || tok === eos) continue;
+        out[i] = w[tok]! / this.scoreNorm.sigma;
+        scores[b] = scores[b]! - out[i]!;
+      }
+    }
+    return out;
   }
 
   /** The DPO pairs (chosen = the judge's pick; ties dropped) and their reference log-probs, computed once. */
