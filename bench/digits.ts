@@ -14,7 +14,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -69,6 +69,8 @@ interface EpochRun {
   /** seconds per epoch */
   epochs: number[];
   total: number;
+  /** CPU seconds (all threads of the process) per epoch: less sensitive than wall time to other jobs on the machine */
+  cpu: number[];
   /** loss per epoch (negative ELBO per image) */
   losses: number[];
 }
@@ -85,14 +87,18 @@ function runOurs(train: ReturnType<typeof loadIdxDir>['train'], o: Options, seed
   const vae = new CondVae(DEFAULT_VAE_SHAPE, rng);
   const opt = new FusedAdam(vae.variables, { lr: 1e-3 });
   const epochs: number[] = [];
+  const cpu: number[] = [];
   const losses: number[] = [];
   for (let e = 0; e < o.epochs; e++) {
     const t = performance.now();
+    const c = process.cpuUsage();
     losses.push(...trainVae(vae, train, { epochs: 1, batch: o.batch, lr: 1e-3, lossEvery: 5 }, rng, opt));
     epochs.push((performance.now() - t) / 1000);
+    const d = process.cpuUsage(c);
+    cpu.push((d.user + d.system) / 1e6);
   }
   disposeParams(vae.params);
-  return { epochs, total: epochs.reduce((a, b) => a + b, 0), losses };
+  return { epochs, total: epochs.reduce((a, b) => a + b, 0), cpu, losses };
 }
 
 /** Per-kernel milliseconds of one training step (tf.profile), largest first. */
@@ -128,6 +134,17 @@ function peerPath(): string {
   return p;
 }
 
+/** CPU seconds (user + system, all threads) a process has used so far, from /proc/<pid>/stat; NaN if unreadable. */
+function procCpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // after "pid (comm) "
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Runs the peer until its last VAE epoch line, then stops it. */
 function runPeer(o: Options): Promise<EpochRun> {
   const script = peerPath();
@@ -138,7 +155,9 @@ function runPeer(o: Options): Promise<EpochRun> {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const epochs: number[] = [];
+    const cpu: number[] = [];
     const losses: number[] = [];
+    let cpuMark = Number.NaN;
     let stderr = '';
     let finished = false;
     const timer = setTimeout(() => {
@@ -151,8 +170,12 @@ function runPeer(o: Options): Promise<EpochRun> {
       stderr += d.toString();
     });
     createInterface({ input: child.stdout }).on('line', (line) => {
+      if (line.startsWith('Train/Valid shapes')) cpuMark = procCpuSeconds(child.pid);
       const m = /^Epoch (\d+): loss=([\d.]+)\s+\(([\d.]+)s\)/.exec(line);
       if (!m) return;
+      const now = procCpuSeconds(child.pid);
+      cpu.push(now - cpuMark); // the first epoch also holds the model's construction (milliseconds)
+      cpuMark = now;
       losses.push(Number(m[2]));
       epochs.push(Number(m[3]));
       if (epochs.length === 3 && !finished) {
@@ -160,7 +183,7 @@ function runPeer(o: Options): Promise<EpochRun> {
         finished = true;
         clearTimeout(timer);
         child.kill('SIGTERM');
-        resolvePromise({ epochs, total: epochs.reduce((a, b) => a + b, 0), losses });
+        resolvePromise({ epochs, total: epochs.reduce((a, b) => a + b, 0), cpu, losses });
       }
     });
     child.on('exit', (code) => {
@@ -222,17 +245,26 @@ export async function run(args: string[]): Promise<void> {
       : {
           total_seconds_median: median(runs.map((x) => x.total)),
           epoch_seconds_median: median(runs.flatMap((x) => x.epochs)),
-          runs: runs.map((x) => ({ epoch_seconds: x.epochs.map((v) => +v.toFixed(3)), total_seconds: +x.total.toFixed(3), loss_per_epoch: x.losses.map((v) => +v.toFixed(2)) })),
+          cpu_seconds_median: median(runs.map((x) => x.cpu.reduce((a, b) => a + b, 0))),
+          runs: runs.map((x) => ({
+            epoch_seconds: x.epochs.map((v) => +v.toFixed(3)),
+            total_seconds: +x.total.toFixed(3),
+            cpu_seconds: x.cpu.map((v) => +v.toFixed(2)),
+            loss_per_epoch: x.losses.map((v) => +v.toFixed(2)),
+          })),
         };
   const ours = { native: summarize(results.native!), wasm: summarize(results.wasm!) };
   const peer = summarize(results.peer!);
   const ratio = (x: { total_seconds_median: number } | null) => (x && peer ? x.total_seconds_median / peer.total_seconds_median : null);
+  const cpuRatio = (x: { cpu_seconds_median: number } | null) => (x && peer ? x.cpu_seconds_median / peer.cpu_seconds_median : null);
   const out = {
     task: `conditional VAE (784+10→400→16; 16+10→400→784), ${o.epochs} epochs × ${o.train} images, batch ${o.batch}, Adam 1e-3`,
     ours,
     peer: peer ? { ...peer, command: `LD_LIBRARY_PATH=${OPENBLAS_DIR} OPENBLAS_NUM_THREADS=2 ${TORCH_PYTHON} digits.py (VAE epochs only)` } : null,
     ratio_native_over_peer: ratio(ours.native),
     ratio_wasm_over_peer: ratio(ours.wasm),
+    cpu_ratio_native_over_peer: cpuRatio(ours.native),
+    cpu_ratio_wasm_over_peer: cpuRatio(ours.wasm),
     target: 'ratio ≤ 1.0 against the OpenBLAS peer',
     native_blas: { enabled: native.enabled, reason: native.reason, threads: native.threads, blas: native.blas },
     profile,
@@ -243,14 +275,14 @@ export async function run(args: string[]): Promise<void> {
   writeFileSync(join(HERE, 'results', 'digits.json'), `${JSON.stringify(out, null, 2)}\n`);
 
   const fmt = (v: number | null | undefined, d = 2) => (v === null || v === undefined ? 'n/a' : v.toFixed(d));
-  const rows: Array<[string, string, string, string, string]> = [
-    ['ours, native BLAS', fmt(ours.native?.total_seconds_median), fmt(ours.native?.epoch_seconds_median), fmt(out.ratio_native_over_peer), fmt(results.native!.at(-1)?.losses.at(-1), 1)],
-    ['ours, wasm only', fmt(ours.wasm?.total_seconds_median), fmt(ours.wasm?.epoch_seconds_median), fmt(out.ratio_wasm_over_peer), fmt(results.wasm!.at(-1)?.losses.at(-1), 1)],
-    ['peer, PyTorch + OpenBLAS', fmt(peer?.total_seconds_median), fmt(peer?.epoch_seconds_median), '1.00', fmt(results.peer!.at(-1)?.losses.at(-1), 1)],
+  const rows: Array<string[]> = [
+    ['ours, native BLAS', fmt(ours.native?.total_seconds_median), fmt(ours.native?.epoch_seconds_median), fmt(out.ratio_native_over_peer), fmt(ours.native?.cpu_seconds_median, 1), fmt(out.cpu_ratio_native_over_peer), fmt(results.native!.at(-1)?.losses.at(-1), 1)],
+    ['ours, wasm only', fmt(ours.wasm?.total_seconds_median), fmt(ours.wasm?.epoch_seconds_median), fmt(out.ratio_wasm_over_peer), fmt(ours.wasm?.cpu_seconds_median, 1), fmt(out.cpu_ratio_wasm_over_peer), fmt(results.wasm!.at(-1)?.losses.at(-1), 1)],
+    ['peer, PyTorch + OpenBLAS', fmt(peer?.total_seconds_median), fmt(peer?.epoch_seconds_median), peer ? '1.00' : 'n/a', fmt(peer?.cpu_seconds_median, 1), peer ? '1.00' : 'n/a', fmt(results.peer!.at(-1)?.losses.at(-1), 1)],
   ];
   console.log(`digits VAE training: ${o.epochs} epochs × ${o.train} images, batch ${o.batch}; medians of ${o.repeats} run(s); load ${load0.map((v) => v.toFixed(1)).join(' ')} → ${load1.map((v) => v.toFixed(1)).join(' ')}`);
-  console.log('| configuration | total s | s/epoch | ratio vs peer | last-epoch loss |');
-  console.log('| --- | --- | --- | --- | --- |');
+  console.log('| configuration | total s (wall) | s/epoch | ratio vs peer | CPU s | CPU ratio | epoch-3 loss (sampled) |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
   for (const [mode, p] of Object.entries(profile)) {
     const total = p.reduce((s, k) => s + k.ms, 0);
