@@ -3,10 +3,21 @@ import { initTensors, tf } from '../../../core/tensor.js';
 import { Rng } from '../../../core/rng.js';
 import { Gpt2 } from '../model/gpt2.js';
 import { resolveGpt2Config } from '../model/config.js';
-import { gpt2PolicyForward } from './forward.js';
+import { gpt2PolicyForward, stopGradient } from './forward.js';
 
 beforeAll(async () => {
   await initTensors();
+});
+
+describe('stopGradient', () => {
+  it('passes values through and blocks gradients', () => {
+    const v = tf.variable(tf.tensor1d([1, 2]), true, 'sg_v');
+    const { value, grads } = tf.variableGrads(() => tf.sum(tf.add(tf.mul(stopGradient(tf.mul(v, 3)), 1), tf.mul(v, 2))) as tf.Scalar, [v]);
+    expect(value.dataSync()[0]).toBeCloseTo(9 + 6, 5);
+    expect(Array.from(grads[v.name]!.dataSync())).toEqual([2, 2]); // only the path without the stop
+    tf.dispose([value, ...Object.values(grads)]);
+    v.dispose();
+  });
 });
 
 describe('gpt2PolicyForward', () => {
