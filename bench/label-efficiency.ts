@@ -1,7 +1,8 @@
 /**
  * Label efficiency of active queries: labels needed to reach the success target, random vs disagreement vs entropy.
  *
- *   npm run bench -- label-efficiency [--seeds 5] [--domains gridworld,line] [--grid-iterations 40] [--quiet] [--plot-only]
+ *   npm run bench -- label-efficiency [--seeds 5] [--domains gridworld,line] [--teachers oracle,noisy,mistake]
+ *                                     [--grid-iterations 40] [--tag T (writes label-efficiency-T.*)] [--quiet] [--plot-only]
  *
  * For each domain × teacher (Oracle, Noisy β 1, Mistake ε 0.1) × selection (random, disagreement, entropy) × seed,
  * one run with a reward ensemble of 3 (the same K for every strategy, so only the choice of queries differs) and a
@@ -151,13 +152,15 @@ async function plotOnly(): Promise<void> {
 }
 
 export async function run(args: string[]): Promise<void> {
-  const o = { seeds: 5, domains: ['gridworld', 'line'] as Domain[], gridIterations: 40, quiet: false };
+  const o = { seeds: 5, domains: ['gridworld', 'line'] as Domain[], teachers: [...TEACHERS] as string[], gridIterations: 40, quiet: false, tag: '' };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--seeds') o.seeds = Math.max(1, Number(args[++i]));
     else if (a === '--domains') o.domains = args[++i]!.split(',').filter((d): d is Domain => d === 'gridworld' || d === 'line');
+    else if (a === '--teachers') o.teachers = args[++i]!.split(',').filter((t) => (TEACHERS as readonly string[]).includes(t));
     else if (a === '--grid-iterations') o.gridIterations = Math.max(1, Number(args[++i]));
     else if (a === '--quiet') o.quiet = true;
+    else if (a === '--tag') o.tag = `-${args[++i]!.replace(/[^\w.-]/g, '_')}`;
     else if (a === '--plot-only') return plotOnly();
     else throw new Error(`bench label-efficiency: unknown option ${a}`);
   }
@@ -168,7 +171,7 @@ export async function run(args: string[]): Promise<void> {
   const t0 = performance.now();
   const outcomes: RunOutcome[] = [];
   for (const domain of o.domains)
-    for (const teacher of TEACHERS)
+    for (const teacher of o.teachers)
       for (const strategy of STRATEGIES) {
         for (let seed = 0; seed < o.seeds; seed++) outcomes.push(domain === 'gridworld' ? await gridRun(teacher, strategy, seed, o.gridIterations) : await lineRun(teacher, strategy, seed));
         const mine = outcomes.filter((r) => r.domain === domain && r.teacher === teacher && r.strategy === strategy);
@@ -177,7 +180,7 @@ export async function run(args: string[]): Promise<void> {
 
   const groups = [];
   for (const domain of o.domains)
-    for (const teacher of TEACHERS) {
+    for (const teacher of o.teachers) {
       const random = outcomes.filter((r) => r.domain === domain && r.teacher === teacher && r.strategy === 'random');
       const randomMedian = censoredMedian(random.map((r) => r.labelsToTarget));
       for (const strategy of STRATEGIES) {
@@ -215,6 +218,7 @@ export async function run(args: string[]): Promise<void> {
       target: TARGET,
       seeds: o.seeds,
       reward_ensemble: 3,
+      gridworld_ensemble: 'centred randomized priors σ = 1 (--ensemble-prior), Poisson(1) bootstrap; disagreement = Var_k of the log-odds R_k(σˡ) − R_k(σʳ)',
       gridworld: { size: 10, iterations: o.gridIterations, batch: 100, labels_per_iteration: GRID_RATES, success: 'goal_rate' },
       line: { size: 10, episodes: 200, episodes_per_iteration: 5, labels_per_iteration: 1, pool_factor: 10, success: 'P(goal within 50 steps)', budget_ladder: LINE_LADDER },
       labels_to_target: 'gridworld: labels used when the goal rate first reached the target, least over the labels-per-iteration rates; line: the smallest budget on the ladder whose run ends at the target; null = never',
@@ -224,7 +228,8 @@ export async function run(args: string[]): Promise<void> {
     seconds: (performance.now() - t0) / 1000,
   };
   mkdirSync(join(HERE, 'results'), { recursive: true });
-  writeFileSync(join(HERE, 'results', 'label-efficiency.json'), `${JSON.stringify(result, null, 2)}\n`);
-  await writeFigure(join(HERE, 'results'), 'label-efficiency', chart(groups));
-  console.log('wrote bench/results/label-efficiency.json and label-efficiency.{svg,png}');
+  const name = `label-efficiency${o.tag}`;
+  writeFileSync(join(HERE, 'results', `${name}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  await writeFigure(join(HERE, 'results'), name, chart(groups));
+  console.log(`wrote bench/results/${name}.json and ${name}.{svg,png}`);
 }

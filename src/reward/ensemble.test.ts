@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../core/rng.js';
-import { BootstrapWeights, RewardEnsemble, meanAndStd, poisson1, resolveEnsembleConfig } from './ensemble.js';
+import { BootstrapWeights, RewardEnsemble, centredPriors, meanAndStd, pairProbabilitiesFromReturns, poisson1, resolveEnsembleConfig } from './ensemble.js';
 import { disagreementScores } from './querySelection.js';
+import { Adam, TabularBTTrainer, TabularStateReward, type CountComparisons } from './tabular.js';
 
 describe('RewardEnsemble', () => {
   it('combines members: mean, std, pair probabilities', () => {
@@ -52,5 +53,40 @@ describe('RewardEnsemble', () => {
   it('validates its size', () => {
     expect(() => resolveEnsembleConfig({ size: 0 })).toThrow(/reward-ensemble/);
     expect(resolveEnsembleConfig({ size: 5 }).size).toBe(5);
+  });
+});
+
+describe('centredPriors (randomized priors)', () => {
+  it('members differ, their mean is exactly the single model start (0); K = 1 or σ = 0 gives zeros', () => {
+    const p = centredPriors(3, 50, 2, new Rng(4));
+    expect(p).toHaveLength(3);
+    for (let i = 0; i < 50; i++) expect(Math.abs(p[0]![i]! + p[1]![i]! + p[2]![i]!)).toBeLessThan(1e-12);
+    const { std } = meanAndStd(p);
+    const meanStd = std.reduce((a, b) => a + b, 0) / std.length;
+    expect(meanStd).toBeGreaterThan(0.8); // σ √((K−1)/K) ≈ 1.6 per coordinate, spread over 3 members
+    expect(Array.from(centredPriors(1, 5, 2, new Rng(4))[0]!)).toEqual([0, 0, 0, 0, 0]);
+    expect(centredPriors(3, 5, 0, new Rng(4)).every((a) => a.every((v) => v === 0))).toBe(true);
+    expect(centredPriors(3, 5, 1, new Rng(9))).toEqual(centredPriors(3, 5, 1, new Rng(9)));
+    expect(() => centredPriors(0, 5, 1, new Rng(1))).toThrow(/at least|≥ 1/);
+    expect(() => centredPriors(2, 5, -1, new Rng(1))).toThrow(/ensemble-prior|prior scale/);
+  });
+
+  it('make disagreement (on P) ask about states no label has reached; identical starts cannot tell them apart', () => {
+    // 4 states; one label: state 0 ≻ state 1. Candidates: A = (0 vs 1), already answered; B = (2 vs 3), never seen.
+    const label: CountComparisons = { numStates: 4, rowPtr: Int32Array.from([0, 2]), cols: Int32Array.from([0, 1]), vals: Float64Array.from([1, -1]), mu: Float64Array.from([1]), weight: Float64Array.from([1]) };
+    const disagreement = (sigma: number) => {
+      const members = centredPriors(3, 4, sigma, new Rng(2)).map((p) => new TabularStateReward(4, p));
+      for (const m of members) new TabularBTTrainer(m, new Adam(4, { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8 }), 300).fit(label);
+      const P = pairProbabilitiesFromReturns(members.map((m) => {
+        const r = m.reward();
+        return { left: [r[0]!, r[2]!], right: [r[1]!, r[3]!] };
+      }));
+      return disagreementScores(P, 'probability');
+    };
+    const withPriors = disagreement(1);
+    expect(withPriors[1]!).toBeGreaterThan(10 * withPriors[0]!); // the unexplored pair B is the question
+    const identical = disagreement(0);
+    expect(identical[0]).toBe(0);
+    expect(identical[1]).toBe(0); // identical members agree everywhere, so B looks as settled as A
   });
 });

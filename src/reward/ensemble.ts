@@ -111,17 +111,22 @@ function sigmoid(d: number): number {
   return d >= 0 ? 1 / (1 + Math.exp(-d)) : Math.exp(d) / (1 + Math.exp(d));
 }
 
-/** [K, N] probabilities from each member's predicted returns of the left and right segments. */
+/** [K, N] probabilities (and their log-odds) from each member's predicted returns of the left and right segments. */
 export function pairProbabilitiesFromReturns(rows: PairReturns[]): PairProbabilities {
   const K = rows.length;
   const N = rows[0]?.left.length ?? 0;
   const p = new Float64Array(K * N);
+  const logOdds = new Float64Array(K * N);
   rows.forEach((r, k) => {
     if (r.left.length !== N || r.right.length !== N)
       throw new ShapeError(`member ${k} predicted ${r.left.length} left and ${r.right.length} right returns, expected ${N} each`);
-    for (let i = 0; i < N; i++) p[k * N + i] = sigmoid(r.left[i]! - r.right[i]!);
+    for (let i = 0; i < N; i++) {
+      const d = r.left[i]! - r.right[i]!; // d_k,i = R_k(left) − R_k(right) = logit P_k
+      logOdds[k * N + i] = d;
+      p[k * N + i] = sigmoid(d);
+    }
   });
-  return { members: K, candidates: N, p };
+  return { members: K, candidates: N, p, logOdds };
 }
 
 /** mean_i = (1/K) Σ_k x_k,i ;  std_i = sqrt((1/K) Σ_k (x_k,i − mean_i)²)  (shifted by member 0: exact 0 for equal members). */
@@ -144,4 +149,23 @@ export function meanAndStd(rows: ArrayLike<number>[]): { mean: Float64Array; std
     std[i] = Math.sqrt(Math.max(0, s2 / K - (s / K) ** 2));
   }
   return { mean, std };
+}
+
+/**
+ * Centred randomized priors (Osband et al. 2018, "Randomized prior functions"), for members whose parameters start
+ * where their prior is: θₖ = σ (zₖ − (1/K) Σ_j z_j), zₖ ~ N(0, I_n). Each member starts at a different random
+ * function, so members disagree about inputs no label has reached yet (with identical starts they agree there, and
+ * `disagreement` cannot see what is unexplored), while the members' mean starts at 0, the single model's start.
+ * K = 1 or σ = 0 gives zeros. Returns K arrays of n values.
+ */
+export function centredPriors(members: number, n: number, sigma: number, rng: Rng): Float64Array[] {
+  if (!Number.isInteger(members) || members < 1) throw new ConfigError('reward-ensemble', `an ensemble needs an integer ≥ 1 members, got ${members}`);
+  if (!(sigma >= 0 && Number.isFinite(sigma))) throw new ConfigError('ensemble-prior', `the prior scale must be a finite number ≥ 0, got ${sigma}`);
+  const z = Array.from({ length: members }, () => (sigma > 0 && members > 1 ? Float64Array.from(rng.normalArray(n, 1)) : new Float64Array(n)));
+  for (let i = 0; i < n; i++) {
+    let mean = 0;
+    for (let k = 0; k < members; k++) mean += z[k]![i]! / members;
+    for (let k = 0; k < members; k++) z[k]![i] = sigma * (z[k]![i]! - mean);
+  }
+  return z;
 }

@@ -43,6 +43,33 @@ describe('disagreement', () => {
   });
 });
 
+describe('disagreement on log-odds (returns known)', () => {
+  // candidate 0: members sure σ¹ wins but disagree by 20 nats on how much (d = 20, 30, 40 → P ≈ 1 for all);
+  // candidate 1: members nearly agree near 50/50 (d = 0.1, −0.1, 0)
+  const rows = [
+    { left: [20, 0.1], right: [0, 0] },
+    { left: [30, -0.1], right: [0, 0] },
+    { left: [40, 0], right: [0, 0] },
+  ];
+
+  it('measures Var_k[d_k] = Var_k[R_k(σ¹) − R_k(σ²)] and so sees the spread that saturated probabilities hide', () => {
+    const P = pairProbabilitiesFromReturns(rows);
+    const d = disagreementScores(P);
+    expect(d[0]).toBeCloseTo(200 / 3, 9); // Var{20, 30, 40}
+    expect(d[1]).toBeCloseTo(0.02 / 3, 9); // Var{0.1, −0.1, 0}
+    expect(selectQueries('disagreement', P, 1, new Rng(1))).toEqual([0]);
+    // B-Pref's measure on the same predictions: P ≈ 1 for every member of candidate 0, so it ranks candidate 1 first
+    const onP = disagreementScores(P, 'probability');
+    expect(onP[1]).toBeGreaterThan(onP[0]!);
+    expect(selectQueries('disagreement', { members: P.members, candidates: P.candidates, p: P.p }, 1, new Rng(1))).toEqual([1]);
+  });
+
+  it('refuses log-odds of the wrong shape', () => {
+    const P = pairProbabilitiesFromReturns(rows);
+    expect(() => disagreementScores({ ...P, logOdds: new Float64Array(1) })).toThrow(/log-odds/);
+  });
+});
+
 describe('selectQueries', () => {
   // candidate 0: confident and agreed; 1: members split (0.05 vs 0.95 → mean 0.5);
   // 2: agreed 50/50 (mean 0.5, no disagreement); 3: mildly unsure (0.7)

@@ -5,7 +5,8 @@
  *
  * Strategies (as in B-Pref, Lee et al. 2021, and PEBBLE):
  *   random        uniform without replacement
- *   disagreement  Var_k[P_k(σ¹ ≻ σ²)]            — the members disagree: a label settles a real question
+ *   disagreement  Var_k[logit P_k(σ¹ ≻ σ²)]      — the members disagree: a label settles a real question
+ *                 (of the log-odds R_k(σ¹) − R_k(σ²) when known, else of P_k as in B-Pref; see disagreementScores)
  *   entropy       H(P̄),  P̄ = mean_k P_k          — the (mean) model is unsure which is better
  * B-Pref draws a larger uniform pool first (10× the labels wanted) and keeps the top scores; domains do the same
  * by passing a pool of candidates here.
@@ -24,6 +25,11 @@ export interface PairProbabilities {
   candidates: number;
   /** [K, N] row-major */
   p: Float64Array;
+  /**
+   * [K, N] optional log-odds d_k,i = R_k(left_i) − R_k(right_i) = logit P_k,i (pairProbabilitiesFromReturns fills it);
+   * when present, `disagreement` measures the spread of these instead of the saturating P (see disagreementScores)
+   */
+  logOdds?: Float64Array;
 }
 
 /** Checks a strategy name (a CLI flag value) and that the ensemble can support it. */
@@ -51,12 +57,20 @@ export function meanProbability(P: PairProbabilities): Float64Array {
 }
 
 /**
- * Disagreement_i = Var_k[P_k,i] = (1/K) Σ_k (P_k,i − P̄_i)² — exactly 0 when every member predicts the same.
- * Computed on values shifted by member 0 (Var(x) = mean(d²) − mean(d)², d = x − x₀), which is exact for equal members.
+ * Disagreement_i = Var_k[x_k,i] = (1/K) Σ_k (x_k,i − x̄_i)² — exactly 0 when every member predicts the same — of
+ *   x = the log-odds d_k,i = R_k(σ¹) − R_k(σ²) when P carries them (the default from pairProbabilitiesFromReturns), or
+ *   x = P_k,i = sigmoid(d_k,i) otherwise (B-Pref's measure).
+ * Why log-odds: Var_k[P] ≈ Var_k[d]/16 near P = ½, but it vanishes once |d| ≫ 1 — every member "sure", even when they
+ * disagree by many nats. Returns summed over long segments of unbounded rewards (the gridworld: 30 steps of log-softmax
+ * rewards) are there almost always, so Var P ranks pairs by float noise; B-Pref's tanh-bounded rewards rarely get there.
+ * `on` forces either measure. Computed on values shifted by member 0 (Var(x) = mean(δ²) − mean(δ)², δ = x − x₀), which
+ * is exact for equal members.
  */
-export function disagreementScores(P: PairProbabilities): Float64Array {
+export function disagreementScores(P: PairProbabilities, on: 'log-odds' | 'probability' = P.logOdds ? 'log-odds' : 'probability'): Float64Array {
   check(P);
-  const { members: K, candidates: N, p } = P;
+  const { members: K, candidates: N } = P;
+  if (on === 'log-odds' && (!P.logOdds || P.logOdds.length !== K * N)) throw new ShapeError(`disagreement on log-odds needs ${K} × ${N} log-odds, got ${P.logOdds?.length ?? 'none'}`);
+  const p = on === 'log-odds' ? P.logOdds! : P.p;
   const out = new Float64Array(N);
   for (let i = 0; i < N; i++) {
     const x0 = p[i]!;

@@ -45,4 +45,10 @@ describe('gridworld config', () => {
     expect(defaultPathIterations(0)).toEqual([]);
     expect(() => resolveGridworldConfig({ iterations: 10, pathIterations: [11] })).toThrow(/--paths/);
   });
+
+  it('--ensemble-prior: σ of the members\' randomized priors, default 1, range-checked', () => {
+    expect(resolveGridworldConfig({}).ensemblePrior).toBe(1);
+    expect(resolveGridworldConfig({ ensemblePrior: 0 }).ensemblePrior).toBe(0);
+    expect(() => resolveGridworldConfig({ ensemblePrior: -1 })).toThrow(/--ensemble-prior/);
+  });
 });

@@ -54,6 +54,12 @@ export interface GridworldConfig {
   /** members see Poisson(1)-resampled labels (online bootstrap); otherwise they differ by their initial logits (default true) */
   bootstrap: boolean;
   /**
+   * σ of the members' randomized priors: member k starts at logits σ (zₖ − mean_j z_j), zₖ ~ N(0, I), so members
+   * disagree about states no label has reached (what `disagreement` asks about) while their mean starts flat, as the
+   * single model (default 1; 0 = identical starts, members differ by their bootstrap only; no effect when K = 1)
+   */
+  ensemblePrior: number;
+  /**
    * which of the B sampled pairs the teacher is asked about: "all" (every pair, the seed; default), or choose
    * labelsPerIteration of them: random, disagreement (variance of P(σˡ ≻ σʳ) across members), entropy (of the mean P)
    */
@@ -90,6 +96,7 @@ export const GRIDWORLD_DEFAULTS = {
   rewardImpl: 'typed' as RewardImpl,
   rewardEnsemble: 1,
   bootstrap: true,
+  ensemblePrior: 1,
   querySelection: 'all' as 'all' | QuerySelection,
   poolFactor: 10,
   labelBudget: Infinity,
@@ -156,6 +163,7 @@ export function resolveGridworldConfig(input: GridworldConfigInput = {}): Gridwo
   // reward ensemble, active queries, label budget
   const rewardEnsemble = int('reward-ensemble', input.rewardEnsemble ?? d.rewardEnsemble, 1, 64);
   const bootstrap = input.bootstrap ?? d.bootstrap;
+  const ensemblePrior = num('ensemble-prior', input.ensemblePrior ?? d.ensemblePrior, (v) => v >= 0 && v <= 100, 'in [0, 100]');
   const qs = input.querySelection ?? d.querySelection;
   if (!(QUERY_SELECTION_CHOICES as readonly string[]).includes(qs)) throw new ConfigError('query-selection', `--query-selection must be one of ${QUERY_SELECTION_CHOICES.join(', ')}; got "${qs}"`);
   const querySelection = qs === 'all' ? 'all' : resolveQuerySelection(qs, rewardEnsemble);
@@ -187,6 +195,7 @@ export function resolveGridworldConfig(input: GridworldConfigInput = {}): Gridwo
     rewardImpl,
     rewardEnsemble,
     bootstrap,
+    ensemblePrior,
     querySelection,
     labelsPerIteration,
     poolFactor,
@@ -244,6 +253,7 @@ export const GRIDWORLD_FLAGS = {
   'label-decay': { type: 'string' },
   'pool-factor': { type: 'string' },
   'no-bootstrap': { type: 'boolean' },
+  'ensemble-prior': { type: 'string' },
 } as const satisfies FlagSpec;
 
 export const GRIDWORLD_HELP = `rlhf run gridworld — RLHF on an N×N gridworld (soft value iteration + a learned state reward)
@@ -282,6 +292,7 @@ reward ensemble and active queries:
   --label-schedule S         constant | decay (n_t = max(1, round(n₀·dᵗ))) [constant]
   --label-decay D            d ∈ (0, 1] of the decay schedule [0.9]
   --no-bootstrap             ensemble members differ by their initial logits only
+  --ensemble-prior S         σ of the members' centred random initial logits (randomized priors) [1]
   --seed S             master seed; same seed ⇒ identical metrics.jsonl [1]
   --out DIR            run directory [runs/gridworld-<timestamp>]
   --resume             continue the run in --out from its last checkpoint
@@ -346,6 +357,7 @@ export function configFromFlags(f: FlagReader): GridworldConfig {
   if (f.has('label-decay')) input.labelDecay = f.number('label-decay', 0.9, { min: 0, exclusiveMin: true, max: 1 });
   if (f.has('pool-factor')) input.poolFactor = f.int('pool-factor', 10, { min: 1, max: 1000 });
   if (f.bool('no-bootstrap')) input.bootstrap = false;
+  if (f.has('ensemble-prior')) input.ensemblePrior = f.number('ensemble-prior', GRIDWORLD_DEFAULTS.ensemblePrior, { min: 0, max: 100 });
   input.seed = f.int('seed', GRIDWORLD_DEFAULTS.seed, { min: 0, max: 2 ** 31 - 1 });
   return resolveGridworldConfig(input);
 }

@@ -19,6 +19,7 @@ import { BPrefTeacher, preferenceProbability } from '../../teachers/bpref.js';
 import { softValueIteration, cumulativePolicy, optimalReturn, type SoftVIResult } from '../../policy/softValueIteration.js';
 import { TabularStateReward, Adam, TabularBTTrainer, countComparisons, comparisonAccuracy, softmax, type TabularFitStats, type CountComparisons } from '../../reward/tabular.js';
 import type * as EnsembleModule from '../../reward/ensemble.js';
+import { centredPriors } from '../../reward/ensemble.js';
 import { selectQueries } from '../../reward/querySelection.js';
 import { LabelBudget, resolveLabelBudget } from '../../reward/labelBudget.js';
 import type { AgentTrainer, QuerySampler, Gatherer, RewardLearner, Evaluator, Metrics, LoopParts } from '../../loop/orchestrator.js';
@@ -132,9 +133,10 @@ export class GridworldExperiment implements AgentTrainer, QuerySampler<Gridworld
     this.teacherRng = master.fork('teacher');
     this.orderRng = master.fork('pair-order');
     this.queryRng = master.fork('queries');
-    // member 0 starts at θ = 0 (the seed's init); other members at small random logits so they disagree from the start
-    const initRng = master.fork('ensemble-init');
-    this.models = Array.from({ length: config.rewardEnsemble }, (_, k) => new TabularStateReward(S, k === 0 ? undefined : initRng.normalArray(S, 0.1)));
+    // randomized priors (Osband et al. 2018), centred: member k starts at θₖ = σ (zₖ − mean_j z_j), so members disagree
+    // about every state no label has touched yet, while their mean starts flat at θ = 0 (the seed's init; K = 1: θ = 0)
+    const priors = centredPriors(config.rewardEnsemble, S, config.ensemblePrior, master.fork('ensemble-init'));
+    this.models = priors.map((p) => new TabularStateReward(S, p));
     this.adams = this.models.map(() => new Adam(S, { lr: config.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8 }));
     this.fitters = this.models.map((m, k) => new TabularBTTrainer(m, this.adams[k]!, config.rewardSteps));
     this.model = this.models[0]!;
