@@ -57,4 +57,20 @@ describe('digits feedback from people', () => {
     expect(t.nextClassification().index).toBe(s.nextClassification().index);
     expect(await loadSession(t, join(root, 'none'))).toBe(false);
   });
+
+  it('a feedback step (generate, rate, classify, answer) leaves no tensor behind', async () => {
+    const { tf } = await import('../../core/tensor.js');
+    const s = new DigitsSession(models, splits, config);
+    const step = () => {
+      const g = generationSample(s, 2, 'a');
+      applyDigitsJudgement(s, g.payload, { kind: 'rating', sampleId: 'a', value: 0 });
+      const c = classificationSample(s, 'b');
+      applyDigitsJudgement(s, c.payload, { kind: 'correction', sampleId: 'b', label: c.payload.predicted, correct: true });
+    };
+    step();
+    const n = tf.memory().numTensors;
+    step();
+    step();
+    expect(tf.memory().numTensors).toBe(n);
+  });
 });
