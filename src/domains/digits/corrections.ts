@@ -12,7 +12,7 @@
  * Replaying earlier answers makes every answer count many times; rehearsing the warm-start data keeps what the
  * classifier already knew (no catastrophic forgetting), so accuracy climbs instead of drifting.
  */
-import { ConfigError } from '../../core/errors.js';
+import { ConfigError, FeedbackError } from '../../core/errors.js';
 import type { Rng } from '../../core/rng.js';
 import { tf } from '../../core/tensor.js';
 import { NUM_CLASSES, type Dataset } from './data.js';
@@ -63,7 +63,7 @@ export interface ClassifierAnswer {
 export function answerTarget(index: number, a: ClassifierAnswer): StoredAnswer {
   if (a.correct) return { index, cls: a.predicted, kind: 'label' };
   if (a.label !== undefined) {
-    if (!(Number.isInteger(a.label) && a.label >= 0 && a.label < NUM_CLASSES)) throw new ConfigError('label', `label must be a class 0..${NUM_CLASSES - 1}, got ${a.label}`);
+    if (!(Number.isInteger(a.label) && a.label >= 0 && a.label < NUM_CLASSES)) throw new FeedbackError(`label must be a class 0..${NUM_CLASSES - 1}, got ${a.label}`);
     return { index, cls: a.label, kind: 'label' };
   }
   return { index, cls: a.predicted, kind: 'not' };
@@ -96,7 +96,8 @@ export class CorrectionLearner {
    * Returns the minibatch loss.
    */
   apply(index: number, answer: ClassifierAnswer, rng: Rng): number {
-    if (!(Number.isInteger(index) && index >= 0 && index < this.pool.n)) throw new ConfigError('index', `pool image index must be in 0..${this.pool.n - 1}, got ${index}`);
+    if (!(Number.isInteger(index) && index >= 0 && index < this.pool.n)) throw new FeedbackError(`pool image index must be an integer 0..${this.pool.n - 1}, got ${index}`);
+    if (!(Number.isInteger(answer.predicted) && answer.predicted >= 0 && answer.predicted < NUM_CLASSES)) throw new FeedbackError(`predicted must be a class 0..${NUM_CLASSES - 1}, got ${answer.predicted}`);
     const stored = answerTarget(index, answer);
     const { replayFeedback, replayWarm, feedbackWeight } = this.config;
     // 1) the minibatch: the new answer, earlier answers (uniform, with replacement), warm-start rehearsal
