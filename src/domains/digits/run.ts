@@ -165,6 +165,7 @@ export async function runDigits(config: DigitsConfig, opts: RunDigitsOptions): P
     dir.truncateMetrics(start, 'iteration');
     for (const r of dir.readMetrics()) thumbs.push(r['feedback/thumbs_up'] ?? 0);
   } else {
+    if (opts.resume) dir.truncateMetrics(0, 'iteration'); // stopped before its first checkpoint: start over cleanly
     const grid = sampleGrid(session, RECOGNISED_SAMPLES_PER_CLASS, root.fork('grid/before'));
     st = {
       session: (await session.save()).state,
