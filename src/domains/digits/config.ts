@@ -14,7 +14,7 @@ export type DigitsJudge = (typeof DIGITS_JUDGES)[number];
 export interface DigitsConfig {
   /** seed of the session (policy init and sampling, pool order, replay) and of the simulated person. Default 0. */
   seed: number;
-  /** who judges. Only "simulated" runs from the command line for now (people need the labeling pages). */
+  /** who judges: "simulated" (the judge classifier and a truthful person, run.ts), "human" or "mixed" (people on the web app's digits pages, people.ts). Default "simulated". */
   judge: DigitsJudge;
   /** feedback steps: each is one 👍/👎 on a generated image and one answer about a classifier prediction. Default 500. */
   steps: number;
