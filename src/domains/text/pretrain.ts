@@ -21,6 +21,7 @@ import { saveGpt2 } from './model/io.js';
 import { tokenLogProbs } from './model/logprobs.js';
 import { generate } from './model/generate.js';
 import { FusedAdam } from './model/adam.js';
+import { GradPool } from './model/gradPool.js';
 import { trainByteBpe } from './tokenizer/bpe.js';
 import { saveTokenizer } from './tokenizer/io.js';
 import type { Tokenizer } from './tokenizer/types.js';
@@ -61,6 +62,8 @@ export interface PretrainTextConfig {
   maxMinutes: number;
   /** sample continuations to print at the end */
   samples: number;
+  /** data-parallel threads (worker_threads, one model copy each); 1 = this thread only. The command defaults to 2. */
+  workers: number;
 }
 
 export const DEFAULT_PRETRAIN: Omit<PretrainTextConfig, 'out'> = {
@@ -82,7 +85,11 @@ export const DEFAULT_PRETRAIN: Omit<PretrainTextConfig, 'out'> = {
   evalBatches: 8,
   maxMinutes: 0,
   samples: 6,
+  workers: 1,
 };
+
+/** The command's --workers default: one thread per core of a 2-core machine. */
+export const DEFAULT_CLI_WORKERS = 2;
 
 export const DEFAULT_PRETRAIN_OUT = 'models/fortunes-tiny';
 
@@ -104,6 +111,8 @@ export function resolvePretrainTextConfig(p: Partial<PretrainTextConfig>): Pretr
   int('evalEvery', 'eval-every', 0);
   int('evalBatches', 'eval-batches', 1, 1000);
   int('samples', 'samples', 0, 100);
+  int('workers', 'workers', 1, 16);
+  if (c.workers > c.batch) throw new ConfigError('workers', `--workers (${c.workers}) must be ≤ --batch (${c.batch}): each thread needs at least one sequence`);
   if (c.width % c.heads !== 0) throw new ConfigError('heads', `--width (${c.width}) must be divisible by --heads (${c.heads})`);
   if (!(c.lr > 0 && c.lr < 1)) throw new ConfigError('lr', `--lr must be in (0, 1), got ${c.lr}`);
   if (!(c.minLr >= 0 && c.minLr <= c.lr)) throw new ConfigError('min-lr', `--min-lr must be in [0, --lr=${c.lr}], got ${c.minLr}`);
@@ -158,12 +167,32 @@ export interface PretrainTextResult {
   stoppedEarly: boolean;
 }
 
-/** Runs pretraining and saves the model; `log` receives human-readable lines. */
-export function pretrainText(c: PretrainTextConfig, opts: { quiet?: boolean; log?: (line: string) => void } = {}): PretrainTextResult {
-  const log = opts.log ?? (() => {});
+/** Everything a pretraining run carries from setup to the saved model. */
+interface Session {
+  c: PretrainTextConfig;
+  t0: number;
+  rng: Rng;
+  tok: Tokenizer;
+  val: CorpusEntry[];
+  trainStream: Int32Array;
+  valStream: Int32Array;
+  chars: number;
+  config: Gpt2Config;
+  model: Gpt2;
+  vars: tf.Variable[];
+  /** variables under weight decay (matrices) and their optimizer; the rest use optPlain */
+  decayed: Set<string>;
+  optDecay: FusedAdam;
+  optPlain: FusedAdam;
+  evaluate: () => number;
+  batchRng: Rng;
+  dropRng: Rng;
+}
+
+/** 1) corpus, tokenizer and token streams; 2) model, optimizers and the fixed validation windows. */
+function begin(c: PretrainTextConfig, log: (line: string) => void): Session {
   const t0 = Date.now();
   const rng = new Rng(c.seed);
-  // 1) corpus and tokenizer
   const entries = loadCorpus(c.corpus);
   const { train, val } = splitCorpus(entries, c.valFraction, rng.fork('split'));
   const tok = trainByteBpe(
@@ -177,7 +206,6 @@ export function pretrainText(c: PretrainTextConfig, opts: { quiet?: boolean; log
     `corpus ${c.corpus}: ${entries.length} entries (${train.length} train, ${val.length} validation); ` +
       `byte-level BPE of ${tok.vocabSize} ids: ${trainStream.length} training tokens (${(chars / trainStream.length).toFixed(2)} chars/token)`,
   );
-  // 2) model
   const config = resolveGpt2Config({
     vocab_size: tok.vocabSize,
     n_positions: c.block,
@@ -188,16 +216,16 @@ export function pretrainText(c: PretrainTextConfig, opts: { quiet?: boolean; log
     eos_token_id: tok.eosId,
   });
   const model = Gpt2.random(config, rng.fork('init'));
-  log(`model: ${c.layers} layers × ${c.width} wide, ${c.heads} heads, context ${c.block}: ${(model.numParams() / 1e6).toFixed(2)} M parameters`);
-  const vars = model.trainableVariables('full');
+  log(
+    `model: ${c.layers} layers × ${c.width} wide, ${c.heads} heads, context ${c.block}: ${(model.numParams() / 1e6).toFixed(2)} M parameters` +
+      (c.workers > 1 ? `; ${c.workers} data-parallel threads` : ''),
+  );
   // AdamW: decay matrices only (nanoGPT: no decay for biases, LayerNorm gains; we also spare the embeddings)
   const decayed = new Set([...model.params].filter(([name, v]) => v.rank === 2 && !name.startsWith('w')).map(([, v]) => v.name));
-  const optDecay = new FusedAdam({ learningRate: c.lr, beta2: 0.99, weightDecay: c.weightDecay });
-  const optPlain = new FusedAdam({ learningRate: c.lr, beta2: 0.99 });
   // fixed validation windows: the same for every evaluation
   const evalRng = rng.fork('eval');
-  const evalSet = Array.from({ length: c.evalBatches }, () => sampleWindows(valStream, c.batch, Math.min(c.block, valStream.length - 1), evalRng));
   const evalT = Math.min(c.block, valStream.length - 1);
+  const evalSet = Array.from({ length: c.evalBatches }, () => sampleWindows(valStream, c.batch, evalT, evalRng));
   const evaluate = (): number => {
     let s = 0;
     for (const w of evalSet) {
@@ -207,55 +235,88 @@ export function pretrainText(c: PretrainTextConfig, opts: { quiet?: boolean; log
     }
     return s / evalSet.length;
   };
-  // 3) train
-  const valCurve = [{ step: 0, loss: evaluate() }];
-  const batchRng = rng.fork('batches');
-  const dropRng = rng.fork('dropout');
-  const progress = createProgress('pretrain text', c.steps, { quiet: opts.quiet });
-  let ema = Number.NaN;
-  let lastLoss = Number.NaN;
-  let step = 0;
-  let stoppedEarly = false;
-  const deadline = c.maxMinutes > 0 ? t0 + c.maxMinutes * 60_000 : Infinity;
-  for (; step < c.steps; step++) {
-    if (Date.now() > deadline) {
-      stoppedEarly = true;
-      break;
-    }
-    const lr = learningRateAt(step, c);
-    optDecay.learningRate = lr;
-    optPlain.learningRate = lr;
-    const { x, y } = sampleWindows(trainStream, c.batch, c.block, batchRng);
-    const { value, grads } = tf.variableGrads(() => nll(model, x, y, c.batch, c.block, true, dropRng), vars);
-    lastLoss = value.dataSync()[0]!;
-    value.dispose();
-    // clip by global norm 1: g ← g · min(1, 1/‖g‖)
-    const norm = tf.tidy(() => Math.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))).dataSync()[0]!));
-    const scale = Math.min(1, 1 / (norm + 1e-6));
-    const scaled: tf.NamedTensorMap = {};
-    for (const [name, g] of Object.entries(grads)) scaled[name] = scale < 1 ? tf.mul(g, scale) : g;
-    const dec: tf.NamedTensorMap = {};
-    const plain: tf.NamedTensorMap = {};
-    for (const [name, g] of Object.entries(scaled)) (decayed.has(name) ? dec : plain)[name] = g;
-    optDecay.applyGradients(dec);
-    optPlain.applyGradients(plain);
-    tf.dispose(Object.values(grads));
-    if (scale < 1) tf.dispose(Object.values(scaled));
-    ema = Number.isNaN(ema) ? lastLoss : 0.95 * ema + 0.05 * lastLoss;
-    const fields: Record<string, number> = { loss: ema, lr };
-    if (c.evalEvery > 0 && (step + 1) % c.evalEvery === 0 && step + 1 < c.steps) {
-      valCurve.push({ step: step + 1, loss: evaluate() });
-    }
-    fields.val = valCurve.at(-1)!.loss;
-    progress.update(step + 1, fields);
+  return {
+    c,
+    t0,
+    rng,
+    tok,
+    val,
+    trainStream,
+    valStream,
+    chars,
+    config,
+    model,
+    vars: model.trainableVariables('full'),
+    decayed,
+    optDecay: new FusedAdam({ learningRate: c.lr, beta2: 0.99, weightDecay: c.weightDecay }),
+    optPlain: new FusedAdam({ learningRate: c.lr, beta2: 0.99 }),
+    evaluate,
+    batchRng: rng.fork('batches'),
+    dropRng: rng.fork('dropout'),
+  };
+}
+
+/** Loss and gradients of the mean NLL of `rows` sequences on this thread. */
+function localGradients(s: Session, x: Int32Array, y: Int32Array, rows: number): { loss: number; grads: tf.NamedTensorMap } {
+  const { value, grads } = tf.variableGrads(() => nll(s.model, x, y, rows, s.c.block, true, s.dropRng), s.vars);
+  const loss = value.dataSync()[0]!;
+  value.dispose();
+  return { loss, grads };
+}
+
+/** 3) one update: clip by global norm 1 (g ← g · min(1, 1/‖g‖)), then AdamW at this step's learning rate. Disposes grads. */
+function update(s: Session, step: number, grads: tf.NamedTensorMap): number {
+  const lr = learningRateAt(step, s.c);
+  s.optDecay.learningRate = lr;
+  s.optPlain.learningRate = lr;
+  const norm = tf.tidy(() => Math.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))).dataSync()[0]!));
+  const scale = Math.min(1, 1 / (norm + 1e-6));
+  const dec: tf.NamedTensorMap = {};
+  const plain: tf.NamedTensorMap = {};
+  for (const [name, g] of Object.entries(grads)) (s.decayed.has(name) ? dec : plain)[name] = scale < 1 ? tf.mul(g, scale) : g;
+  s.optDecay.applyGradients(dec);
+  s.optPlain.applyGradients(plain);
+  if (scale < 1) tf.dispose([...Object.values(dec), ...Object.values(plain)]);
+  tf.dispose(Object.values(grads));
+  return lr;
+}
+
+/** Progress, periodic validation and the early stop, shared by both loops. */
+class Tracker {
+  ema = Number.NaN;
+  stoppedEarly = false;
+  readonly valCurve: { step: number; loss: number }[];
+  private readonly progress;
+  private readonly deadline: number;
+  constructor(private readonly s: Session, quiet: boolean) {
+    this.valCurve = [{ step: 0, loss: s.evaluate() }];
+    this.progress = createProgress('pretrain text', s.c.steps, { quiet });
+    this.deadline = s.c.maxMinutes > 0 ? s.t0 + s.c.maxMinutes * 60_000 : Infinity;
   }
-  progress.stop();
-  const valLoss = evaluate();
-  valCurve.push({ step, loss: valLoss });
-  optDecay.dispose();
-  optPlain.dispose();
-  // 4) samples and save
-  const samples = sampleContinuations(model, tok, val, c.samples, rng.fork('samples'));
+  /** false when --max-minutes has run out */
+  mayContinue(): boolean {
+    if (Date.now() > this.deadline) this.stoppedEarly = true;
+    return !this.stoppedEarly;
+  }
+  after(step: number, loss: number, lr: number): void {
+    this.ema = Number.isNaN(this.ema) ? loss : 0.95 * this.ema + 0.05 * loss;
+    const c = this.s.c;
+    if (c.evalEvery > 0 && (step + 1) % c.evalEvery === 0 && step + 1 < c.steps) this.valCurve.push({ step: step + 1, loss: this.s.evaluate() });
+    this.progress.update(step + 1, { loss: this.ema, lr, val: this.valCurve.at(-1)!.loss });
+  }
+  stop(): void {
+    this.progress.stop();
+  }
+}
+
+/** 4) final validation, samples, save. */
+function finish(s: Session, steps: number, t: Tracker): PretrainTextResult {
+  const { c, model, tok } = s;
+  const valLoss = s.evaluate();
+  t.valCurve.push({ step: steps, loss: valLoss });
+  s.optDecay.dispose();
+  s.optPlain.dispose();
+  const samples = sampleContinuations(model, tok, s.val, c.samples, s.rng.fork('samples'));
   const dir = resolve(c.out);
   mkdirSync(dir, { recursive: true });
   saveGpt2(dir, model);
@@ -263,20 +324,62 @@ export function pretrainText(c: PretrainTextConfig, opts: { quiet?: boolean; log
   const result: PretrainTextResult = {
     dir,
     config: c,
-    model: config,
+    model: s.config,
     params: model.numParams(),
-    tokenizer: { type: tok.type, vocabSize: tok.vocabSize, trainTokens: trainStream.length, valTokens: valStream.length, charsPerToken: chars / trainStream.length },
-    steps: step,
-    trainLoss: ema,
+    tokenizer: { type: tok.type, vocabSize: tok.vocabSize, trainTokens: s.trainStream.length, valTokens: s.valStream.length, charsPerToken: s.chars / s.trainStream.length },
+    steps,
+    trainLoss: t.ema,
     valLoss,
-    valCurve,
+    valCurve: t.valCurve,
     samples,
-    seconds: (Date.now() - t0) / 1000,
-    stoppedEarly,
+    seconds: (Date.now() - s.t0) / 1000,
+    stoppedEarly: t.stoppedEarly,
   };
   writeFileSync(join(dir, 'pretrain.json'), `${JSON.stringify(result, null, 2)}\n`);
   model.dispose();
   return result;
+}
+
+/**
+ * Runs pretraining on this thread and saves the model (`c.workers` must be 1; see pretrainTextParallel).
+ * `log` receives human-readable lines.
+ */
+export function pretrainText(c: PretrainTextConfig, opts: { quiet?: boolean; log?: (line: string) => void } = {}): PretrainTextResult {
+  if (c.workers !== 1) throw new ConfigError('workers', `pretrainText runs on one thread; use pretrainTextParallel for --workers ${c.workers}`);
+  const s = begin(c, opts.log ?? (() => {}));
+  const t = new Tracker(s, opts.quiet ?? false);
+  let step = 0;
+  for (; step < c.steps && t.mayContinue(); step++) {
+    const { x, y } = sampleWindows(s.trainStream, c.batch, c.block, s.batchRng);
+    const { loss, grads } = localGradients(s, x, y, c.batch);
+    t.after(step, loss, update(s, step, grads));
+  }
+  t.stop();
+  return finish(s, step, t);
+}
+
+/**
+ * Pretraining with `c.workers` data-parallel threads (model/gradPool.ts): the same batches as pretrainText, each
+ * split over the threads. Reproducible for a given seed and number of workers.
+ */
+export async function pretrainTextParallel(c: PretrainTextConfig, opts: { quiet?: boolean; log?: (line: string) => void } = {}): Promise<PretrainTextResult> {
+  if (c.workers === 1) return pretrainText(c, opts);
+  const s = begin(c, opts.log ?? (() => {}));
+  const pool = await GradPool.start(s.model, c.workers);
+  const t = new Tracker(s, opts.quiet ?? false);
+  let step = 0;
+  try {
+    for (; step < c.steps && t.mayContinue(); step++) {
+      const { x, y } = sampleWindows(s.trainStream, c.batch, c.block, s.batchRng);
+      const { loss, grads } = await pool.gradients(x, y, c.batch, c.block, (xs, ys, rows) => localGradients(s, xs, ys, rows));
+      t.after(step, loss, update(s, step, grads));
+      pool.publish();
+    }
+  } finally {
+    t.stop();
+    await pool.stop();
+  }
+  return finish(s, step, t);
 }
 
 /** Continuations (top-k 40, temperature 0.8, ≤ 32 tokens) of the first tokens of held-out entries. */
@@ -308,6 +411,7 @@ const FLAGS = {
   'eval-batches': { type: 'string' },
   'max-minutes': { type: 'string' },
   samples: { type: 'string' },
+  workers: { type: 'string' },
   backend: { type: 'string' },
   quiet: { type: 'boolean' },
   json: { type: 'boolean' },
@@ -335,6 +439,8 @@ usage: rlhf pretrain text [options]
   --eval-every N       validation every N steps (default ${d.evalEvery}); --eval-batches N (default ${d.evalBatches})
   --max-minutes X      stop early after X minutes and save what was learned (default: no limit)
   --samples N          continuations of held-out prompts to print (default ${d.samples})
+  --workers N          data-parallel threads, one model copy each (default ${DEFAULT_CLI_WORKERS}; 1 = this thread only);
+                       the same seed and --workers give the same model
   --backend NAME       ${BACKEND_NAMES.join(' | ')} (default auto)
   --quiet              no progress bar or report lines
   --json               print the result as JSON`;
@@ -368,13 +474,14 @@ export async function pretrainTextCommand(argv: string[]): Promise<number> {
     evalBatches: f.int('eval-batches', d.evalBatches),
     maxMinutes: f.number('max-minutes', d.maxMinutes),
     samples: f.int('samples', d.samples),
+    workers: f.int('workers', DEFAULT_CLI_WORKERS),
   });
   const backend = f.choice('backend', BACKEND_NAMES, 'auto') as BackendName;
   const quiet = f.bool('quiet');
   const json = f.bool('json');
   await initTensors(backend);
   const log = quiet || json ? undefined : (line: string) => console.error(line);
-  const r = pretrainText(config, { quiet: quiet || json, log });
+  const r = await pretrainTextParallel(config, { quiet: quiet || json, log });
   if (json) {
     console.log(JSON.stringify({ dir: r.dir, params: r.params, steps: r.steps, trainLoss: r.trainLoss, valLoss: r.valLoss, valCurve: r.valCurve, samples: r.samples, seconds: r.seconds, stoppedEarly: r.stoppedEarly }));
   } else if (!quiet) {
