@@ -91,9 +91,10 @@ describe('GPT-2 model', () => {
     model.dispose();
   });
 
-  it('rejects a sequence longer than the context', () => {
+  it('rejects a sequence longer than the context and ids outside the vocabulary', () => {
     const model = Gpt2.random(TINY, new Rng(3));
     expect(() => logitsOf(model, [Array.from({ length: 25 }, () => 1)])).toThrow(/length 25.*only 24/);
+    expect(() => logitsOf(model, [[1, 50]])).toThrow(/token id 50 is outside the vocabulary \[0, 50\)/);
     model.dispose();
   });
 

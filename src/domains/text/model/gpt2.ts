@@ -215,6 +215,11 @@ export class Gpt2 {
     const [B, T] = ids.shape as [number, number];
     if (mask && (mask.rank !== 2 || mask.shape[0] !== B || mask.shape[1] !== T))
       throw new ShapeError(`GPT-2 forward: mask must have the shape of ids [${B}, ${T}], got [${mask.shape}]`);
+    // an id outside the vocabulary would read past the embedding table (wasm's gather does not check)
+    const V = this.config.vocab_size;
+    const data = ids.dataSync();
+    for (let i = 0; i < data.length; i++)
+      if (!(data[i]! >= 0 && data[i]! < V)) throw new ShapeError(`GPT-2 forward: token id ${data[i]} is outside the vocabulary [0, ${V}) (a tokenizer/model mismatch?)`);
     return [B, T];
   }
 
