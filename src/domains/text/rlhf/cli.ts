@@ -72,6 +72,7 @@ export const TEXT_FLAGS = {
   'fixed-kl': { type: 'boolean' },
   'no-normalize-scores': { type: 'boolean' },
   'token-rewards': { type: 'boolean' },
+  'no-token-rewards': { type: 'boolean' },
   'dpo-beta': { type: 'string' },
   'dpo-loss': { type: 'string' },
   'dpo-epochs': { type: 'string' },
@@ -112,7 +113,9 @@ options (defaults in brackets):
   --kl-horizon H          horizon of the adaptive controller [${D.klHorizon}]
   --fixed-kl              keep β fixed
   --no-normalize-scores   use raw reward-model scores (default: standardized on reference samples)
-  --token-rewards         with --reward-backbone linear: pay each token its weight w[x_t] when generated (dense credit)
+  --token-rewards         pay each token its reward-model weight w[x_t] when generated (dense credit; needs
+                          --reward-backbone linear) [on with the linear reward model]
+  --no-token-rewards      pay the whole score on the last token (standard RLHF placement)
   --dpo-beta B            DPO β [${D.dpoBeta}]
   --dpo-loss L            ${DPO_LOSS_TYPES.join(' | ')} [${D.dpoLoss}]
   --dpo-epochs N          passes over the pairs [${D.dpoEpochs}]
@@ -166,7 +169,7 @@ export function textConfigFromFlags(f: FlagReader): { config: TextRlhfConfig; tr
     klHorizon: f.number('kl-horizon', D.klHorizon, { min: 0, exclusiveMin: true }),
     fixedKl: f.bool('fixed-kl'),
     normalizeScores: !f.bool('no-normalize-scores'),
-    tokenRewards: f.bool('token-rewards'),
+    tokenRewards: f.bool('token-rewards') ? true : f.bool('no-token-rewards') ? false : undefined,
     dpoBeta: f.number('dpo-beta', D.dpoBeta, { min: 0, exclusiveMin: true }),
     dpoLoss: f.choice('dpo-loss', DPO_LOSS_TYPES, D.dpoLoss),
     dpoEpochs: f.int('dpo-epochs', D.dpoEpochs, { min: 1 }),

@@ -82,7 +82,8 @@ export interface TextRlhfConfig {
   normalizeScores: boolean;
   /**
    * with the linear reward model (r = Σ_t w[x_t] + b), pay each response token its own w[x_t] as it is generated
-   * instead of the whole score at the end (same return, dense credit assignment)
+   * instead of the whole score at the end (same return, dense credit assignment); default: on exactly when the
+   * reward model is linear and PPO maximizes it
    */
   tokenRewards: boolean;
 
@@ -104,9 +105,9 @@ export const DEFAULT_TEXT_RLHF: Omit<TextRlhfConfig, 'teacherConfig'> = {
   promptMinTokens: 2,
   promptMaxTokens: 8,
   evalPrompts: 64,
-  responseLength: 16,
-  temperature: 1,
-  labels: 512,
+  responseLength: 24,
+  temperature: 0.7,
+  labels: 3000,
   rewardBackbone: 'linear',
   rewardL2: 1e-4,
   rewardSource: 'model',
@@ -198,6 +199,7 @@ export function resolveTextRlhfConfig(o: TextRlhfOverrides = {}): TextRlhfConfig
   const { teacherOverrides, ...rest } = o;
   for (const k of Object.keys(rest)) if (!(k in DEFAULT_TEXT_RLHF)) throw new ConfigError(k, `unknown text RLHF option "${k}"`);
   const c = { ...DEFAULT_TEXT_RLHF, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) } as Omit<TextRlhfConfig, 'teacherConfig'>;
+  if (rest.tokenRewards === undefined) c.tokenRewards = c.rewardBackbone === 'linear' && c.rewardSource === 'model';
   oneOf('optimizer', c.optimizer, TEXT_OPTIMIZERS);
   oneOf('judge', c.judge, TEXT_JUDGES);
   oneOf('sentimentMode', c.sentimentMode, SENTIMENT_MODES);

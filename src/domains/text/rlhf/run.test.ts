@@ -44,6 +44,9 @@ describe('text RLHF loop (tiny random model, byte tokens)', () => {
 
   it('token rewards: run with the linear reward model, refused with others', async () => {
     expect(() => resolveTextRlhfConfig({ tokenRewards: true, rewardBackbone: 'bag' })).toThrow(/token-rewards/);
+    expect(resolveTextRlhfConfig({ rewardBackbone: 'bag' }).tokenRewards).toBe(false);
+    expect(resolveTextRlhfConfig({ rewardSource: 'judge' }).tokenRewards).toBe(false);
+    expect(resolveTextRlhfConfig().tokenRewards).toBe(true);
     const codec = new ByteCodec();
     const config = resolveTextRlhfConfig({ tokenRewards: true, evalPrompts: 4, labels: 8, iterations: 1, batchSize: 4, miniBatchSize: 2, ppoEpochs: 1, responseLength: 4, rewardEpochs: 1, promptMinTokens: 2, promptMaxTokens: 4 });
     const rng = new Rng(1);
