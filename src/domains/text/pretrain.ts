@@ -75,7 +75,7 @@ export const DEFAULT_PRETRAIN: Omit<PretrainTextConfig, 'out'> = {
   heads: 4,
   block: 128,
   batch: 16,
-  steps: 500,
+  steps: 800,
   lr: 3e-3,
   minLr: 3e-4,
   warmup: 30,

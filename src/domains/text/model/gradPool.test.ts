@@ -44,6 +44,15 @@ describe('GradPool (data-parallel gradients over worker_threads)', () => {
       // and it moved something: the gradients are not all zero
       expect(Math.max(...Array.from(split.grads[vars[0]!.name]!.dataSync()).map(Math.abs))).toBeGreaterThan(1e-4);
       tf.dispose([...Object.values(whole.grads), ...Object.values(split.grads)]);
+      // more steps: no tensors pile up in the helper or here
+      const helperBefore = [...pool.helperTensors];
+      const mainBefore = tf.memory().numTensors;
+      for (let i = 0; i < 3; i++) {
+        pool.publish();
+        tf.dispose(Object.values((await pool.gradients(x, y, B, T, local)).grads));
+      }
+      expect(pool.helperTensors).toEqual(helperBefore);
+      expect(tf.memory().numTensors).toBe(mainBefore);
     } finally {
       await pool.stop();
       model.dispose();

@@ -39,6 +39,8 @@ export class GradPool {
   private readonly names: string[];
   private readonly sizes: number[];
   private readonly offsets: number[] = [];
+  /** live tensors in each helper after its last step (a leak check) */
+  helperTensors: number[] = [];
 
   private constructor(
     private readonly model: Gpt2,
@@ -115,6 +117,7 @@ export class GradPool {
     // 2) the main thread's shard 0
     const own = local(x.subarray(0, rows[0]! * T), y.subarray(0, rows[0]! * T), rows[0]!);
     const done = await Promise.all(replies);
+    this.helperTensors = done.map((r) => (r.type === 'done' ? r.numTensors : -1));
     // 3) g = Σ_k (n_k / B) g_k, in a fixed order
     let loss = (own.loss * rows[0]!) / B;
     done.forEach((r, i) => (loss += ((r as { loss: number }).loss * rows[i + 1]!) / B));

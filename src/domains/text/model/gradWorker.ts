@@ -21,7 +21,7 @@ export interface GradWorkerInit {
 }
 
 export type GradWorkerRequest = { type: 'step'; x: Int32Array; y: Int32Array; rows: number; T: number } | { type: 'stop' };
-export type GradWorkerReply = { type: 'ready' } | { type: 'done'; loss: number } | { type: 'error'; message: string };
+export type GradWorkerReply = { type: 'ready' } | { type: 'done'; loss: number; numTensors: number } | { type: 'error'; message: string };
 
 async function main(): Promise<void> {
   const port = parentPort!;
@@ -44,7 +44,11 @@ async function main(): Promise<void> {
     }
     try {
       // 1) the current weights
-      vars.forEach((v, i) => v.assign(tf.tidy(() => tf.tensor(params.subarray(offsets[i]!, offsets[i]! + init.sizes[i]!), v.shape, 'float32'))));
+      vars.forEach((v, i) => {
+        const t = tf.tensor(params.subarray(offsets[i]!, offsets[i]! + init.sizes[i]!), v.shape, 'float32');
+        v.assign(t);
+        t.dispose(); // the variable holds the data now
+      });
       // 2) ∇ of the mean NLL on this shard
       const { value, grads: g } = tf.variableGrads(
         () =>
@@ -57,7 +61,7 @@ async function main(): Promise<void> {
       const loss = value.dataSync()[0]!;
       vars.forEach((v, i) => grads.set(g[v.name]!.dataSync() as Float32Array, offsets[i]!));
       tf.dispose([value, ...Object.values(g)]);
-      port.postMessage({ type: 'done', loss } satisfies GradWorkerReply);
+      port.postMessage({ type: 'done', loss, numTensors: tf.memory().numTensors } satisfies GradWorkerReply);
     } catch (e) {
       port.postMessage({ type: 'error', message: (e as Error).stack ?? String(e) } satisfies GradWorkerReply);
     }
