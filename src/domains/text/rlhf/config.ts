@@ -107,7 +107,7 @@ export const DEFAULT_TEXT_RLHF: Omit<TextRlhfConfig, 'teacherConfig'> = {
   evalPrompts: 64,
   responseLength: 24,
   temperature: 0.7,
-  labels: 3000,
+  labels: 10000,
   rewardBackbone: 'linear',
   rewardL2: 1e-4,
   rewardSource: 'model',
