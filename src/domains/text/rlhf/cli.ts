@@ -72,6 +72,7 @@ export const TEXT_FLAGS = {
   'fixed-kl': { type: 'boolean' },
   'no-normalize-scores': { type: 'boolean' },
   'token-rewards': { type: 'boolean' },
+  'score-clip': { type: 'string' },
   'no-token-rewards': { type: 'boolean' },
   'dpo-beta': { type: 'string' },
   'dpo-loss': { type: 'string' },
@@ -113,6 +114,7 @@ options (defaults in brackets):
   --kl-horizon H          horizon of the adaptive controller [${D.klHorizon}]
   --fixed-kl              keep β fixed
   --no-normalize-scores   use raw reward-model scores (default: standardized on reference samples)
+  --score-clip C          clip each continuation's standardized reward to [−C, C]; 0 = off [${D.scoreClip}]
   --token-rewards         pay each token its reward-model weight w[x_t] when generated (dense credit; needs
                           --reward-backbone linear) [on with the linear reward model]
   --no-token-rewards      pay the whole score on the last token (standard RLHF placement)
@@ -169,6 +171,7 @@ export function textConfigFromFlags(f: FlagReader): { config: TextRlhfConfig; tr
     klHorizon: f.number('kl-horizon', D.klHorizon, { min: 0, exclusiveMin: true }),
     fixedKl: f.bool('fixed-kl'),
     normalizeScores: !f.bool('no-normalize-scores'),
+    scoreClip: f.number('score-clip', D.scoreClip, { min: 0 }),
     tokenRewards: f.bool('token-rewards') ? true : f.bool('no-token-rewards') ? false : undefined,
     dpoBeta: f.number('dpo-beta', D.dpoBeta, { min: 0, exclusiveMin: true }),
     dpoLoss: f.choice('dpo-loss', DPO_LOSS_TYPES, D.dpoLoss),

@@ -81,6 +81,12 @@ export interface TextRlhfConfig {
   /** standardize reward-model scores by their mean and std on reference samples */
   normalizeScores: boolean;
   /**
+   * clip each continuation's (standardized) reward to [−c, c] (TRL score_clip); 0 = no clipping. The judge's AFINN
+   * is a sum, so an unclipped learned reward keeps paying for every further positive word ("good good good"); the
+   * clip makes one or two enough, and the KL leash then holds
+   */
+  scoreClip: number;
+  /**
    * with the linear reward model (r = Σ_t w[x_t] + b), pay each response token its own w[x_t] as it is generated
    * instead of the whole score at the end (same return, dense credit assignment); default: on exactly when the
    * reward model is linear and PPO maximizes it
@@ -127,6 +133,7 @@ export const DEFAULT_TEXT_RLHF: Omit<TextRlhfConfig, 'teacherConfig'> = {
   klHorizon: 10000,
   fixedKl: false,
   normalizeScores: true,
+  scoreClip: 2,
   tokenRewards: false,
   dpoBeta: 0.1,
   dpoLoss: 'sigmoid',
@@ -169,6 +176,7 @@ export const TEXT_RLHF_FLAGS: Record<keyof TextRlhfConfig, string> = {
   klHorizon: 'kl-horizon',
   fixedKl: 'fixed-kl',
   normalizeScores: 'no-normalize-scores',
+  scoreClip: 'score-clip',
   tokenRewards: 'token-rewards',
   dpoBeta: 'dpo-beta',
   dpoLoss: 'dpo-loss',
@@ -230,6 +238,7 @@ export function resolveTextRlhfConfig(o: TextRlhfOverrides = {}): TextRlhfConfig
   if (c.tokenRewards && c.rewardBackbone !== 'linear')
     throw new ConfigError('token-rewards', `--token-rewards needs a reward model that is a sum over tokens (--reward-backbone linear), got --reward-backbone ${c.rewardBackbone}`);
   if (c.tokenRewards && c.rewardSource !== 'model') throw new ConfigError('token-rewards', '--token-rewards pays the learned reward model per token; it does not apply with --reward-source judge');
+  num('scoreClip', c.scoreClip, 0, 1e6);
   num('dpoBeta', c.dpoBeta, 0, 1e6, true);
   oneOf('dpoLoss', c.dpoLoss, DPO_LOSS_TYPES);
   int('dpoEpochs', c.dpoEpochs, 1, 10_000);

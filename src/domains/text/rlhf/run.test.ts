@@ -6,7 +6,7 @@ import { resolveGpt2Config } from '../model/config.js';
 import { ByteCodec, hashSplit, makePrompts } from './corpus.js';
 import { splitEntries } from '../corpus.js';
 import { resolveTextRlhfConfig } from './config.js';
-import { TextRlhf, packRollout } from './run.js';
+import { TextRlhf, clipReturns, packRollout } from './run.js';
 
 beforeAll(async () => {
   await initTensors();
@@ -56,6 +56,16 @@ describe('text RLHF loop (tiny random model, byte tokens)', () => {
     expect(Number.isFinite(res.metrics[0]!['objective/scores']!)).toBe(true);
     loop.dispose();
     model.dispose();
+  });
+
+  it('clipReturns scales a row so that its total reward is within ±c', () => {
+    const scores = Float32Array.from([1, -1, 0.5]);
+    const tok = Float32Array.from([2, 1, -4, 0, 0.5, 0]); // N = 2
+    clipReturns(scores, tok, 2, 2);
+    expect(scores[0]! + tok[0]! + tok[1]!).toBeCloseTo(2, 6); // 4 → 2: everything halved
+    expect(tok[0]).toBeCloseTo(1, 6);
+    expect(scores[1]! + tok[2]! + tok[3]!).toBeCloseTo(-2, 6); // −5 → −2
+    expect(Array.from([scores[2], tok[4], tok[5]])).toEqual([0.5, 0.5, 0]); // 1: unchanged
   });
 
   it('packRollout left-pads queries and right-pads responses', () => {

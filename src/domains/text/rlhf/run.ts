@@ -439,6 +439,7 @@ export class TextRlhf {
     const raw = this.rewardOf(s); //    reward-model scores (or the judge's, as an ablation), standardized
     const scores = Float32Array.from(raw, (x) => (x - this.scoreNorm.mu) / this.scoreNorm.sigma);
     const tokenRewards = c.tokenRewards ? this.tokenRewards(r, scores) : undefined; // moves each token's share out of `scores`
+    if (c.scoreClip > 0) clipReturns(scores, tokenRewards, r.responseLength, c.scoreClip);
     const tScore = Date.now();
     const stats = ppoStep(
       { ...r, logprobs: old.logprobs, refLogprobs: refLp.logprobs, values: old.values!, scores, ...(tokenRewards ? { tokenRewards } : {}) },
@@ -533,6 +534,21 @@ export class TextRlhf {
     this.optimizer.dispose();
     this.rewardModel.dispose();
     if (this.backbone instanceof BagOfTokensBackbone) this.backbone.dispose();
+  }
+}
+
+/**
+ * Clips each row's total reward (final score + its token rewards) to [−c, c] by scaling the row's rewards, so the
+ * token rewards keep their proportions (TRL's score_clip, extended to per-token rewards).
+ */
+export function clipReturns(scores: Float32Array, tokenRewards: Float32Array | undefined, N: number, c: number): void {
+  for (let b = 0; b < scores.length; b++) {
+    let total = scores[b]!;
+    if (tokenRewards) for (let t = 0; t < N; t++) total += tokenRewards[b * N + t]!;
+    if (Math.abs(total) <= c) continue;
+    const k = c / Math.abs(total); // scale the row's rewards so that they sum to ±c
+    scores[b] = scores[b]! * k;
+    if (tokenRewards) for (let t = 0; t < N; t++) tokenRewards[b * N + t] = tokenRewards[b * N + t]! * k;
   }
 }
 
