@@ -39,3 +39,4 @@ export * as gridworld from './domains/gridworld/index.js';
 export * as line from './domains/line/index.js';
 export * as adder from './domains/adder/index.js';
 export * as digits from './domains/digits/index.js';
+export * as text from './domains/text/index.js';

@@ -9,7 +9,7 @@ describe('public API (src/index.ts)', () => {
     }
   });
   it('exports every domain as a namespace', () => {
-    for (const d of ['gridworld', 'line', 'adder', 'digits'] as const) {
+    for (const d of ['gridworld', 'line', 'adder', 'digits', 'text'] as const) {
       expect(typeof rlhf[d], d).toBe('object');
       expect(Object.keys(rlhf[d]).length, d).toBeGreaterThan(0);
     }
