@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, UsageError } from '../core/errors.js';
+import { defaultRunDir } from '../loop/runDir.js';
 
 export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
 
@@ -120,4 +121,29 @@ function checkRange(name: string, v: number, o: { min?: number; max?: number; ex
   if (o.min !== undefined && (o.exclusiveMin ? !(v > o.min) : !(v >= o.min)))
     throw new ConfigError(name, `--${name} must be ${o.exclusiveMin ? '>' : '≥'} ${o.min}, got ${v}`);
   if (o.max !== undefined && !(v <= o.max)) throw new ConfigError(name, `--${name} must be ≤ ${o.max}, got ${v}`);
+}
+
+/** Where a run command writes and whether it continues: --out, --resume and the test hook RLHF_STOP_AFTER. */
+export interface RunTarget {
+  out: string;
+  resume: boolean;
+  /** RLHF_STOP_AFTER=k: the run stops (exit 75, as a kill would) right after checkpoint k; undefined = run to the end */
+  stopAfter: number | undefined;
+}
+
+/**
+ * Reads --out (default runs/<domain>-<time>), --resume (needs --out) and RLHF_STOP_AFTER (an integer ≥ minStopAfter),
+ * validated before anything is written.
+ */
+export function runTargetFromFlags(f: FlagReader, domain: string, opts: { minStopAfter?: number } = {}): RunTarget {
+  const minStop = opts.minStopAfter ?? 1;
+  const resume = f.bool('resume');
+  if (resume && !f.has('out')) throw new ConfigError('resume', '--resume needs --out DIR (the run to continue)');
+  const out = f.string('out') ?? defaultRunDir(domain);
+  if (out.trim() === '') throw new ConfigError('out', '--out must name a directory');
+  const stopEnv = process.env.RLHF_STOP_AFTER;
+  const stopAfter = stopEnv !== undefined && stopEnv !== '' ? Number(stopEnv) : undefined;
+  if (stopAfter !== undefined && !(Number.isInteger(stopAfter) && stopAfter >= minStop))
+    throw new ConfigError('RLHF_STOP_AFTER', `RLHF_STOP_AFTER must be an integer ≥ ${minStop}, got "${stopEnv}"`);
+  return { out, resume, stopAfter };
 }

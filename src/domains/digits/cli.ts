@@ -5,10 +5,9 @@
  *
  * Test hook: RLHF_STOP_AFTER=k returns (exit 75) right after the first checkpoint at or after step k, as a kill would.
  */
-import { COMMON_RUN_FLAGS, FlagReader, parseFlags } from '../../cli/args.js';
+import { COMMON_RUN_FLAGS, FlagReader, parseFlags, runTargetFromFlags } from '../../cli/args.js';
 import { ConfigError, UsageError } from '../../core/errors.js';
 import { BACKEND_NAMES, type BackendName } from '../../core/tensor.js';
-import { defaultRunDir } from '../../loop/runDir.js';
 import { humanJudgeFromFlags, HUMAN_JUDGE_FLAGS, HUMAN_JUDGE_HELP } from '../../loop/humanJudge.js';
 import { runDigitsWithPeople } from './people.js';
 import { DIGITS_FLAGS, DIGITS_HELP, PRETRAIN_FLAGS, PRETRAIN_HELP, digitsConfigFromFlags, pretrainFromFlags } from './config.js';
@@ -29,13 +28,7 @@ export async function digitsCommand(argv: string[]): Promise<number> {
   const config = digitsConfigFromFlags(f);
   const human = humanJudgeFromFlags(f); // --judge human|mixed: people judge on the digits pages of the web app
   const backend = f.choice('backend', BACKEND_NAMES, 'auto') as BackendName;
-  const resume = f.bool('resume');
-  if (resume && !f.has('out')) throw new ConfigError('resume', '--resume needs --out DIR (the run to continue)');
-  const out = f.string('out') ?? defaultRunDir('digits');
-  if (out.trim() === '') throw new ConfigError('out', '--out must name a directory');
-  const stopEnv = process.env.RLHF_STOP_AFTER;
-  const stopAfter = stopEnv !== undefined && stopEnv !== '' ? Number(stopEnv) : undefined;
-  if (stopAfter !== undefined && !(Number.isInteger(stopAfter) && stopAfter >= 1)) throw new ConfigError('RLHF_STOP_AFTER', `RLHF_STOP_AFTER must be an integer ≥ 1, got "${stopEnv}"`);
+  const { out, resume, stopAfter } = runTargetFromFlags(f, 'digits');
 
   // 2. run
   const quiet = f.bool('quiet');

@@ -6,10 +6,9 @@
  * Test hook: RLHF_STOP_AFTER=k ends the process abruptly (exit 75) right after iteration k's checkpoint, as a kill
  * would, so tests can check that --resume reproduces an uninterrupted run.
  */
-import { COMMON_RUN_FLAGS, FlagReader, parseFlags } from '../../cli/args.js';
-import { ConfigError, UsageError } from '../../core/errors.js';
+import { COMMON_RUN_FLAGS, FlagReader, parseFlags, runTargetFromFlags } from '../../cli/args.js';
+import { UsageError } from '../../core/errors.js';
 import type { BackendName } from '../../core/tensor.js';
-import { defaultRunDir } from '../../loop/runDir.js';
 import { gridworldPeople, humanJudgeFromFlags, HUMAN_JUDGE_FLAGS, HUMAN_JUDGE_HELP } from '../../loop/humanJudge.js';
 import { configFromFlags, configToJson, GRIDWORLD_FLAGS, GRIDWORLD_HELP } from './config.js';
 import { runGridworld } from './run.js';
@@ -33,13 +32,7 @@ export async function gridworldCommand(argv: string[]): Promise<number> {
   let config = configFromFlags(f);
   if (human && config.querySelection === 'all') config = { ...config, labelsPerIteration: config.batch }; // the human gatherer picks its pairs
   const backend = f.choice('backend', BACKENDS, 'auto');
-  const resume = f.bool('resume');
-  if (resume && !f.has('out')) throw new ConfigError('resume', '--resume needs --out DIR (the run to continue)');
-  const out = f.string('out') ?? defaultRunDir('gridworld');
-  if (out.trim() === '') throw new ConfigError('out', '--out must name a directory');
-  const stopEnv = process.env.RLHF_STOP_AFTER;
-  const stopAfter = stopEnv !== undefined && stopEnv !== '' ? Number(stopEnv) : undefined;
-  if (stopAfter !== undefined && !(Number.isInteger(stopAfter) && stopAfter >= 1)) throw new ConfigError('RLHF_STOP_AFTER', `RLHF_STOP_AFTER must be an integer ≥ 1, got "${stopEnv}"`);
+  const { out, resume, stopAfter } = runTargetFromFlags(f, 'gridworld');
 
   // 2. run
   const quiet = f.bool('quiet');

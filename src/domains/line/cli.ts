@@ -4,9 +4,8 @@
  *
  * Test hook: RLHF_STOP_AFTER=k ends the process abruptly (exit 75) right after iteration k's checkpoint.
  */
-import { COMMON_RUN_FLAGS, FlagReader, parseFlags } from '../../cli/args.js';
+import { COMMON_RUN_FLAGS, FlagReader, parseFlags, runTargetFromFlags } from '../../cli/args.js';
 import { ConfigError, UsageError } from '../../core/errors.js';
-import { defaultRunDir } from '../../loop/runDir.js';
 import { ACTIVE_QUERY_FLAGS, ACTIVE_QUERY_HELP, activeQueryFromFlags } from '../../reward/querySelection.js';
 import { TEACHER_NAMES, type TeacherConfig } from '../../teachers/bpref.js';
 import { LINE_BASELINES, LINE_FEEDBACK, LINE_PRESETS, LINE_PRESET_VALUES, resolveLineConfig, type LineConfig, type LineOverrides } from './config.js';
@@ -156,13 +155,7 @@ export async function lineCommand(argv: string[]): Promise<number> {
   }
   const config = lineConfigFromFlags(f);
   if (f.has('backend')) f.choice('backend', ['auto', 'tensorflow', 'wasm', 'cpu'] as const, 'auto'); // accepted for uniformity; the line runs on typed arrays
-  const resume = f.bool('resume');
-  if (resume && !f.has('out')) throw new ConfigError('resume', '--resume needs --out DIR (the run to continue)');
-  const out = f.string('out') ?? defaultRunDir('line');
-  if (out.trim() === '') throw new ConfigError('out', '--out must name a directory');
-  const stopEnv = process.env.RLHF_STOP_AFTER;
-  const stopAfter = stopEnv !== undefined && stopEnv !== '' ? Number(stopEnv) : undefined;
-  if (stopAfter !== undefined && !(Number.isInteger(stopAfter) && stopAfter >= 1)) throw new ConfigError('RLHF_STOP_AFTER', `RLHF_STOP_AFTER must be an integer ≥ 1, got "${stopEnv}"`);
+  const { out, resume, stopAfter } = runTargetFromFlags(f, 'line');
 
   // 2. run
   const quiet = f.bool('quiet');

@@ -9,14 +9,14 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { COMMON_RUN_FLAGS, FlagReader, parseFlags, type FlagSpec } from '../../../cli/args.js';
-import { ConfigError, DataError, UsageError } from '../../../core/errors.js';
+import { COMMON_RUN_FLAGS, FlagReader, parseFlags, runTargetFromFlags, type FlagSpec } from '../../../cli/args.js';
+import { DataError, UsageError } from '../../../core/errors.js';
 import { BACKEND_NAMES, initTensors, type BackendName } from '../../../core/tensor.js';
 import { Rng } from '../../../core/rng.js';
 import { TEACHER_NAMES, type TeacherConfig } from '../../../teachers/bpref.js';
 import { SENTIMENT_MODES } from '../../../teachers/sentiment.js';
 import { DPO_LOSS_TYPES } from '../../../policy/dpo.js';
-import { RunDir, defaultRunDir, writeJson } from '../../../loop/runDir.js';
+import { RunDir, writeJson } from '../../../loop/runDir.js';
 import { createProgress, type Progress } from '../../../loop/progress.js';
 import { humanJudgeFromFlags, HUMAN_JUDGE_FLAGS, HUMAN_JUDGE_HELP, type HumanJudgeSetup } from '../../../loop/humanJudge.js';
 import type { JsonObject } from '../../../store/types.js';
@@ -328,13 +328,7 @@ export async function textCommand(argv: string[]): Promise<number> {
   const { config, trainPrompts } = textConfigFromFlags(f);
   const human = humanJudgeFromFlags(f); // --judge human|mixed: people compare continuations in the web app
   const backend = f.choice('backend', BACKEND_NAMES, 'auto') as BackendName;
-  const resume = f.bool('resume');
-  if (resume && !f.has('out')) throw new ConfigError('resume', '--resume needs --out DIR (the run to continue)');
-  const out = f.string('out') ?? defaultRunDir('text');
-  if (out.trim() === '') throw new ConfigError('out', '--out must name a directory');
-  const stopEnv = process.env.RLHF_STOP_AFTER;
-  const stopAfter = stopEnv !== undefined && stopEnv !== '' ? Number(stopEnv) : undefined;
-  if (stopAfter !== undefined && !(Number.isInteger(stopAfter) && stopAfter >= 0)) throw new ConfigError('RLHF_STOP_AFTER', `RLHF_STOP_AFTER must be an integer ≥ 0, got "${stopEnv}"`);
+  const { out, resume, stopAfter } = runTargetFromFlags(f, 'text', { minStopAfter: 0 });
   // 2. run
   const quiet = f.bool('quiet');
   const { result, dir } = await runText(config, { out, resume, quiet: quiet || (human !== undefined && config.judge !== 'simulated'), report: !f.bool('no-report'), backend, trainPrompts, ...(human ? { people: human } : {}), ...(stopAfter !== undefined ? { stopAfter, stopHard: true } : {}) });
