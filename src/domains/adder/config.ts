@@ -187,8 +187,10 @@ export function resolveAdderConfig(o: AdderOverrides = {}): AdderConfig {
   const known = new Set(Object.keys(ADDER_FLAGS));
   for (const k of Object.keys(rest)) if (!known.has(k)) throw new ConfigError(k, `unknown adder option "${k}"`);
   const c = { ...ADDER_PRESET_VALUES[preset], ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) } as Omit<AdderConfig, 'teacherConfig'>;
-  // the default preset's step size is for the 2-parameter model; an MLP wants a smaller one unless given
+  // the default preset's step size and steps are for the 2-parameter model; an MLP wants a smaller step, taken more
+  // often, unless given (5 seeds, 1000 labels: 4 steps → accuracy 0.973–0.993, 8 steps → 0.993–0.997)
   if (preset === 'default' && c.model === 'mlp' && rest.rewardLr === undefined) c.rewardLr = 0.01;
+  if (preset === 'default' && c.model === 'mlp' && rest.rewardSteps === undefined) c.rewardSteps = 8;
   int('stateMax', c.stateMax, 1, 1_000_000);
   int('epochs', c.epochs, 1);
   oneOf('model', c.model, ADDER_MODELS);
