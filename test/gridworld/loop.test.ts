@@ -91,6 +91,21 @@ describe('gridworld loop', () => {
     expect(() => resolveGridworldConfig({ rewardEnsemble: 2, rewardImpl: 'tfjs' })).toThrow(/--reward-impl tfjs fits one reward model/);
   });
 
+  it('label replay: on by default with a query selection, fits every label so far; off = the seed\'s online fit', async () => {
+    const cfg = { ...small, iterations: 8, rewardEnsemble: 3, querySelection: 'random' as const, labelsPerIteration: 4 };
+    expect(resolveGridworldConfig(cfg).replayLabels).toBe(true);
+    expect(resolveGridworldConfig(small).replayLabels).toBe(false); // "all" labels every pair: the seed's online fit
+    const replay = await runGridworld(resolveGridworldConfig(cfg), { quiet: true });
+    const online = await runGridworld(resolveGridworldConfig({ ...cfg, replayLabels: false }), { quiet: true });
+    // the same labels are asked (selection is random, the rollouts of iteration 1 are identical), the fits differ
+    expect(replay.metrics[0]!['reward/loss']).toBe(online.metrics[0]!['reward/loss']);
+    expect(replay.metrics[3]!['reward/correlation']).not.toBe(online.metrics[3]!['reward/correlation']);
+    const cut = fresh();
+    await runGridworld(resolveGridworldConfig({ ...cfg, replayLabels: false }), { out: cut, quiet: true, report: false, stopAfter: 3 });
+    const resumed = await runGridworld(resolveGridworldConfig({ ...cfg, replayLabels: false }), { out: cut, resume: true, quiet: true, report: false });
+    expect(withoutSeconds(resumed.summary)).toEqual(withoutSeconds(online.summary));
+  });
+
   it('writes the report: SVG + PNG figures and report.html', async () => {
     const out = fresh();
     const r = await runGridworld(resolveGridworldConfig({ ...small, iterations: 4 }), { out, quiet: true });

@@ -74,6 +74,12 @@ export interface GridworldConfig {
   labelSchedule: LabelSchedule;
   /** d of the decay schedule (default 0.9) */
   labelDecay: number;
+  /**
+   * fit the reward on every label so far (a label buffer, as PEBBLE / B-Pref) instead of this iteration's labels only
+   * (the seed's online fit). Default: on when a query selection or a label budget makes labels scarce, off with
+   * "all" (the seed). src/reward/comparisonBuffer.ts says why it matters with few labels per iteration.
+   */
+  replayLabels: boolean;
   /** iterations whose sample paths are drawn (default 1, I/20, I/4, I) */
   pathIterations: number[];
   /** master seed (default 1) */
@@ -175,6 +181,7 @@ export function resolveGridworldConfig(input: GridworldConfigInput = {}): Gridwo
   if (!(LABEL_SCHEDULES as readonly string[]).includes(labelSchedule)) throw new ConfigError('label-schedule', `--label-schedule must be one of ${LABEL_SCHEDULES.join(', ')}; got "${labelSchedule}"`);
   const labelDecay = num('label-decay', input.labelDecay ?? d.labelDecay, (v) => v > 0 && v <= 1, 'in (0, 1]');
   if (rewardImpl === 'tfjs' && rewardEnsemble > 1) throw new ConfigError('reward-impl', `--reward-impl tfjs fits one reward model; use --reward-impl typed with --reward-ensemble ${rewardEnsemble}`);
+  const replayLabels = input.replayLabels ?? (querySelection !== 'all' || labelBudget !== Infinity);
   const seed = int('seed', input.seed ?? d.seed, 0, 2 ** 31 - 1);
   return {
     size,
@@ -202,6 +209,7 @@ export function resolveGridworldConfig(input: GridworldConfigInput = {}): Gridwo
     labelBudget,
     labelSchedule,
     labelDecay,
+    replayLabels,
     pathIterations: [...new Set(pathIterations)].sort((a, b) => a - b),
     seed,
   };
@@ -254,6 +262,8 @@ export const GRIDWORLD_FLAGS = {
   'pool-factor': { type: 'string' },
   'no-bootstrap': { type: 'boolean' },
   'ensemble-prior': { type: 'string' },
+  'replay-labels': { type: 'boolean' },
+  'no-replay-labels': { type: 'boolean' },
 } as const satisfies FlagSpec;
 
 export const GRIDWORLD_HELP = `rlhf run gridworld — RLHF on an N×N gridworld (soft value iteration + a learned state reward)
@@ -293,6 +303,8 @@ reward ensemble and active queries:
   --label-decay D            d ∈ (0, 1] of the decay schedule [0.9]
   --no-bootstrap             ensemble members differ by their initial logits only
   --ensemble-prior S         σ of the members' centred random initial logits (randomized priors) [1]
+  --replay-labels            fit the reward on every label so far, not only this iteration's
+  --no-replay-labels         fit on this iteration's labels only (the seed) [replay with a selection or a budget]
   --seed S             master seed; same seed ⇒ identical metrics.jsonl [1]
   --out DIR            run directory [runs/gridworld-<timestamp>]
   --resume             continue the run in --out from its last checkpoint
@@ -357,6 +369,9 @@ export function configFromFlags(f: FlagReader): GridworldConfig {
   if (f.has('label-decay')) input.labelDecay = f.number('label-decay', 0.9, { min: 0, exclusiveMin: true, max: 1 });
   if (f.has('pool-factor')) input.poolFactor = f.int('pool-factor', 10, { min: 1, max: 1000 });
   if (f.bool('no-bootstrap')) input.bootstrap = false;
+  if (f.bool('replay-labels') && f.bool('no-replay-labels')) throw new ConfigError('replay-labels', '--replay-labels and --no-replay-labels contradict each other; give one');
+  if (f.bool('replay-labels')) input.replayLabels = true;
+  if (f.bool('no-replay-labels')) input.replayLabels = false;
   if (f.has('ensemble-prior')) input.ensemblePrior = f.number('ensemble-prior', GRIDWORLD_DEFAULTS.ensemblePrior, { min: 0, max: 100 });
   input.seed = f.int('seed', GRIDWORLD_DEFAULTS.seed, { min: 0, max: 2 ** 31 - 1 });
   return resolveGridworldConfig(input);

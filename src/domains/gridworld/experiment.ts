@@ -22,6 +22,7 @@ import type * as EnsembleModule from '../../reward/ensemble.js';
 import { centredPriors } from '../../reward/ensemble.js';
 import { selectQueries } from '../../reward/querySelection.js';
 import { LabelBudget, resolveLabelBudget } from '../../reward/labelBudget.js';
+import { ComparisonBuffer } from '../../reward/comparisonBuffer.js';
 import type { AgentTrainer, QuerySampler, Gatherer, RewardLearner, Evaluator, Metrics, LoopParts } from '../../loop/orchestrator.js';
 import { Gridworld } from './env.js';
 import { rollout, allocTrajectories, type Trajectories } from './rollout.js';
@@ -106,6 +107,8 @@ export class GridworldExperiment implements AgentTrainer, QuerySampler<Gridworld
   private readonly orderRng: Rng;
   private readonly queryRng: Rng;
   private readonly budget: LabelBudget;
+  /** every label so far, when the reward is fitted on all of them (config.replayLabels) */
+  private readonly buffer: ComparisonBuffer | undefined;
   /** src/reward/ensemble.ts, loaded by prepare() only when an ensemble or a query selection needs it (it pulls in tfjs) */
   private ens: typeof EnsembleModule | undefined;
   private labels = 0;
@@ -143,6 +146,7 @@ export class GridworldExperiment implements AgentTrainer, QuerySampler<Gridworld
     this.adam = this.adams[0]!;
     this.budget = new LabelBudget(resolveLabelBudget({ budget: config.labelBudget, perIteration: config.labelsPerIteration, schedule: config.labelSchedule, decay: config.labelDecay }));
     this.teacher = new BPrefTeacher(config.teacherParams, this.teacherRng, this.name);
+    this.buffer = config.replayLabels ? new ComparisonBuffer(S, config.rewardEnsemble, config.bootstrap) : undefined;
     this.visits = new Int32Array(S);
     const B = config.batch;
     const H = config.horizon;
@@ -351,8 +355,11 @@ export class GridworldExperiment implements AgentTrainer, QuerySampler<Gridworld
   fit(batch: GridworldBatch, labels: Preference[]): Metrics | Promise<Metrics> {
     const c = this.comparisons(batch, labels);
     this.lastComparisons = c;
+    // replay: member k fits every label so far, weighted by its bootstrap draws; else this batch only (the seed)
+    if (this.buffer) this.buffer.push(c, this.queryRng);
+    const data = (k: number): CountComparisons => (this.buffer ? this.buffer.all(k) : c);
     if (this.models.length === 1) {
-      const stats = this.fitters[0]!.fit(c);
+      const stats = this.fitters[0]!.fit(data(0));
       return stats instanceof Promise ? stats.then((st) => this.fitMetrics(st, c)) : this.fitMetrics(stats, c);
     }
     // an ensemble: each member fits its own bootstrap resample of the labels (Poisson(1) weights, Oza & Russell 2001)
@@ -362,9 +369,13 @@ export class GridworldExperiment implements AgentTrainer, QuerySampler<Gridworld
     let lossBefore = 0;
     let fitted = 0;
     for (let k = 0; k < this.models.length; k++) {
-      const w = new Float64Array(c.mu.length).fill(1);
-      if (this.config.bootstrap) for (let i = 0; i < w.length; i++) w[i] = poisson1(this.queryRng);
-      const st = this.fitters[k]!.fit({ ...c, weight: w });
+      let d = data(k);
+      if (!this.buffer) {
+        const w = new Float64Array(c.mu.length).fill(1);
+        if (this.config.bootstrap) for (let i = 0; i < w.length; i++) w[i] = poisson1(this.queryRng);
+        d = { ...c, weight: w };
+      }
+      const st = this.fitters[k]!.fit(d);
       if (st instanceof Promise) throw new Error('internal: asynchronous fitters support a single reward model');
       if (Number.isFinite(st.loss)) {
         loss += st.loss;
@@ -511,6 +522,7 @@ export class GridworldExperiment implements AgentTrainer, QuerySampler<Gridworld
       out[`adam.m${suffix}`] = { shape: [S], data: this.adams[k]!.m };
       out[`adam.v${suffix}`] = { shape: [S], data: this.adams[k]!.v };
     });
+    if (this.buffer) Object.assign(out, this.buffer.arrays('labels'));
     return out;
   }
 
@@ -535,5 +547,6 @@ export class GridworldExperiment implements AgentTrainer, QuerySampler<Gridworld
       this.adams[k]!.t = state.adamT[k] ?? 0;
     });
     this.visits.set(get('visits'));
+    this.buffer?.restore(arrays, 'labels');
   }
 }
