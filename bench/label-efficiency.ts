@@ -1,14 +1,15 @@
 /**
  * Label efficiency of active queries: labels needed to reach the success target, random vs disagreement vs entropy.
  *
- *   npm run bench -- label-efficiency [--seeds 5] [--domains gridworld,line] [--teachers oracle,noisy,mistake]
- *                                     [--grid-iterations 40] [--tag T (writes label-efficiency-T.*)] [--quiet] [--plot-only]
+ *   npm run bench -- label-efficiency [--seeds 20] [--seed0 0] [--domains gridworld,line] [--teachers oracle,noisy,mistake]
+ *                                     [--grid-iterations 60] [--tag T (writes label-efficiency-T.*)] [--quiet] [--plot-only]
  *
  * For each domain × teacher (Oracle, Noisy β 1, Mistake ε 0.1) × selection (random, disagreement, entropy) × seed,
  * one run with a reward ensemble of 3 (the same K for every strategy, so only the choice of queries differs) and a
  * small constant number of labels per iteration, so that labels, not rollouts, are the bottleneck:
- *   gridworld 10×10  n of the iteration's 100 sampled pairs are labelled, n ∈ {5, 10, 20, 50, 100}, `grid-iterations`
- *                    (40) iterations each, target: goal rate ≥ 0.95 (the gridworld's default exploration bonus)
+ *   gridworld 10×10  n of the iteration's 400 sampled pairs are labelled, n ∈ {1, 2, 5, 10, 20}, `grid-iterations`
+ *                    (60) iterations each, target: goal rate ≥ 0.95 (the gridworld's default exploration bonus and
+ *                    ensemble: randomized priors σ = 2, no bootstrap, the reward fitted on every label so far)
  *   line, size 10    1 of 10 candidate segment pairs per iteration of 5 episodes, 200 episodes,
  *                    target: P(goal within 50 steps) ≥ 0.95
  * gridworld: "labels to target" = labels used when the goal rate first reached the target, the least over the rates n
@@ -16,6 +17,8 @@
  * line: a budget ladder (1, 2, 3, 4, 6, …, 32 labels): the smallest total budget whose run ends at the target — the
  * line needs so few labels that its learning curve is bounded by the policy's 2 iterations, not by the labels.
  * A run that never reaches the target is censored: its final success is reported, medians treat it as "more".
+ * The spread between seeds is large (a seed's labels to target vary 5× within one strategy), hence 20 seeds by default;
+ * the table also gives the geometric mean of the per-seed ratios and the seeds on which a strategy needed fewer labels.
  * Writes bench/results/label-efficiency.json and bench/results/label-efficiency.{svg,png}.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -55,8 +58,10 @@ function censoredMedian(xs: Array<number | null>): number | null {
   return Number.isFinite(m) ? m : null;
 }
 
-/** Labels per iteration tried on the gridworld (of its 100 sampled pairs; 100 = label every pair, as the seed). */
-const GRID_RATES = [5, 10, 20, 50, 100];
+/** Labels per iteration tried on the gridworld (of its GRID_POOL sampled pairs). */
+const GRID_RATES = [1, 2, 5, 10, 20];
+/** B: pairs of rollouts sampled per iteration, the pool every strategy chooses from (rollouts are cheap, labels are not) */
+const GRID_POOL = 400;
 
 /**
  * The gridworld's labels to target: for each rate on GRID_RATES, one run of `iterations` iterations; the labels used
@@ -66,7 +71,8 @@ async function gridRun(teacher: string, strategy: QuerySelection, seed: number, 
   const t0 = performance.now();
   const byRate: Array<{ rate: number; labelsToTarget: number | null; final: number; labels: number }> = [];
   for (const rate of GRID_RATES) {
-    const config = resolveGridworldConfig({ size: 10, iterations, teacher: teacher as 'oracle', querySelection: strategy, rewardEnsemble: 3, labelsPerIteration: rate, seed: seed + 1 });
+    // the gridworld's defaults for an ensemble: centred randomized priors σ = 2, no bootstrap, every label replayed
+    const config = resolveGridworldConfig({ size: 10, iterations, batch: GRID_POOL, teacher: teacher as 'oracle', querySelection: strategy, rewardEnsemble: 3, labelsPerIteration: rate, seed: seed + 1 });
     const res = await runGridworld(config, { quiet: true });
     const first = res.metrics.find((r) => (r['objective/goal_rate'] ?? 0) >= TARGET);
     byRate.push({ rate, labelsToTarget: first ? (first['feedback/labels'] ?? null) : null, final: res.summary!.goal_rate, labels: res.summary!.labels });
@@ -152,10 +158,11 @@ async function plotOnly(): Promise<void> {
 }
 
 export async function run(args: string[]): Promise<void> {
-  const o = { seeds: 5, domains: ['gridworld', 'line'] as Domain[], teachers: [...TEACHERS] as string[], gridIterations: 40, quiet: false, tag: '' };
+  const o = { seeds: 20, domains: ['gridworld', 'line'] as Domain[], teachers: [...TEACHERS] as string[], gridIterations: 60, quiet: false, tag: '', seed0: 0 };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--seeds') o.seeds = Math.max(1, Number(args[++i]));
+    else if (a === '--seed0') o.seed0 = Math.max(0, Number(args[++i]));
     else if (a === '--domains') o.domains = args[++i]!.split(',').filter((d): d is Domain => d === 'gridworld' || d === 'line');
     else if (a === '--teachers') o.teachers = args[++i]!.split(',').filter((t) => (TEACHERS as readonly string[]).includes(t));
     else if (a === '--grid-iterations') o.gridIterations = Math.max(1, Number(args[++i]));
@@ -173,7 +180,7 @@ export async function run(args: string[]): Promise<void> {
   for (const domain of o.domains)
     for (const teacher of o.teachers)
       for (const strategy of STRATEGIES) {
-        for (let seed = 0; seed < o.seeds; seed++) outcomes.push(domain === 'gridworld' ? await gridRun(teacher, strategy, seed, o.gridIterations) : await lineRun(teacher, strategy, seed));
+        for (let seed = o.seed0; seed < o.seed0 + o.seeds; seed++) outcomes.push(domain === 'gridworld' ? await gridRun(teacher, strategy, seed, o.gridIterations) : await lineRun(teacher, strategy, seed));
         const mine = outcomes.filter((r) => r.domain === domain && r.teacher === teacher && r.strategy === strategy);
         log(`${domain} ${teacher} ${strategy}: labels to target ${mine.map((r) => r.labelsToTarget ?? '—').join(' ')}; final ${mine.map((r) => r.finalSuccess.toFixed(2)).join(' ')}`);
       }
@@ -187,6 +194,20 @@ export async function run(args: string[]): Promise<void> {
         const rs = outcomes.filter((r) => r.domain === domain && r.teacher === teacher && r.strategy === strategy);
         const median = censoredMedian(rs.map((r) => r.labelsToTarget));
         const maxLabels = Math.max(...rs.map((r) => r.labels));
+        // paired by seed against random: fewer / more labels (a censored run counts as more than any reached one), and
+        // the geometric mean of the per-seed ratios over the seeds both reached
+        let fewer = 0;
+        let more = 0;
+        const logRatios: number[] = [];
+        for (const r of rs) {
+          const base = random.find((x) => x.seed === r.seed);
+          if (!base || strategy === 'random') continue;
+          const a = r.labelsToTarget ?? Infinity;
+          const b = base.labelsToTarget ?? Infinity;
+          if (a < b) fewer++;
+          else if (a > b) more++;
+          if (Number.isFinite(a) && Number.isFinite(b)) logRatios.push(Math.log(a / b));
+        }
         groups.push({
           domain,
           teacher,
@@ -200,6 +221,7 @@ export async function run(args: string[]): Promise<void> {
           maxLabels,
           // ratio of medians vs random; when random's median never reached, the ratio is at most median/maxLabels ("<")
           ratio_vs_random: strategy === 'random' ? 1 : median === null ? null : randomMedian === null ? `< ${(median / maxLabels).toFixed(3)}` : median / randomMedian,
+          paired_vs_random: strategy === 'random' ? null : { fewer_labels: fewer, more_labels: more, geo_mean_ratio: logRatios.length ? Math.exp(logRatios.reduce((a, b) => a + b, 0) / logRatios.length) : null },
           seconds: rs.reduce((a, r) => a + r.seconds, 0),
         });
       }
@@ -207,10 +229,10 @@ export async function run(args: string[]): Promise<void> {
 
   const f = (v: number | null) => (v === null ? 'never' : String(v));
   console.log(`\nlabels to reach success ≥ ${TARGET} (median over ${o.seeds} seeds; "never" = the median run did not reach it)`);
-  console.log('domain     teacher  strategy      median  reached  vs random   final success per seed');
+  console.log('domain     teacher  strategy      median  reached  vs random  per seed: fewer/more, geo-mean ratio   final success per seed');
   for (const g of groups)
     console.log(
-      `${g.domain.padEnd(10)} ${g.teacher.padEnd(8)} ${g.strategy.padEnd(13)} ${f(g.median).padStart(6)}  ${`${g.reached}/${g.seeds}`.padStart(7)}  ${String(typeof g.ratio_vs_random === 'number' ? g.ratio_vs_random.toFixed(2) : (g.ratio_vs_random ?? '—')).padStart(9)}   ${g.final_success.join(' ')}`,
+      `${g.domain.padEnd(10)} ${g.teacher.padEnd(8)} ${g.strategy.padEnd(13)} ${f(g.median).padStart(6)}  ${`${g.reached}/${g.seeds}`.padStart(7)}  ${String(typeof g.ratio_vs_random === 'number' ? g.ratio_vs_random.toFixed(2) : (g.ratio_vs_random ?? '—')).padStart(9)}  ${(g.paired_vs_random ? `${g.paired_vs_random.fewer_labels}/${g.paired_vs_random.more_labels}, ${g.paired_vs_random.geo_mean_ratio?.toFixed(2) ?? '—'}` : '').padEnd(36)}  ${g.final_success.join(' ')}`,
     );
   const result = {
     machine: { loadavg_start: load0, loadavg_end: loadavg(), note: 'shared 2-core machine, other helpers running' },
@@ -218,8 +240,8 @@ export async function run(args: string[]): Promise<void> {
       target: TARGET,
       seeds: o.seeds,
       reward_ensemble: 3,
-      gridworld_ensemble: 'centred randomized priors σ = 1 (--ensemble-prior), Poisson(1) bootstrap; disagreement = Var_k of the log-odds R_k(σˡ) − R_k(σʳ)',
-      gridworld: { size: 10, iterations: o.gridIterations, batch: 100, labels_per_iteration: GRID_RATES, success: 'goal_rate' },
+      gridworld_ensemble: 'centred randomized priors σ = 2 (--ensemble-prior), no bootstrap, every label replayed (--replay-labels); disagreement = Var_k of the log-odds R_k(σˡ) − R_k(σʳ)',
+      gridworld: { size: 10, iterations: o.gridIterations, batch: GRID_POOL, labels_per_iteration: GRID_RATES, success: 'goal_rate' },
       line: { size: 10, episodes: 200, episodes_per_iteration: 5, labels_per_iteration: 1, pool_factor: 10, success: 'P(goal within 50 steps)', budget_ladder: LINE_LADDER },
       labels_to_target: 'gridworld: labels used when the goal rate first reached the target, least over the labels-per-iteration rates; line: the smallest budget on the ladder whose run ends at the target; null = never',
     },

@@ -46,8 +46,9 @@ describe('gridworld config', () => {
     expect(() => resolveGridworldConfig({ iterations: 10, pathIterations: [11] })).toThrow(/--paths/);
   });
 
-  it('--ensemble-prior: σ of the members\' randomized priors, default 1, range-checked', () => {
-    expect(resolveGridworldConfig({}).ensemblePrior).toBe(1);
+  it('--ensemble-prior: σ of the members\' randomized priors, default 2, range-checked; no bootstrap by default', () => {
+    expect(resolveGridworldConfig({}).ensemblePrior).toBe(2);
+    expect(resolveGridworldConfig({}).bootstrap).toBe(false);
     expect(resolveGridworldConfig({ ensemblePrior: 0 }).ensemblePrior).toBe(0);
     expect(() => resolveGridworldConfig({ ensemblePrior: -1 })).toThrow(/--ensemble-prior/);
   });

@@ -51,12 +51,16 @@ export interface GridworldConfig {
   rewardImpl: RewardImpl;
   /** K reward models; the planning reward is their mean (default 1: the seed's single model) */
   rewardEnsemble: number;
-  /** members see Poisson(1)-resampled labels (online bootstrap); otherwise they differ by their initial logits (default true) */
+  /**
+   * members see Poisson(1)-resampled labels (online bootstrap); otherwise they differ by their randomized priors only
+   * (default false here: most gridworld labels are coin flips on tied pairs, and members fitted to different resamples
+   * of that noise disagree about the noise instead of about the states no label has reached; docs/active-queries.md)
+   */
   bootstrap: boolean;
   /**
    * σ of the members' randomized priors: member k starts at logits σ (zₖ − mean_j z_j), zₖ ~ N(0, I), so members
    * disagree about states no label has reached (what `disagreement` asks about) while their mean starts flat, as the
-   * single model (default 1; 0 = identical starts, members differ by their bootstrap only; no effect when K = 1)
+   * single model (default 2; 0 = identical starts, members differ by their bootstrap only; no effect when K = 1)
    */
   ensemblePrior: number;
   /**
@@ -101,8 +105,8 @@ export const GRIDWORLD_DEFAULTS = {
   exploreBonus: 3,
   rewardImpl: 'typed' as RewardImpl,
   rewardEnsemble: 1,
-  bootstrap: true,
-  ensemblePrior: 1,
+  bootstrap: false,
+  ensemblePrior: 2,
   querySelection: 'all' as 'all' | QuerySelection,
   poolFactor: 10,
   labelBudget: Infinity,
@@ -261,6 +265,7 @@ export const GRIDWORLD_FLAGS = {
   'label-decay': { type: 'string' },
   'pool-factor': { type: 'string' },
   'no-bootstrap': { type: 'boolean' },
+  bootstrap: { type: 'boolean' },
   'ensemble-prior': { type: 'string' },
   'replay-labels': { type: 'boolean' },
   'no-replay-labels': { type: 'boolean' },
@@ -293,7 +298,7 @@ options (defaults in brackets):
   --no-report          skip plots and report.html (metrics, summary and checkpoints are still written)
 
 reward ensemble and active queries:
-  --reward-ensemble K        K reward models (bootstrapped labels); the planning reward is their mean [1]
+  --reward-ensemble K        K reward models (randomized priors); the planning reward is their mean [1]
   --query-selection S        which sampled pairs to ask about: all, random, disagreement, entropy [all]
                              (disagreement = variance of P(σˡ≻σʳ) across members, needs K ≥ 2; entropy = of the mean P)
   --labels-per-iteration N   pairs asked per iteration (n₀) [B with all, else ⌈B / pool-factor⌉]
@@ -301,8 +306,9 @@ reward ensemble and active queries:
   --label-budget N           at most N labels in the whole run ("inf" = no limit) [inf]
   --label-schedule S         constant | decay (n_t = max(1, round(n₀·dᵗ))) [constant]
   --label-decay D            d ∈ (0, 1] of the decay schedule [0.9]
-  --no-bootstrap             ensemble members differ by their initial logits only
-  --ensemble-prior S         σ of the members' centred random initial logits (randomized priors) [1]
+  --bootstrap                members fit Poisson(1)-resampled labels (online bootstrap)
+  --no-bootstrap             members differ by their randomized priors only [default]
+  --ensemble-prior S         σ of the members' centred random initial logits (randomized priors) [2]
   --replay-labels            fit the reward on every label so far, not only this iteration's
   --no-replay-labels         fit on this iteration's labels only (the seed) [replay with a selection or a budget]
   --seed S             master seed; same seed ⇒ identical metrics.jsonl [1]
@@ -368,6 +374,8 @@ export function configFromFlags(f: FlagReader): GridworldConfig {
   if (f.has('label-schedule')) input.labelSchedule = f.choice('label-schedule', LABEL_SCHEDULES, 'constant');
   if (f.has('label-decay')) input.labelDecay = f.number('label-decay', 0.9, { min: 0, exclusiveMin: true, max: 1 });
   if (f.has('pool-factor')) input.poolFactor = f.int('pool-factor', 10, { min: 1, max: 1000 });
+  if (f.bool('bootstrap') && f.bool('no-bootstrap')) throw new ConfigError('bootstrap', '--bootstrap and --no-bootstrap contradict each other; give one');
+  if (f.bool('bootstrap')) input.bootstrap = true;
   if (f.bool('no-bootstrap')) input.bootstrap = false;
   if (f.bool('replay-labels') && f.bool('no-replay-labels')) throw new ConfigError('replay-labels', '--replay-labels and --no-replay-labels contradict each other; give one');
   if (f.bool('replay-labels')) input.replayLabels = true;
