@@ -7,7 +7,7 @@
  * For each domain × teacher (Oracle, Noisy β 1, Mistake ε 0.1) × selection (random, disagreement, entropy) × seed,
  * one run with a reward ensemble of 3 (the same K for every strategy, so only the choice of queries differs) and a
  * small constant number of labels per iteration, so that labels, not rollouts, are the bottleneck:
- *   gridworld 10×10  n of the iteration's 400 sampled pairs are labelled, n ∈ {1, 2, 5, 10, 20}, `grid-iterations`
+ *   gridworld 10×10  n of the iteration's 1000 sampled pairs are labelled, n ∈ {1, 2, 5, 10, 20}, `grid-iterations`
  *                    (60) iterations each, target: goal rate ≥ 0.95 (the gridworld's default exploration bonus and
  *                    ensemble: randomized priors σ = 2, no bootstrap, the reward fitted on every label so far)
  *   line, size 10    1 of 10 candidate segment pairs per iteration of 5 episodes, 200 episodes,
@@ -61,7 +61,7 @@ function censoredMedian(xs: Array<number | null>): number | null {
 /** Labels per iteration tried on the gridworld (of its GRID_POOL sampled pairs). */
 const GRID_RATES = [1, 2, 5, 10, 20];
 /** B: pairs of rollouts sampled per iteration, the pool every strategy chooses from (rollouts are cheap, labels are not) */
-const GRID_POOL = 400;
+const GRID_POOL = 1000;
 
 /**
  * The gridworld's labels to target: for each rate on GRID_RATES, one run of `iterations` iterations; the labels used
