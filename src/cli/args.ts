@@ -74,6 +74,14 @@ export class FlagReader {
     return this.values[name] === true;
   }
 
+  /** An on/off pair `--name` / `--no-name`: true, false, or undefined when neither is given; both is an error. */
+  onOff(name: string): boolean | undefined {
+    const on = this.bool(name);
+    const off = this.bool(`no-${name}`);
+    if (on && off) throw new ConfigError(name, `--${name} and --no-${name} contradict each other; give one`);
+    return on ? true : off ? false : undefined;
+  }
+
   /** A finite number in [min, max]. */
   number(name: string, def: number, opts: { min?: number; max?: number; exclusiveMin?: boolean } = {}): number {
     const raw = this.string(name);

@@ -49,6 +49,8 @@ describe('rlhf run gridworld: invalid options', () => {
     [['--query-selection', 'best'], 'query-selection', /--query-selection must be one of all, random, disagreement, entropy/],
     [['--reward-ensemble', '0'], 'reward-ensemble', /--reward-ensemble must be ≥ 1/],
     [['--label-budget', 'lots'], 'label-budget', /--label-budget must be an integer/],
+    [['--bootstrap', '--no-bootstrap'], 'bootstrap', /--bootstrap and --no-bootstrap contradict each other/],
+    [['--replay-labels', '--no-replay-labels'], 'replay-labels', /--replay-labels and --no-replay-labels contradict each other/],
   ];
   for (const [args, flag, message] of cases) {
     it(`${args.join(' ')} → exit 2, one line naming --${flag}, nothing written`, async () => {
@@ -82,10 +84,10 @@ describe('rlhf run gridworld: invalid options', () => {
     const out = join(root, 'active');
     const lines: string[] = [];
     vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
-    const code = await main(['run', 'gridworld', '--size', '4', '--iterations', '3', '--batch', '20', '--horizon', '8', '--reward-ensemble', '3', '--query-selection', 'disagreement', '--labels-per-iteration', '5', '--label-budget', '12', '--out', out, '--quiet', '--json', '--no-report']);
+    const code = await main(['run', 'gridworld', '--size', '4', '--iterations', '3', '--batch', '20', '--horizon', '8', '--reward-ensemble', '3', '--query-selection', 'disagreement', '--labels-per-iteration', '5', '--label-budget', '12', '--bootstrap', '--no-replay-labels', '--out', out, '--quiet', '--json', '--no-report']);
     expect(code).toBe(0);
     const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as Record<string, unknown>;
-    expect(cfg).toMatchObject({ rewardEnsemble: 3, querySelection: 'disagreement', labelsPerIteration: 5, labelBudget: 12 });
+    expect(cfg).toMatchObject({ rewardEnsemble: 3, querySelection: 'disagreement', labelsPerIteration: 5, labelBudget: 12, bootstrap: true, replayLabels: false });
     const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
     expect(rows.map((r) => r['feedback/asked'])).toEqual([5, 10, 12]);
     expect(JSON.parse(lines[lines.length - 1]!)).toHaveProperty('labels');

@@ -374,12 +374,10 @@ export function configFromFlags(f: FlagReader): GridworldConfig {
   if (f.has('label-schedule')) input.labelSchedule = f.choice('label-schedule', LABEL_SCHEDULES, 'constant');
   if (f.has('label-decay')) input.labelDecay = f.number('label-decay', 0.9, { min: 0, exclusiveMin: true, max: 1 });
   if (f.has('pool-factor')) input.poolFactor = f.int('pool-factor', 10, { min: 1, max: 1000 });
-  if (f.bool('bootstrap') && f.bool('no-bootstrap')) throw new ConfigError('bootstrap', '--bootstrap and --no-bootstrap contradict each other; give one');
-  if (f.bool('bootstrap')) input.bootstrap = true;
-  if (f.bool('no-bootstrap')) input.bootstrap = false;
-  if (f.bool('replay-labels') && f.bool('no-replay-labels')) throw new ConfigError('replay-labels', '--replay-labels and --no-replay-labels contradict each other; give one');
-  if (f.bool('replay-labels')) input.replayLabels = true;
-  if (f.bool('no-replay-labels')) input.replayLabels = false;
+  const bootstrap = f.onOff('bootstrap');
+  if (bootstrap !== undefined) input.bootstrap = bootstrap;
+  const replayLabels = f.onOff('replay-labels');
+  if (replayLabels !== undefined) input.replayLabels = replayLabels;
   if (f.has('ensemble-prior')) input.ensemblePrior = f.number('ensemble-prior', GRIDWORLD_DEFAULTS.ensemblePrior, { min: 0, max: 100 });
   input.seed = f.int('seed', GRIDWORLD_DEFAULTS.seed, { min: 0, max: 2 ** 31 - 1 });
   return resolveGridworldConfig(input);
