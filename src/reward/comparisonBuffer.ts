@@ -13,36 +13,45 @@
 import type { Rng } from '../core/rng.js';
 import { CheckpointError } from '../core/errors.js';
 import type { CountComparisons } from './tabular.js';
-import { poisson1 } from './ensemble.js';
+import { BootstrapWeights } from './ensemble.js';
 
 /** Growable typed array. */
 class Grow<T extends Float64Array | Int32Array> {
-  constructor(
-    public data: T,
-    public length = 0,
-  ) {}
-  push(src: ArrayLike<number>, make: (n: number) => T): void {
+  data: T;
+  length = 0;
+  constructor(private readonly make: (n: number) => T) {
+    this.data = make(0);
+  }
+  push(src: ArrayLike<number>): void {
     if (this.length + src.length > this.data.length) {
-      const next = make(Math.max(2 * this.data.length, this.length + src.length, 64));
+      const next = this.make(Math.max(2 * this.data.length, this.length + src.length, 64));
       next.set(this.data.subarray(0, this.length));
       this.data = next;
     }
-    this.data.set(src as ArrayLike<number>, this.length);
+    this.data.set(src, this.length);
     this.length += src.length;
+  }
+  /** replaces the contents */
+  reset(src: ArrayLike<number>): void {
+    this.length = 0;
+    this.push(src);
   }
   view(): T {
     return this.data.subarray(0, this.length) as T;
   }
 }
 
+const ints = (n: number) => new Int32Array(n);
+const floats = (n: number) => new Float64Array(n);
+
 export class ComparisonBuffer {
-  private readonly cols = new Grow(new Int32Array(0));
-  private readonly vals = new Grow(new Float64Array(0));
-  private readonly mu = new Grow(new Float64Array(0));
+  private readonly cols = new Grow(ints);
+  private readonly vals = new Grow(floats);
+  private readonly mu = new Grow(floats);
   /** row pointers; rowPtr[0] = 0 */
-  private readonly rowPtr = new Grow(new Int32Array(1), 1);
-  /** member k's bootstrap weight of every label */
-  private readonly weights: Array<Grow<Float64Array>>;
+  private readonly rowPtr = new Grow(ints);
+  /** each member's bootstrap weight of every label */
+  private readonly boot: BootstrapWeights;
 
   constructor(
     readonly numStates: number,
@@ -50,7 +59,8 @@ export class ComparisonBuffer {
     /** Poisson(1) weights per member (else every weight is 1) */
     readonly bootstrap: boolean,
   ) {
-    this.weights = Array.from({ length: members }, () => new Grow(new Float64Array(0)));
+    this.rowPtr.push([0]);
+    this.boot = new BootstrapWeights(members, bootstrap);
   }
 
   get size(): number {
@@ -62,25 +72,18 @@ export class ComparisonBuffer {
     if (c.numStates !== this.numStates) throw new Error(`ComparisonBuffer: ${c.numStates} states, expected ${this.numStates}`);
     const n = c.mu.length;
     const base = this.cols.length;
-    this.cols.push(c.cols, (m) => new Int32Array(m));
-    this.vals.push(c.vals, (m) => new Float64Array(m));
-    this.mu.push(c.mu, (m) => new Float64Array(m));
+    this.cols.push(c.cols);
+    this.vals.push(c.vals);
+    this.mu.push(c.mu);
     const ptr = new Int32Array(n);
     for (let i = 0; i < n; i++) ptr[i] = base + c.rowPtr[i + 1]!;
-    this.rowPtr.push(ptr, (m) => new Int32Array(m));
-    const draw = this.bootstrap && this.members > 1;
-    for (const w of this.weights) {
-      const wk = new Float64Array(n);
-      for (let i = 0; i < n; i++) wk[i] = draw ? poisson1(rng) : 1;
-      w.push(wk, (m) => new Float64Array(m));
-    }
+    this.rowPtr.push(ptr);
+    this.boot.grow(n, rng);
   }
 
-  /** Every comparison so far, weighted for member k (views: valid until the next push). */
+  /** Every comparison so far, weighted for member k (views, except the weights: valid until the next push). */
   all(k = 0): CountComparisons {
-    const w = this.weights[k];
-    if (!w) throw new Error(`ComparisonBuffer: member ${k} does not exist (K = ${this.members})`);
-    return { numStates: this.numStates, rowPtr: this.rowPtr.view(), cols: this.cols.view(), vals: this.vals.view(), mu: this.mu.view(), weight: w.view() };
+    return { numStates: this.numStates, rowPtr: this.rowPtr.view(), cols: this.cols.view(), vals: this.vals.view(), mu: this.mu.view(), weight: Float64Array.from(this.boot.weights(k)) };
   }
 
   /** The buffer as checkpoint arrays (float32 holds counts, ½/0/1 targets and Poisson weights exactly). */
@@ -91,7 +94,7 @@ export class ComparisonBuffer {
       [`${prefix}.vals`]: { shape: [this.vals.length], data: Float32Array.from(this.vals.view()) },
       [`${prefix}.mu`]: { shape: [this.mu.length], data: Float32Array.from(this.mu.view()) },
     };
-    this.weights.forEach((w, k) => (out[`${prefix}.weight.${k}`] = { shape: [w.length], data: Float32Array.from(w.view()) }));
+    for (let k = 0; k < this.members; k++) out[`${prefix}.weight.${k}`] = { shape: [this.size], data: this.boot.weights(k) };
     return out;
   }
 
@@ -109,19 +112,15 @@ export class ComparisonBuffer {
     const n = mu.length;
     if (rowPtr.length !== n + 1 || rowPtr[0] !== 0 || rowPtr[n] !== cols.length || cols.length !== vals.length)
       throw new CheckpointError(`checkpoint label buffer "${prefix}" is inconsistent (${n} labels, ${rowPtr.length} row pointers, ${cols.length} entries)`);
-    this.rowPtr.length = 0;
-    this.rowPtr.push(rowPtr, (m) => new Int32Array(m));
-    this.cols.length = 0;
-    this.cols.push(cols, (m) => new Int32Array(m));
-    this.vals.length = 0;
-    this.vals.push(vals, (m) => new Float64Array(m));
-    this.mu.length = 0;
-    this.mu.push(mu, (m) => new Float64Array(m));
-    this.weights.forEach((w, k) => {
+    const weights = Array.from({ length: this.members }, (_, k) => {
       const wk = get(`weight.${k}`);
       if (wk.length !== n) throw new CheckpointError(`checkpoint array "${prefix}.weight.${k}" has ${wk.length} weights for ${n} labels`);
-      w.length = 0;
-      w.push(wk, (m) => new Float64Array(m));
+      return Array.from(wk);
     });
+    this.rowPtr.reset(rowPtr);
+    this.cols.reset(cols);
+    this.vals.reset(vals);
+    this.mu.reset(mu);
+    this.boot.setState(weights);
   }
 }
