@@ -356,10 +356,9 @@ export class GridworldExperiment implements AgentTrainer, QuerySampler<Gridworld
     const c = this.comparisons(batch, labels);
     this.lastComparisons = c;
     // replay: member k fits every label so far, weighted by its bootstrap draws; else this batch only (the seed)
-    if (this.buffer) this.buffer.push(c, this.queryRng);
-    const data = (k: number): CountComparisons => (this.buffer ? this.buffer.all(k) : c);
+    this.buffer?.push(c, this.queryRng);
     if (this.models.length === 1) {
-      const stats = this.fitters[0]!.fit(data(0));
+      const stats = this.fitters[0]!.fit(this.buffer ? this.buffer.all(0) : c);
       return stats instanceof Promise ? stats.then((st) => this.fitMetrics(st, c)) : this.fitMetrics(stats, c);
     }
     // an ensemble: each member fits its own bootstrap resample of the labels (Poisson(1) weights, Oza & Russell 2001)
@@ -369,12 +368,9 @@ export class GridworldExperiment implements AgentTrainer, QuerySampler<Gridworld
     let lossBefore = 0;
     let fitted = 0;
     for (let k = 0; k < this.models.length; k++) {
-      let d = data(k);
-      if (!this.buffer) {
-        const w = new Float64Array(c.mu.length).fill(1);
-        if (this.config.bootstrap) for (let i = 0; i < w.length; i++) w[i] = poisson1(this.queryRng);
-        d = { ...c, weight: w };
-      }
+      let d = c;
+      if (this.buffer) d = this.buffer.all(k);
+      else if (this.config.bootstrap) d = { ...c, weight: Float64Array.from(c.mu, () => poisson1(this.queryRng)) };
       const st = this.fitters[k]!.fit(d);
       if (st instanceof Promise) throw new Error('internal: asynchronous fitters support a single reward model');
       if (Number.isFinite(st.loss)) {
