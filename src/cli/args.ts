@@ -45,9 +45,29 @@ export function parseFlags(argv: string[], spec: FlagSpec): { values: ParsedFlag
   }
 }
 
+/**
+ * A command's flags: parses `argv` against `spec` (positional arguments are a usage error) and returns the reader, or
+ * undefined after printing `help` when --help was given (the command then exits 0).
+ */
+export function commandFlags(argv: string[], spec: FlagSpec, help: string): FlagReader | undefined {
+  const { values, positionals } = parseFlags(argv, spec);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (options start with --; see --help)`);
+  const f = new FlagReader(values);
+  if (f.bool('help')) {
+    console.log(help);
+    return undefined;
+  }
+  return f;
+}
+
 /** Reads flags from parsed values with validation. Each reader returns the default when the flag is absent. */
 export class FlagReader {
   constructor(private readonly values: ParsedFlags) {}
+
+  /** The same flags with `name` left out, as if it had not been given. */
+  without(name: string): FlagReader {
+    return new FlagReader({ ...this.values, [name]: undefined });
+  }
 
   has(name: string): boolean {
     return this.values[name] !== undefined;

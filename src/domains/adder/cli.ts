@@ -4,8 +4,8 @@
  *
  * Test hook: RLHF_STOP_AFTER=k ends the process abruptly (exit 75) right after epoch k's checkpoint.
  */
-import { COMMON_RUN_FLAGS, FlagReader, parseFlags, runTargetFromFlags } from '../../cli/args.js';
-import { ConfigError, UsageError } from '../../core/errors.js';
+import { commandFlags, COMMON_RUN_FLAGS, FlagReader, runTargetFromFlags } from '../../cli/args.js';
+import { ConfigError } from '../../core/errors.js';
 import { ACTIVATIONS } from '../../reward/mlp.js';
 import { ACTIVE_QUERY_FLAGS, ACTIVE_QUERY_HELP, activeQueryFromFlags } from '../../reward/querySelection.js';
 import { TEACHER_NAMES, type TeacherConfig } from '../../teachers/bpref.js';
@@ -149,13 +149,8 @@ export function adderConfigFromFlags(f: FlagReader): AdderConfig {
 
 export async function adderCommand(argv: string[]): Promise<number> {
   // 1. parse and validate everything before touching the disk
-  const { values, positionals } = parseFlags(argv, { ...COMMON_RUN_FLAGS, ...ADDER_FLAGS_SPEC });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (options start with --; see --help)`);
-  const f = new FlagReader(values);
-  if (f.bool('help')) {
-    console.log(ADDER_HELP);
-    return 0;
-  }
+  const f = commandFlags(argv, { ...COMMON_RUN_FLAGS, ...ADDER_FLAGS_SPEC }, ADDER_HELP);
+  if (!f) return 0;
   const config = adderConfigFromFlags(f);
   if (f.has('backend')) f.choice('backend', ['auto', 'tensorflow', 'wasm', 'cpu'] as const, 'auto'); // accepted for uniformity; the adder runs on typed arrays
   const { out, resume, stopAfter } = runTargetFromFlags(f, 'adder');

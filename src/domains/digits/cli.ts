@@ -5,8 +5,8 @@
  *
  * Test hook: RLHF_STOP_AFTER=k returns (exit 75) right after the first checkpoint at or after step k, as a kill would.
  */
-import { COMMON_RUN_FLAGS, FlagReader, parseFlags, runTargetFromFlags } from '../../cli/args.js';
-import { ConfigError, UsageError } from '../../core/errors.js';
+import { commandFlags, COMMON_RUN_FLAGS, runTargetFromFlags } from '../../cli/args.js';
+import { ConfigError } from '../../core/errors.js';
 import { BACKEND_NAMES, type BackendName } from '../../core/tensor.js';
 import { humanJudgeFromFlags, HUMAN_JUDGE_FLAGS, HUMAN_JUDGE_HELP } from '../../loop/humanJudge.js';
 import { runDigitsWithPeople } from './people.js';
@@ -18,13 +18,8 @@ import { runDigits } from './run.js';
 
 export async function digitsCommand(argv: string[]): Promise<number> {
   // 1. parse and validate everything before touching the disk
-  const { values, positionals } = parseFlags(argv, { ...COMMON_RUN_FLAGS, ...DIGITS_FLAGS, ...HUMAN_JUDGE_FLAGS });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (options start with --; see --help)`);
-  const f = new FlagReader(values);
-  if (f.bool('help')) {
-    console.log(DIGITS_HELP + HUMAN_JUDGE_HELP);
-    return 0;
-  }
+  const f = commandFlags(argv, { ...COMMON_RUN_FLAGS, ...DIGITS_FLAGS, ...HUMAN_JUDGE_FLAGS }, DIGITS_HELP + HUMAN_JUDGE_HELP);
+  if (!f) return 0;
   const config = digitsConfigFromFlags(f);
   const human = humanJudgeFromFlags(f); // --judge human|mixed: people judge on the digits pages of the web app
   const backend = f.choice('backend', BACKEND_NAMES, 'auto') as BackendName;
@@ -62,13 +57,8 @@ export async function digitsCommand(argv: string[]): Promise<number> {
 }
 
 export async function pretrainDigitsCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(argv, PRETRAIN_FLAGS);
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (options start with --; see --help)`);
-  const f = new FlagReader(values);
-  if (f.bool('help')) {
-    console.log(PRETRAIN_HELP);
-    return 0;
-  }
+  const f = commandFlags(argv, PRETRAIN_FLAGS, PRETRAIN_HELP);
+  if (!f) return 0;
   const config = resolvePretrainConfig({ ...pretrainFromFlags(f), seed: f.int('seed', 0, { min: -2147483648, max: 2147483647 }) });
   const backend = f.choice('backend', BACKEND_NAMES, 'auto') as BackendName;
   const out = f.string('out') ?? 'runs/digits-pretrained';

@@ -6,7 +6,7 @@
  * Test hook: RLHF_STOP_AFTER=k ends the process abruptly (exit 75) right after iteration k's checkpoint, as a kill
  * would, so tests can check that --resume reproduces an uninterrupted run.
  */
-import { COMMON_RUN_FLAGS, FlagReader, parseFlags, runTargetFromFlags } from '../../cli/args.js';
+import { commandFlags, COMMON_RUN_FLAGS, runTargetFromFlags } from '../../cli/args.js';
 import { UsageError } from '../../core/errors.js';
 import type { BackendName } from '../../core/tensor.js';
 import { gridworldPeople, humanJudgeFromFlags, HUMAN_JUDGE_FLAGS, HUMAN_JUDGE_HELP } from '../../loop/humanJudge.js';
@@ -18,17 +18,12 @@ const BACKENDS: readonly BackendName[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
 
 export async function gridworldCommand(argv: string[]): Promise<number> {
   // 1. parse and validate everything before touching the disk
-  const { values, positionals } = parseFlags(argv, { ...COMMON_RUN_FLAGS, ...GRIDWORLD_FLAGS, ...HUMAN_JUDGE_FLAGS });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (options start with --; see --help)`);
-  const f = new FlagReader(values);
-  if (f.bool('help')) {
-    console.log(GRIDWORLD_HELP + HUMAN_JUDGE_HELP);
-    return 0;
-  }
+  const f = commandFlags(argv, { ...COMMON_RUN_FLAGS, ...GRIDWORLD_FLAGS, ...HUMAN_JUDGE_FLAGS }, GRIDWORLD_HELP + HUMAN_JUDGE_HELP);
+  if (!f) return 0;
   // --labels-per-iteration is shared: with people (--judge human|mixed or --db) it is how many pairs they are shown;
   // with the simulated teacher it is how many pairs --query-selection asks about
-  const withPeople = (values.judge !== undefined && values.judge !== 'simulated') || values.db !== undefined;
-  const human = humanJudgeFromFlags(withPeople ? f : new FlagReader({ ...values, 'labels-per-iteration': undefined })); // people label in the web app
+  const withPeople = (f.has('judge') && f.string('judge') !== 'simulated') || f.has('db');
+  const human = humanJudgeFromFlags(withPeople ? f : f.without('labels-per-iteration')); // people label in the web app
   let config = configFromFlags(f);
   if (human && config.querySelection === 'all') config = { ...config, labelsPerIteration: config.batch }; // the human gatherer picks its pairs
   const backend = f.choice('backend', BACKENDS, 'auto');

@@ -4,8 +4,8 @@
  *
  * Test hook: RLHF_STOP_AFTER=k ends the process abruptly (exit 75) right after iteration k's checkpoint.
  */
-import { COMMON_RUN_FLAGS, FlagReader, parseFlags, runTargetFromFlags } from '../../cli/args.js';
-import { ConfigError, UsageError } from '../../core/errors.js';
+import { commandFlags, COMMON_RUN_FLAGS, FlagReader, runTargetFromFlags } from '../../cli/args.js';
+import { ConfigError } from '../../core/errors.js';
 import { ACTIVE_QUERY_FLAGS, ACTIVE_QUERY_HELP, activeQueryFromFlags } from '../../reward/querySelection.js';
 import { TEACHER_NAMES, type TeacherConfig } from '../../teachers/bpref.js';
 import { LINE_BASELINES, LINE_FEEDBACK, LINE_PRESETS, LINE_PRESET_VALUES, resolveLineConfig, type LineConfig, type LineOverrides } from './config.js';
@@ -146,13 +146,8 @@ export function lineConfigFromFlags(f: FlagReader): LineConfig {
 
 export async function lineCommand(argv: string[]): Promise<number> {
   // 1. parse and validate everything before touching the disk
-  const { values, positionals } = parseFlags(argv, { ...COMMON_RUN_FLAGS, ...LINE_FLAGS_SPEC });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (options start with --; see --help)`);
-  const f = new FlagReader(values);
-  if (f.bool('help')) {
-    console.log(LINE_HELP);
-    return 0;
-  }
+  const f = commandFlags(argv, { ...COMMON_RUN_FLAGS, ...LINE_FLAGS_SPEC }, LINE_HELP);
+  if (!f) return 0;
   const config = lineConfigFromFlags(f);
   if (f.has('backend')) f.choice('backend', ['auto', 'tensorflow', 'wasm', 'cpu'] as const, 'auto'); // accepted for uniformity; the line runs on typed arrays
   const { out, resume, stopAfter } = runTargetFromFlags(f, 'line');

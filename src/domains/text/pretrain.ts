@@ -12,8 +12,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tf, initTensors, BACKEND_NAMES, type BackendName } from '../../core/tensor.js';
 import { Rng } from '../../core/rng.js';
-import { ConfigError, UsageError } from '../../core/errors.js';
-import { parseFlags, FlagReader, type FlagSpec } from '../../cli/args.js';
+import { ConfigError } from '../../core/errors.js';
+import { commandFlags, type FlagSpec } from '../../cli/args.js';
 import { createProgress } from '../../loop/progress.js';
 import { resolveGpt2Config, type Gpt2Config } from './model/config.js';
 import { Gpt2 } from './model/gpt2.js';
@@ -447,13 +447,8 @@ usage: rlhf pretrain text [options]
 
 /** The `rlhf pretrain text` command. */
 export async function pretrainTextCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(argv, FLAGS);
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (options start with --; see --help)`);
-  const f = new FlagReader(values);
-  if (f.bool('help')) {
-    console.log(PRETRAIN_TEXT_HELP);
-    return 0;
-  }
+  const f = commandFlags(argv, FLAGS, PRETRAIN_TEXT_HELP);
+  if (!f) return 0;
   const config = resolvePretrainTextConfig({
     corpus: f.string('corpus', d.corpus),
     out: f.string('out', DEFAULT_PRETRAIN_OUT),

@@ -9,8 +9,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { COMMON_RUN_FLAGS, FlagReader, parseFlags, runTargetFromFlags, type FlagSpec } from '../../../cli/args.js';
-import { DataError, UsageError } from '../../../core/errors.js';
+import { commandFlags, COMMON_RUN_FLAGS, FlagReader, runTargetFromFlags, type FlagSpec } from '../../../cli/args.js';
+import { DataError } from '../../../core/errors.js';
 import { BACKEND_NAMES, initTensors, type BackendName } from '../../../core/tensor.js';
 import { Rng } from '../../../core/rng.js';
 import { TEACHER_NAMES, type TeacherConfig } from '../../../teachers/bpref.js';
@@ -318,13 +318,8 @@ const pct = (v: number | null): string => (v === null ? 'n/a' : `${(100 * v).toF
 
 export async function textCommand(argv: string[]): Promise<number> {
   // 1. parse and validate everything before touching the disk
-  const { values, positionals } = parseFlags(argv, { ...COMMON_RUN_FLAGS, ...TEXT_FLAGS, ...HUMAN_JUDGE_FLAGS });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (options start with --; see --help)`);
-  const f = new FlagReader(values);
-  if (f.bool('help')) {
-    console.log(TEXT_HELP + HUMAN_JUDGE_HELP);
-    return 0;
-  }
+  const f = commandFlags(argv, { ...COMMON_RUN_FLAGS, ...TEXT_FLAGS, ...HUMAN_JUDGE_FLAGS }, TEXT_HELP + HUMAN_JUDGE_HELP);
+  if (!f) return 0;
   const { config, trainPrompts } = textConfigFromFlags(f);
   const human = humanJudgeFromFlags(f); // --judge human|mixed: people compare continuations in the web app
   const backend = f.choice('backend', BACKEND_NAMES, 'auto') as BackendName;
