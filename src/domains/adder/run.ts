@@ -2,22 +2,12 @@
  * Runs the adder loop end to end: trainer + run directory (config, metrics, checkpoint after every epoch, summary)
  * + progress bar + report. `rlhf run adder` is a thin layer over runAdder.
  */
-import { RunDir } from '../../loop/runDir.js';
-import { createProgress } from '../../loop/progress.js';
+import { runStepped, type SteppedRunOptions, type SteppedRunResult } from '../../loop/steppedRun.js';
 import type { AdderConfig } from './config.js';
-import { ADDER_TARGETS, AdderTrainer, type AdderMetrics, type AdderState } from './train.js';
+import { ADDER_TARGETS, AdderTrainer, type AdderMetrics } from './train.js';
 
-export interface AdderRunOptions {
-  out?: string;
-  resume?: boolean;
-  quiet?: boolean;
-  /** draw the figures and report.html (default true when `out` is set) */
-  report?: boolean;
-  /** test hook: stop after this epoch's checkpoint (with stopHard: exit the process, as a kill would) */
-  stopAfter?: number;
-  stopHard?: boolean;
-  onIteration?: (row: AdderMetrics, trainer: AdderTrainer) => void;
-}
+/** out, resume, quiet, report, the stop-after test hook and onIteration (src/loop/steppedRun.ts) */
+export type AdderRunOptions = SteppedRunOptions<AdderMetrics, AdderTrainer>;
 
 /** summary.json (docs/adder.md describes each key). */
 export interface AdderSummary {
@@ -42,18 +32,7 @@ export interface AdderSummary {
   teacher: string;
 }
 
-export interface AdderRunResult {
-  summary: AdderSummary | undefined;
-  trainer: AdderTrainer;
-  metrics: AdderMetrics[];
-  stopped: boolean;
-  dir?: string;
-}
-
-interface CheckpointState {
-  trainer: AdderState;
-  elapsed: number;
-}
+export type AdderRunResult = SteppedRunResult<AdderMetrics, AdderTrainer, AdderSummary>;
 
 export function adderConfigToJson(c: AdderConfig): Record<string, unknown> {
   const inf = (v: number) => (Number.isFinite(v) ? v : 'Infinity');
@@ -83,54 +62,17 @@ export function summarizeAdder(tr: AdderTrainer, seconds: number): AdderSummary 
 }
 
 export async function runAdder(config: AdderConfig, opts: AdderRunOptions = {}): Promise<AdderRunResult> {
-  const t0 = performance.now();
-  const tr = new AdderTrainer(config);
-  let dir: RunDir | undefined;
-  let elapsed = 0;
-  let rows: AdderMetrics[] = [];
-  if (opts.out) {
-    dir = RunDir.open(opts.out, adderConfigToJson(config), { resume: opts.resume ?? false, ignoreKeys: ['epochs'] });
-    let start = 0;
-    if (opts.resume && dir.hasCheckpoint()) {
-      const ck = dir.loadCheckpoint<CheckpointState>();
-      tr.restore(ck.state.trainer, ck.arrays);
-      start = ck.iteration;
-      elapsed = ck.state.elapsed;
-    }
-    dir.truncateMetrics(start);
-    rows = dir.readMetrics() as unknown as AdderMetrics[];
-  }
-  const progress = createProgress('adder', config.epochs, { quiet: opts.quiet ?? false });
-  let stopped = false;
-  try {
-    while (!tr.done) {
-      const row = tr.step();
-      rows.push(row);
-      if (dir) {
-        dir.appendMetrics(row as unknown as Record<string, number | null>);
-        const ck = tr.checkpoint();
-        dir.saveCheckpoint(tr.iteration, { trainer: ck.state, elapsed: elapsed + (performance.now() - t0) / 1000 } satisfies CheckpointState, ck.arrays);
-      }
-      const e = tr.lastEval;
-      progress.update(tr.iteration, { labels: tr.labels, ...(e ? { acc: e.preferenceAccuracy, mse: e.actionMse } : {}) });
-      opts.onIteration?.(row, tr);
-      if (opts.stopAfter !== undefined && tr.iteration >= opts.stopAfter && !tr.done) {
-        if (opts.stopHard) process.exit(75);
-        stopped = true;
-        break;
-      }
-    }
-  } finally {
-    progress.stop();
-  }
-  if (stopped) return { summary: undefined, trainer: tr, metrics: rows, stopped, ...(dir ? { dir: dir.path } : {}) };
-  const summary = summarizeAdder(tr, elapsed + (performance.now() - t0) / 1000);
-  if (dir) {
-    dir.writeSummary(summary);
-    if (opts.report ?? true) {
-      const { writeAdderReport } = await import('./report.js');
-      await writeAdderReport(dir.path, tr, rows, summary);
-    }
-  }
-  return { summary, trainer: tr, metrics: rows, stopped, ...(dir ? { dir: dir.path } : {}) };
+  return runStepped(
+    new AdderTrainer(config),
+    {
+      name: 'adder',
+      total: config.epochs,
+      configJson: adderConfigToJson(config),
+      ignoreKeys: ['epochs'],
+      progressFields: (_row, tr) => ({ labels: tr.labels, ...(tr.lastEval ? { acc: tr.lastEval.preferenceAccuracy, mse: tr.lastEval.actionMse } : {}) }),
+      summarize: (tr, _rows, seconds) => summarizeAdder(tr, seconds),
+      writeReport: async (dir, tr, rows, summary) => (await import('./report.js')).writeAdderReport(dir, tr, rows, summary),
+    },
+    opts,
+  );
 }

@@ -5,25 +5,12 @@
  * Files (DIR = --out): config.json, metrics.jsonl (one row per iteration, deterministic given the seed),
  * checkpoint.json + checkpoint-{0,1}.safetensors, summary.json, report.html and its figures (*.svg, *.png).
  */
-import { RunDir } from '../../loop/runDir.js';
-import { createProgress } from '../../loop/progress.js';
+import { runStepped, type SteppedRunOptions, type SteppedRunResult } from '../../loop/steppedRun.js';
 import type { LineConfig } from './config.js';
-import { LINE_SUCCESS_TARGET, LineTrainer, type LineMetrics, type LineState } from './train.js';
+import { LINE_SUCCESS_TARGET, LineTrainer, type LineMetrics } from './train.js';
 
-export interface LineRunOptions {
-  /** run directory; without it nothing is written */
-  out?: string;
-  /** continue the run in `out` from its last checkpoint */
-  resume?: boolean;
-  quiet?: boolean;
-  /** draw the figures and report.html (default true when `out` is set) */
-  report?: boolean;
-  /** test hook: stop after this iteration's checkpoint (with stopHard: exit the process, as a kill would) */
-  stopAfter?: number;
-  stopHard?: boolean;
-  /** called after every iteration with its metrics row */
-  onIteration?: (row: LineMetrics, trainer: LineTrainer) => void;
-}
+/** out, resume, quiet, report, the stop-after test hook and onIteration (src/loop/steppedRun.ts) */
+export type LineRunOptions = SteppedRunOptions<LineMetrics, LineTrainer>;
 
 /** summary.json (docs/line.md describes each key). */
 export interface LineSummary {
@@ -50,21 +37,8 @@ export interface LineSummary {
   teacher: string;
 }
 
-export interface LineRunResult {
-  summary: LineSummary | undefined;
-  trainer: LineTrainer;
-  metrics: LineMetrics[];
-  stopped: boolean;
-  dir?: string;
-}
+export type LineRunResult = SteppedRunResult<LineMetrics, LineTrainer, LineSummary>;
 
-interface CheckpointState {
-  trainer: LineState;
-  /** loop seconds spent in earlier sessions */
-  elapsed: number;
-}
-
-/** The config as written to config.json: Infinity (β, budget) as the string "Infinity". */
 export function lineConfigToJson(c: LineConfig): Record<string, unknown> {
   const inf = (v: number) => (Number.isFinite(v) ? v : 'Infinity');
   return { ...c, labelBudget: inf(c.labelBudget), teacherConfig: { ...c.teacherConfig, beta: inf(c.teacherConfig.beta) } };
@@ -94,57 +68,18 @@ export function summarizeLine(tr: LineTrainer, rows: LineMetrics[], seconds: num
 }
 
 export async function runLine(config: LineConfig, opts: LineRunOptions = {}): Promise<LineRunResult> {
-  const t0 = performance.now();
   const tr = new LineTrainer(config);
-  // 1. the run directory (new, or the checkpoint of an earlier session)
-  let dir: RunDir | undefined;
-  let elapsed = 0;
-  let rows: LineMetrics[] = [];
-  if (opts.out) {
-    dir = RunDir.open(opts.out, lineConfigToJson(config), { resume: opts.resume ?? false, ignoreKeys: ['episodes'] });
-    let start = 0;
-    if (opts.resume && dir.hasCheckpoint()) {
-      const ck = dir.loadCheckpoint<CheckpointState>();
-      tr.restore(ck.state.trainer, ck.arrays);
-      start = ck.iteration;
-      elapsed = ck.state.elapsed;
-    }
-    dir.truncateMetrics(start);
-    rows = dir.readMetrics() as unknown as LineMetrics[];
-  }
-  // 2. the loop, a checkpoint after every iteration
-  const progress = createProgress('line', tr.iterations, { quiet: opts.quiet ?? false });
-  let stopped = false;
-  try {
-    while (!tr.done) {
-      const row = tr.step();
-      rows.push(row);
-      if (dir) {
-        dir.appendMetrics(row as unknown as Record<string, number | null>);
-        const ck = tr.checkpoint();
-        const state: CheckpointState = { trainer: ck.state, elapsed: elapsed + (performance.now() - t0) / 1000 };
-        dir.saveCheckpoint(tr.iteration, state, ck.arrays);
-      }
-      progress.update(tr.iteration, { success: row['objective/success_rate'], labels: row['feedback/labels'] });
-      opts.onIteration?.(row, tr);
-      if (opts.stopAfter !== undefined && tr.iteration >= opts.stopAfter && !tr.done) {
-        if (opts.stopHard) process.exit(75); // as if killed: no summary, no report
-        stopped = true;
-        break;
-      }
-    }
-  } finally {
-    progress.stop();
-  }
-  if (stopped) return { summary: undefined, trainer: tr, metrics: rows, stopped, ...(dir ? { dir: dir.path } : {}) };
-  // 3. summary and report
-  const summary = summarizeLine(tr, rows, elapsed + (performance.now() - t0) / 1000);
-  if (dir) {
-    dir.writeSummary(summary);
-    if (opts.report ?? true) {
-      const { writeLineReport } = await import('./report.js');
-      await writeLineReport(dir.path, tr, rows, summary);
-    }
-  }
-  return { summary, trainer: tr, metrics: rows, stopped, ...(dir ? { dir: dir.path } : {}) };
+  return runStepped(
+    tr,
+    {
+      name: 'line',
+      total: tr.iterations,
+      configJson: lineConfigToJson(config),
+      ignoreKeys: ['episodes'],
+      progressFields: (row) => ({ success: row['objective/success_rate'], labels: row['feedback/labels'] }),
+      summarize: summarizeLine,
+      writeReport: async (dir, t, rows, summary) => (await import('./report.js')).writeLineReport(dir, t, rows, summary),
+    },
+    opts,
+  );
 }
