@@ -32,10 +32,7 @@ import { applyDigitsJudgement, classificationSample, generationSample, type Digi
 import { encodePngGray } from './images.js';
 import { initDigitsTensors } from './kernels.js';
 import { classGridPng, writeDigitsReport } from './report.js';
-import { RECOGNISED_SAMPLES_PER_CLASS, sampleGrid, type DigitsSummary } from './run.js';
-import { MODELS_FILE, loadModels, loadSplits, saveModels, type DigitsModels, type DigitsSplits } from './models.js';
-import { pretrainDigits } from './pretrain.js';
-import { join } from 'node:path';
+import { RECOGNISED_SAMPLES_PER_CLASS, obtainModels, sampleGrid, type DigitsSummary } from './run.js';
 import { DigitsSession, type SessionState, judgeThumb, truthfulAnswer } from './session.js';
 
 /** The simulated judge's name in the store. */
@@ -142,20 +139,6 @@ export interface DigitsPeopleResult {
 }
 
 const dataUrl = (image: Float32Array, rows: number, cols: number) => `data:image/png;base64,${encodePngGray(image, cols, rows).toString('base64')}`;
-/** Models for the run: --pretrained DIR, else OUT/pretrained from an earlier start, else pretrain now (as run.ts). */
-function obtainModels(config: DigitsConfig, dir: RunDir, quiet: boolean): { models: DigitsModels; splits: DigitsSplits; pretrainSeconds: number } {
-  const own = dir.file('pretrained');
-  const from = config.pretrained !== '' ? config.pretrained : existsSync(join(own, MODELS_FILE)) ? own : '';
-  if (from !== '') {
-    const models = loadModels(from);
-    const m = models.meta;
-    return { models, splits: loadSplits(m.data, m.trainSize, m.valSize, m.splitSeed), pretrainSeconds: 0 };
-  }
-  const t0 = performance.now();
-  const { models, splits } = pretrainDigits(config.pretrain, { quiet });
-  saveModels(own, models);
-  return { models, splits, pretrainSeconds: (performance.now() - t0) / 1000 };
-}
 
 /** The first `keep` of every class's `perClass` images (class-major) [10 · keep · dim], for the report grids. */
 function firstPerClass(images: Float32Array, perClass: number, keep: number, dim: number): Float32Array {

@@ -120,7 +120,7 @@ function firstPerClass(images: Float32Array, perClass: number, keep: number, dim
 }
 
 /** Models for the run: --pretrained DIR, else OUT/pretrained from an earlier start, else pretrain now. */
-function obtainModels(config: DigitsConfig, dir: RunDir, quiet: boolean): { models: DigitsModels; splits: DigitsSplits; pretrainSeconds: number } {
+export function obtainModels(config: DigitsConfig, dir: RunDir, quiet: boolean): { models: DigitsModels; splits: DigitsSplits; pretrainSeconds: number } {
   const own = dir.file('pretrained');
   const from = config.pretrained !== '' ? config.pretrained : existsSync(join(own, MODELS_FILE)) ? own : '';
   if (from !== '') {
