@@ -467,6 +467,21 @@ export interface HumanJudgeSetup {
   staticDir?: string;
 }
 
+/**
+ * startHumanSession for a run's --judge human|mixed setup: the store is --db or the run directory `out`; when the
+ * default port is busy and --port was not given, any free port will do.
+ */
+export async function openHumanSession(h: HumanJudgeSetup, o: { out: string; runId: string; domain: string; config: JsonObject; log: (line: string) => void }): Promise<HumanSession> {
+  const base = { runId: o.runId, domain: o.domain, config: o.config, annotator: h.annotator, log: o.log, db: h.db ?? o.out, ...(h.host ? { host: h.host } : {}), ...(h.staticDir ? { staticDir: h.staticDir } : {}) };
+  try {
+    return await startHumanSession({ ...base, port: h.port });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || h.portGiven) throw e;
+    o.log(`port ${h.port} is in use; using any free port`);
+    return startHumanSession({ ...base, port: 0 });
+  }
+}
+
 /** Reads the people-in-the-loop flags; undefined for a plain simulated run (no --judge human|mixed, no --db). */
 export function humanJudgeFromFlags(f: FlagReader): HumanJudgeSetup | undefined {
   const mode = f.choice('judge', JUDGE_MODES, 'simulated');
@@ -526,18 +541,7 @@ export function gridworldPeople<B extends TrajectoryPairBatch>(h: HumanJudgeSetu
   let session: Promise<HumanSession> | undefined;
   let exp: GridworldLike<B> | undefined;
   let inner: HumanGatherer<B> | undefined;
-  const open = async (): Promise<HumanSession> => {
-    const base = { runId, domain: 'gridworld', config: o.config, annotator: h.annotator, log, ...(h.host ? { host: h.host } : {}), ...(h.staticDir ? { staticDir: h.staticDir } : {}) };
-    const db = h.db ?? o.out;
-    try {
-      return await startHumanSession({ ...base, db, port: h.port });
-    } catch (e) {
-      // the default port is busy and no shared store was named: any free port will do
-      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || h.portGiven) throw e;
-      log(`port ${h.port} is in use; using any free port`);
-      return startHumanSession({ ...base, db, port: 0 });
-    }
-  };
+  const open = (): Promise<HumanSession> => openHumanSession(h, { out: o.out, runId, domain: 'gridworld', config: o.config, log });
   return {
     gatherer(e) {
       exp = e;

@@ -23,7 +23,7 @@ import { ConfigError, FeedbackError } from '../../core/errors.js';
 import type { BackendName } from '../../core/tensor.js';
 import type { Judgement, Query } from '../../feedback/types.js';
 import { RunDir } from '../../loop/runDir.js';
-import { runIdFromDir, startHumanSession, teacherJudgeName, type HumanJudgeSetup, type HumanSession } from '../../loop/humanJudge.js';
+import { runIdFromDir, openHumanSession, teacherJudgeName, type HumanJudgeSetup, type HumanSession } from '../../loop/humanJudge.js';
 import { ensureRun, postQueries } from '../../server/loopBridge.js';
 import type { FeedbackStore, JsonObject } from '../../store/types.js';
 import type { DigitsConfig } from './config.js';
@@ -240,15 +240,7 @@ export async function runDigitsWithPeople(config: DigitsConfig, o: DigitsPeopleO
   const secondsBefore = st.seconds;
 
   // 2) the store, the server, the stream runs
-  let s: HumanSession;
-  const base = { runId, domain: 'digits', config: { ...(JSON.parse(JSON.stringify(config)) as JsonObject), stream: 'classify' }, annotator: h.annotator, log, ...(h.host ? { host: h.host } : {}), ...(h.staticDir ? { staticDir: h.staticDir } : {}) };
-  try {
-    s = await startHumanSession({ ...base, db: h.db ?? o.out, port: h.port });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || h.portGiven) throw e;
-    log(`port ${h.port} is in use; using any free port`);
-    s = await startHumanSession({ ...base, db: h.db ?? o.out, port: 0 });
-  }
+  const s = await openHumanSession(h, { out: o.out, runId, domain: 'digits', config: { ...(JSON.parse(JSON.stringify(config)) as JsonObject), stream: 'classify' }, log });
   const store = s.store;
   const link = (page: string) => `${s.url}/digits/${encodeURIComponent(runId)}/${page}#token=${s.annotatorToken}`;
   log(`digits pages for "${s.annotator}":`);

@@ -10,7 +10,7 @@
  * store and keeps every judgement people gave.
  */
 import type { Preference, Query } from '../../../feedback/types.js';
-import { HumanGatherer, runIdFromDir, startHumanSession, type HumanJudgeSetup, type HumanSession, type QueryMaker } from '../../../loop/humanJudge.js';
+import { HumanGatherer, runIdFromDir, openHumanSession, type HumanJudgeSetup, type HumanSession, type QueryMaker } from '../../../loop/humanJudge.js';
 import type { Gatherer } from '../../../loop/orchestrator.js';
 import type { JsonObject } from '../../../store/types.js';
 import type { TextPairToJudge } from './run.js';
@@ -62,17 +62,7 @@ export function textPeople(h: HumanJudgeSetup, o: { out: string; config: JsonObj
   const log = o.log ?? ((line: string) => console.error(line));
   let session: Promise<HumanSession> | undefined;
   let gatherer: HumanGatherer<TextPairBatch> | undefined;
-  const open = async (): Promise<HumanSession> => {
-    const base = { runId, domain: 'text', config: o.config, annotator: h.annotator, log, ...(h.host ? { host: h.host } : {}), ...(h.staticDir ? { staticDir: h.staticDir } : {}) };
-    const db = h.db ?? o.out;
-    try {
-      return await startHumanSession({ ...base, db, port: h.port });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || h.portGiven) throw e;
-      log(`port ${h.port} is in use; using any free port`);
-      return startHumanSession({ ...base, db, port: 0 });
-    }
-  };
+  const open = (): Promise<HumanSession> => openHumanSession(h, { out: o.out, runId, domain: 'text', config: o.config, log });
   // the judge answers the whole batch; HumanGatherer uses its answers for the queries people left open (mixed)
   const teacher: Gatherer<TextPairBatch> = { name: 'sentiment', gather: async (b) => b.simulated(b.pairs) };
   return {
