@@ -1,4 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createServer as createNetServer, type Server } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import type { Preference, Query } from '../feedback/types.js';
 import { openStore } from '../store/index.js';
@@ -7,6 +11,7 @@ import {
   HumanGatherer,
   combineJudgements,
   gridworldQueryMaker,
+  openHumanSession,
   queryId,
   resolveHumanJudgeConfig,
   type QueryMaker,
@@ -196,5 +201,31 @@ describe('gridworldQueryMaker', () => {
     const r = [0, 0, 1, 0, 0, 0, 0.5, 0, 0]; // state 2 worth 1, state 6 worth 0.5
     const q = gridworldQueryMaker({ size: 3, starts: [[0, 0]], goals: [[2, 2]], learnedReward: () => r }).query(batch, 0, 1, 'x');
     expect(q.predicted).toBeCloseTo(1 / (1 + Math.exp(-0.5)), 12);
+  });
+});
+
+describe('openHumanSession: a busy port', () => {
+  it('the default port (no --port) falls back to a free one; a busy --port is attached to', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rlhf-busy-'));
+    const blocker: Server = createNetServer();
+    await new Promise<void>((ok) => blocker.listen(0, '127.0.0.1', ok));
+    const port = (blocker.address() as { port: number }).port;
+    const lines: string[] = [];
+    const setup = { config: resolveHumanJudgeConfig({ mode: 'human' }), port, annotator: 'labeler', staticDir: dir };
+    const o = { out: dir, runId: 'busy', domain: 'gridworld', config: {}, log: (l: string) => void lines.push(l) };
+    try {
+      const own = await openHumanSession({ ...setup, portGiven: false }, o);
+      expect(own.attached).toBe(false);
+      expect(own.url).not.toContain(`:${port}`);
+      expect(lines).toContain(`port ${port} is in use; using any free port`);
+      await own.close();
+      const attached = await openHumanSession({ ...setup, portGiven: true }, o);
+      expect(attached.attached).toBe(true);
+      expect(attached.url).toBe(`http://127.0.0.1:${port}`);
+      await attached.close();
+    } finally {
+      await new Promise<void>((ok) => blocker.close(() => ok()));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -325,6 +325,8 @@ export interface HumanSessionOptions {
   config?: JsonObject;
   /** port of the labeling server (0 = any free port); when it is in use, the loop attaches to the server there */
   port?: number;
+  /** false: a port in use is an error (EADDRINUSE) instead of a server to attach to (default true) */
+  attachIfBusy?: boolean;
   host?: string;
   /** the annotator created (or given a new token) for the person at the keyboard; default "labeler" */
   annotator?: string;
@@ -374,7 +376,7 @@ export async function startHumanSession(o: HumanSessionOptions): Promise<HumanSe
       server = await createServer({ store, port: o.port ?? 0, ...(o.host ? { host: o.host } : {}), ...(o.staticDir ? { staticDir: o.staticDir } : {}) });
       url = server.url;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || o.attachIfBusy === false) throw e;
       attached = true;
       url = `http://${o.host ?? '127.0.0.1'}:${o.port}`;
       log(`port ${o.port} is in use: assuming \`rlhf serve --db ${store.location}\` serves this store there`);
@@ -468,13 +470,14 @@ export interface HumanJudgeSetup {
 }
 
 /**
- * startHumanSession for a run's --judge human|mixed setup: the store is --db or the run directory `out`; when the
- * default port is busy and --port was not given, any free port will do.
+ * startHumanSession for a run's --judge human|mixed setup: the store is --db or the run directory `out`. A busy
+ * --port is a server to attach to (docs/labeling.md); a busy default port (no --port) falls back to any free port.
  */
 export async function openHumanSession(h: HumanJudgeSetup, o: { out: string; runId: string; domain: string; config: JsonObject; log: (line: string) => void }): Promise<HumanSession> {
   const base = { runId: o.runId, domain: o.domain, config: o.config, annotator: h.annotator, log: o.log, db: h.db ?? o.out, ...(h.host ? { host: h.host } : {}), ...(h.staticDir ? { staticDir: h.staticDir } : {}) };
   try {
-    return await startHumanSession({ ...base, port: h.port });
+    // --port given: a server already there is `rlhf serve` for this store, attach to it; the default port: try it
+    return await startHumanSession({ ...base, port: h.port, attachIfBusy: h.portGiven });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || h.portGiven) throw e;
     o.log(`port ${h.port} is in use; using any free port`);
