@@ -6,7 +6,7 @@
 import { ConfigError } from '../../core/errors.js';
 import { resolveTeacher, TEACHER_NAMES, type TeacherConfig, type TeacherName } from '../../teachers/bpref.js';
 import type { FlagReader, FlagSpec } from '../../cli/args.js';
-import { QUERY_SELECTIONS, resolveQuerySelection, type QuerySelection } from '../../reward/querySelection.js';
+import { ACTIVE_QUERY_FLAGS, QUERY_SELECTIONS, resolveQuerySelection, type QuerySelection } from '../../reward/querySelection.js';
 import { LABEL_SCHEDULES, type LabelSchedule } from '../../reward/labelBudget.js';
 
 export const REWARD_IMPLS = ['typed', 'tfjs'] as const;
@@ -256,15 +256,8 @@ export const GRIDWORLD_FLAGS = {
   'reward-impl': { type: 'string' },
   paths: { type: 'string' },
   'no-report': { type: 'boolean' },
-  // reward ensemble and active queries (the shared flags of src/reward/querySelection.ts)
-  'reward-ensemble': { type: 'string' },
-  'query-selection': { type: 'string' },
-  'label-budget': { type: 'string' },
-  'labels-per-iteration': { type: 'string' },
-  'label-schedule': { type: 'string' },
-  'label-decay': { type: 'string' },
-  'pool-factor': { type: 'string' },
-  'no-bootstrap': { type: 'boolean' },
+  // reward ensemble and active queries: the shared flags of src/reward/querySelection.ts, plus the gridworld's own
+  ...ACTIVE_QUERY_FLAGS,
   bootstrap: { type: 'boolean' },
   'ensemble-prior': { type: 'string' },
   'replay-labels': { type: 'boolean' },
