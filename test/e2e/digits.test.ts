@@ -109,7 +109,7 @@ describe('digits pages in the browser (e2e)', () => {
       if ((await page.locator('main.digits-page').getAttribute('data-class')) !== String(cls)) {
         await page.keyboard.press(String(cls));
         await page.locator(`main.digits-page[data-class="${cls}"]`).waitFor();
-        qid = await onScreen('');
+        qid = await onScreen(qid); // the new class's query, not the previous class's still on screen
       }
       const q = await leasedQuery(generateRunId(runId, cls), qid);
       const payload = q.samples[0]!.payload as GeneratePagePayload;
@@ -146,7 +146,7 @@ describe('digits pages in the browser (e2e)', () => {
     expect(await page.locator(`[data-testid^="label-${runId}.gen-"]`).count()).toBe(0);
     await screenshot(page, 'digits-04-runs');
     await page.click('.digits-links >> text=Classify page');
-    qid = await onScreen('');
+    qid = await onScreen(qid); // a classify query, not the generate page's last one
     await screenshot(page, 'digits-05-classify');
     const answers: Array<{ id: string; truth: number; payload: ClassifyPagePayload }> = [];
     for (let i = 0; i < 20; i++) {
