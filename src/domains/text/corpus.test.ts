@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../core/rng.js';
 import { splitEntries, loadCorpus, splitCorpus, promptsFrom, tokenStream } from './corpus.js';
-import { ByteBpeTokenizer } from './tokenizer/bpe.js';
+import { ByteBpeTokenizer } from '../../models/tokenizers/bpe.js';
 
 describe('corpus', () => {
   it('splits fortune files on % lines and plain text on blank lines', () => {

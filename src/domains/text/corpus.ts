@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync, lstatSync } from 'node:fs';
 import { join, basename } from 'node:path';
 import { DataError } from '../../core/errors.js';
 import type { Rng } from '../../core/rng.js';
-import type { Tokenizer } from './tokenizer/types.js';
+import type { Tokenizer } from '../../models/tokenizers/types.js';
 
 /** Where Debian's fortunes-min / fortunes packages put their data. */
 export const DEFAULT_CORPUS = '/usr/share/games/fortunes';

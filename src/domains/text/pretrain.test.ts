@@ -6,9 +6,9 @@ import { initTensors } from '../../core/tensor.js';
 import { ConfigError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import { pretrainText, pretrainTextCommand, resolvePretrainTextConfig, learningRateAt, sampleWindows } from './pretrain.js';
-import { loadGpt2 } from './model/io.js';
-import { loadTokenizer } from './tokenizer/io.js';
-import { generate } from './model/generate.js';
+import { loadGpt2 } from '../../models/load.js';
+import { loadTokenizer } from '../../models/tokenizers/io.js';
+import { generate } from '../../models/generate.js';
 
 beforeAll(async () => {
   await initTensors('wasm');

@@ -15,16 +15,16 @@ import { Rng } from '../../core/rng.js';
 import { ConfigError } from '../../core/errors.js';
 import { commandFlags, type FlagSpec } from '../../cli/args.js';
 import { createProgress } from '../../loop/progress.js';
-import { resolveGpt2Config, type Gpt2Config } from './model/config.js';
-import { Gpt2 } from './model/gpt2.js';
-import { saveGpt2 } from './model/io.js';
-import { tokenLogProbs } from './model/logprobs.js';
-import { generate } from './model/generate.js';
+import { resolveGpt2Config, type Gpt2Config } from '../../models/gpt2/config.js';
+import { Gpt2 } from '../../models/gpt2/model.js';
+import { saveGpt2 } from '../../models/load.js';
+import { tokenLogProbs } from '../../models/logprobs.js';
+import { generate } from '../../models/generate.js';
 import { FusedAdam } from './model/adam.js';
-import { GradPool } from './model/gradPool.js';
-import { trainByteBpe } from './tokenizer/bpe.js';
-import { saveTokenizer } from './tokenizer/io.js';
-import type { Tokenizer } from './tokenizer/types.js';
+import { GradPool } from './gradPool.js';
+import { trainByteBpe } from '../../models/tokenizers/bpe.js';
+import { saveTokenizer } from '../../models/tokenizers/io.js';
+import type { Tokenizer } from '../../models/tokenizers/types.js';
 import { DEFAULT_CORPUS, loadCorpus, splitCorpus, tokenStream, promptsFrom, type CorpusEntry } from './corpus.js';
 
 /** Everything that decides a pretraining run (written to pretrain.json beside the model). */

@@ -11,7 +11,7 @@
 import { tf } from '../../core/tensor.js';
 import { ConfigError, ShapeError } from '../../core/errors.js';
 import type { Rng } from '../../core/rng.js';
-import type { Gpt2 } from '../../domains/text/model/gpt2.js';
+import type { Gpt2 } from '../../models/gpt2/model.js';
 
 export interface TextBackbone {
   /** width H of the features */

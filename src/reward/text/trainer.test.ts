@@ -4,8 +4,8 @@ import { Rng } from '../../core/rng.js';
 import { BagOfTokensBackbone, gpt2Backbone, lastTokenSelector } from './backbone.js';
 import { TextRewardModel, rightPad } from './model.js';
 import { fitTextRewardModel, preferenceAccuracy, resolveTextRewardTrainConfig, type TextComparison, type TextRanking } from './trainer.js';
-import { Gpt2 } from '../../domains/text/model/gpt2.js';
-import { resolveGpt2Config } from '../../domains/text/model/config.js';
+import { Gpt2 } from '../../models/gpt2/model.js';
+import { resolveGpt2Config } from '../../models/gpt2/config.js';
 
 beforeAll(async () => {
   await initTensors();

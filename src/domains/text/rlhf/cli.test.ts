@@ -6,9 +6,9 @@ import { initTensors } from '../../../core/tensor.js';
 import { Rng } from '../../../core/rng.js';
 import { ConfigError } from '../../../core/errors.js';
 import { FlagReader, parseFlags, COMMON_RUN_FLAGS } from '../../../cli/args.js';
-import { Gpt2 } from '../model/gpt2.js';
-import { resolveGpt2Config } from '../model/config.js';
-import { saveGpt2 } from '../model/io.js';
+import { Gpt2 } from '../../../models/gpt2/model.js';
+import { resolveGpt2Config } from '../../../models/gpt2/config.js';
+import { saveGpt2 } from '../../../models/load.js';
 import { promptSplit, runText, textConfigFromFlags, TEXT_FLAGS } from './cli.js';
 import { loadCorpus, splitCorpus } from '../corpus.js';
 

@@ -21,12 +21,12 @@ import { createProgress, type Progress } from '../../../loop/progress.js';
 import { humanJudgeFromFlags, HUMAN_JUDGE_FLAGS, HUMAN_JUDGE_HELP, type HumanJudgeSetup } from '../../../loop/humanJudge.js';
 import type { JsonObject } from '../../../store/types.js';
 import { textPeople } from './people.js';
-import { loadGpt2 } from '../model/io.js';
-import { saveTrainable } from '../model/io.js';
-import type { Gpt2 } from '../model/gpt2.js';
+import { loadGpt2 } from '../../../models/load.js';
+import { saveTrainable } from '../../../models/load.js';
+import type { Gpt2 } from '../../../models/gpt2/model.js';
 import { ByteCodec, hashSplit, makePrompts, type TextCodec } from './corpus.js';
 import { DEFAULT_CORPUS, loadCorpus, splitCorpus } from '../corpus.js';
-import { loadTokenizer } from '../tokenizer/io.js';
+import { loadTokenizer } from '../../../models/tokenizers/io.js';
 import { DEFAULT_TEXT_RLHF, REWARD_BACKBONES, REWARD_SOURCES, TEXT_JUDGES, TEXT_OPTIMIZERS, resolveTextRlhfConfig, type TextRlhfConfig, type TextRlhfOverrides } from './config.js';
 import { TextRlhf, type TextRlhfCheckpointState, type TextRlhfResult } from './run.js';
 

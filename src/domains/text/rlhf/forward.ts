@@ -10,8 +10,8 @@
  */
 import { tf } from '../../../core/tensor.js';
 import type { Rng } from '../../../core/rng.js';
-import type { Gpt2 } from '../model/gpt2.js';
-import { entropyFromLogits, tokenLogProbs } from '../model/logprobs.js';
+import type { Gpt2 } from '../../../models/gpt2/model.js';
+import { entropyFromLogits, tokenLogProbs } from '../../../models/logprobs.js';
 import type { LogprobForward, PolicyForward, PolicyOutput } from '../../../policy/types.js';
 
 export interface Gpt2ForwardOptions {

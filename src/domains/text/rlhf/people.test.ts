@@ -8,9 +8,9 @@ import { FlagReader, parseFlags, COMMON_RUN_FLAGS } from '../../../cli/args.js';
 import type { Preference, Query } from '../../../feedback/types.js';
 import { resolveHumanJudgeConfig, type HumanJudgeSetup } from '../../../loop/humanJudge.js';
 import { openStore } from '../../../store/index.js';
-import { Gpt2 } from '../model/gpt2.js';
-import { resolveGpt2Config } from '../model/config.js';
-import { saveGpt2 } from '../model/io.js';
+import { Gpt2 } from '../../../models/gpt2/model.js';
+import { resolveGpt2Config } from '../../../models/gpt2/config.js';
+import { saveGpt2 } from '../../../models/load.js';
 import { runText, textConfigFromFlags, TEXT_FLAGS } from './cli.js';
 import { textQueryMaker, type TextSamplePayload } from './people.js';
 

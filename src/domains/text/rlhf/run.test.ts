@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initTensors, tf } from '../../../core/tensor.js';
 import { Rng } from '../../../core/rng.js';
-import { Gpt2 } from '../model/gpt2.js';
-import { resolveGpt2Config } from '../model/config.js';
+import { Gpt2 } from '../../../models/gpt2/model.js';
+import { resolveGpt2Config } from '../../../models/gpt2/config.js';
 import { ByteCodec, hashSplit, makePrompts } from './corpus.js';
 import { splitEntries } from '../corpus.js';
 import { resolveTextRlhfConfig } from './config.js';

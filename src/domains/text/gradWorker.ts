@@ -4,11 +4,11 @@
  * of the batch, and writes it back to shared memory.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { tf, initTensors } from '../../../core/tensor.js';
-import { setNativeBlasThreads } from '../../../core/nativeBlas.js';
-import type { Gpt2Config } from './config.js';
-import { Gpt2 } from './gpt2.js';
-import { tokenLogProbs } from './logprobs.js';
+import { tf, initTensors } from '../../core/tensor.js';
+import { setNativeBlasThreads } from '../../core/nativeBlas.js';
+import type { Gpt2Config } from '../../models/gpt2/config.js';
+import { Gpt2 } from '../../models/gpt2/model.js';
+import { tokenLogProbs } from '../../models/logprobs.js';
 
 export interface GradWorkerInit {
   config: Gpt2Config;

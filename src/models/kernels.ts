@@ -12,7 +12,7 @@
  *
  * Registration is idempotent and only touches backend 'wasm' (cpu and tensorflow have their own kernels).
  */
-import { tf } from '../../../core/tensor.js';
+import { tf } from '../core/tensor.js';
 
 /** The parts of the wasm backend we use (tfjs-backend-wasm's BackendWasm). */
 export interface WasmBackendLike {

@@ -1,10 +1,10 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { tf, initTensors } from '../../../core/tensor.js';
-import { Rng } from '../../../core/rng.js';
-import { resolveGpt2Config } from './config.js';
-import { Gpt2 } from './gpt2.js';
+import { tf, initTensors } from '../../core/tensor.js';
+import { Rng } from '../../core/rng.js';
+import { resolveGpt2Config } from '../../models/gpt2/config.js';
+import { Gpt2 } from '../../models/gpt2/model.js';
 import { GradPool } from './gradPool.js';
-import { tokenLogProbs } from './logprobs.js';
+import { tokenLogProbs } from '../../models/logprobs.js';
 
 beforeAll(async () => {
   await initTensors('wasm');

@@ -6,7 +6,7 @@
  * frequent adjacent pair into a new id (256, 257, …). Encoding applies the merges in the order they were learned.
  * Every string round-trips, since any byte is a token. With zero merges this is a plain byte tokenizer.
  */
-import { ConfigError, DataError } from '../../../core/errors.js';
+import { ConfigError, DataError } from '../../core/errors.js';
 import { EOT, TOKENIZER_FORMAT, type Tokenizer, type TokenizerJson } from './types.js';
 
 /** GPT-2's pre-tokenizer pattern (tiktoken "gpt2"). */

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trainByteBpe, ByteBpeTokenizer } from './bpe.js';
-import { Gpt2Tokenizer } from './gpt2.js';
+import { Gpt2Tokenizer } from './tiktoken.js';
 import { loadTokenizer, saveTokenizer, tokenizerFromJson } from './io.js';
 
 const TEXT = [

@@ -2,16 +2,16 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tf, initTensors } from '../../../core/tensor.js';
-import { Rng } from '../../../core/rng.js';
-import { readSafetensors } from '../../../core/safetensors.js';
+import { tf, initTensors } from '../../core/tensor.js';
+import { Rng } from '../../core/rng.js';
+import { readSafetensors } from '../../core/safetensors.js';
 import { resolveGpt2Config, type Gpt2Config } from './config.js';
-import { Gpt2, embeddingLookup, geluNew, layerNorm } from './gpt2.js';
-import { loadGpt2, saveGpt2, saveTrainable, loadTrainable } from './io.js';
-import { generate } from './generate.js';
-import { tokenLogProbs, scoreResponses } from './logprobs.js';
+import { Gpt2, embeddingLookup, geluNew, layerNorm } from './model.js';
+import { loadGpt2, saveGpt2, saveTrainable, loadTrainable } from '../load.js';
+import { generate } from '../generate.js';
+import { tokenLogProbs, scoreResponses } from '../logprobs.js';
 
-const FIXTURE = join(import.meta.dirname, '../../../../test/fixtures/gpt2');
+const FIXTURE = join(import.meta.dirname, '../../../test/fixtures/gpt2');
 const TINY: Gpt2Config = resolveGpt2Config({ vocab_size: 50, n_positions: 24, n_embd: 32, n_layer: 2, n_head: 4 });
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

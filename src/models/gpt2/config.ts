@@ -3,7 +3,7 @@
  * `transformers` loads here, and our `config.json` loads in `transformers` (model_type "gpt2").
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { ConfigError, DataError } from '../../../core/errors.js';
+import { ConfigError, DataError } from '../../core/errors.js';
 
 /** The fields we read from and write to config.json (Hugging Face names). */
 export interface Gpt2Config {

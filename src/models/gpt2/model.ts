@@ -13,13 +13,13 @@
  * wasm notes: the embedding lookup is `gather` (its gradient needs UnsortedSegmentSum, registered in kernels.ts);
  * no `gather` with batchDims and no stridedSlice anywhere (both are broken or gradient-less on wasm).
  */
-import { tf } from '../../../core/tensor.js';
-import type { Rng } from '../../../core/rng.js';
-import { ShapeError } from '../../../core/errors.js';
+import { tf } from '../../core/tensor.js';
+import type { Rng } from '../../core/rng.js';
+import { ShapeError } from '../../core/errors.js';
 import { type Gpt2Config, innerDim } from './config.js';
 import { initParams, paramSpecs, variableFrom } from './params.js';
-import { LoraAdapters, type LoraConfig, resolveLoraConfig } from './lora.js';
-import { registerMissingWasmKernels } from './kernels.js';
+import { LoraAdapters, type LoraConfig, resolveLoraConfig } from '../lora.js';
+import { registerMissingWasmKernels } from '../kernels.js';
 
 /** Options of one forward pass. */
 export interface ForwardOptions {

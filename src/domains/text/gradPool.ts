@@ -9,10 +9,10 @@
  * OpenBLAS is set to one thread per caller (the threads already occupy the cores).
  */
 import { Worker } from 'node:worker_threads';
-import { tf } from '../../../core/tensor.js';
-import { setNativeBlasThreads } from '../../../core/nativeBlas.js';
-import { RlhfError } from '../../../core/errors.js';
-import type { Gpt2 } from './gpt2.js';
+import { tf } from '../../core/tensor.js';
+import { setNativeBlasThreads } from '../../core/nativeBlas.js';
+import { RlhfError } from '../../core/errors.js';
+import type { Gpt2 } from '../../models/gpt2/model.js';
 import type { GradWorkerInit, GradWorkerReply, GradWorkerRequest } from './gradWorker.js';
 
 /** Starts a worker on gradWorker.ts (through tsx's loader when running from source) or gradWorker.js (built). */

@@ -7,10 +7,10 @@
  *    Hugging Face's processor order. A row that emits EOS is finished: later tokens are padding (mask 0).
  * Only the last position of each step goes through the LM head.
  */
-import { tf } from '../../../core/tensor.js';
-import type { Rng } from '../../../core/rng.js';
-import { ConfigError, ShapeError } from '../../../core/errors.js';
-import type { Gpt2, LayerKv } from './gpt2.js';
+import { tf } from '../core/tensor.js';
+import type { Rng } from '../core/rng.js';
+import { ConfigError, ShapeError } from '../core/errors.js';
+import type { Gpt2, LayerKv } from './gpt2/model.js';
 
 /** Sampling options (HF generate names in comments). */
 export interface SamplingOptions {

@@ -10,12 +10,12 @@
  */
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { tf } from '../../../core/tensor.js';
-import type { Rng } from '../../../core/rng.js';
-import { ConfigError, DataError } from '../../../core/errors.js';
-import { readSafetensors, writeSafetensors, type TensorToWrite } from '../../../core/safetensors.js';
-import { type Gpt2Config, innerDim } from './config.js';
-import { variableFrom } from './params.js';
+import { tf } from '../core/tensor.js';
+import type { Rng } from '../core/rng.js';
+import { ConfigError, DataError } from '../core/errors.js';
+import { readSafetensors, writeSafetensors, type TensorToWrite } from '../core/safetensors.js';
+import { type Gpt2Config, innerDim } from './gpt2/config.js';
+import { variableFrom } from './gpt2/params.js';
 
 /** LoRA hyperparameters (PEFT's LoraConfig names in comments). */
 export interface LoraConfig {

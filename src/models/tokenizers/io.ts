@@ -10,9 +10,9 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataError } from '../../../core/errors.js';
+import { DataError } from '../../core/errors.js';
 import { ByteBpeTokenizer } from './bpe.js';
-import { Gpt2Tokenizer } from './gpt2.js';
+import { Gpt2Tokenizer } from './tiktoken.js';
 import { TOKENIZER_FORMAT, type Tokenizer, type TokenizerJson } from './types.js';
 
 /** Builds a tokenizer from its JSON (rlhfkit format). */

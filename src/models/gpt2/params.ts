@@ -11,10 +11,10 @@
  * The LM head is tied: logits = ln_f(x) wteᵀ. Checkpoints of GPT2LMHeadModel carry a `transformer.` prefix and may
  * hold `lm_head.weight` (a copy of wte) and the causal-mask buffers `attn.bias` / `attn.masked_bias`; all accepted.
  */
-import { tf } from '../../../core/tensor.js';
-import type { Rng } from '../../../core/rng.js';
-import type { NamedTensor } from '../../../core/safetensors.js';
-import { DataError } from '../../../core/errors.js';
+import { tf } from '../../core/tensor.js';
+import type { Rng } from '../../core/rng.js';
+import type { NamedTensor } from '../../core/safetensors.js';
+import { DataError } from '../../core/errors.js';
 import { type Gpt2Config, innerDim } from './config.js';
 
 export interface ParamSpec {

@@ -9,12 +9,12 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataError } from '../../../core/errors.js';
-import { readSafetensors, writeSafetensors, type NamedTensor, type TensorToWrite } from '../../../core/safetensors.js';
-import { readGpt2Config, writeGpt2Config } from './config.js';
-import { Gpt2 } from './gpt2.js';
+import { DataError } from '../core/errors.js';
+import { readSafetensors, writeSafetensors, type NamedTensor, type TensorToWrite } from '../core/safetensors.js';
+import { readGpt2Config, writeGpt2Config } from './gpt2/config.js';
+import { Gpt2 } from './gpt2/model.js';
 import { LoraAdapters } from './lora.js';
-import { paramsFromCheckpoint } from './params.js';
+import { paramsFromCheckpoint } from './gpt2/params.js';
 
 const VH_W = 'v_head.summary.weight';
 const VH_B = 'v_head.summary.bias';

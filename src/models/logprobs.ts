@@ -5,9 +5,9 @@
  * (gather on a 1-D tensor; its gradient is UnsortedSegmentSum, which kernels.ts supplies on wasm) — never `gather`
  * with batchDims, which returns wrong values on the wasm backend.
  */
-import { tf } from '../../../core/tensor.js';
-import { ShapeError } from '../../../core/errors.js';
-import type { Gpt2, ForwardOptions } from './gpt2.js';
+import { tf } from '../core/tensor.js';
+import { ShapeError } from '../core/errors.js';
+import type { Gpt2, ForwardOptions } from './gpt2/model.js';
 
 /**
  * logits [B, T, V], tokens [B, T] int32 → log π(token) [B, T].
