@@ -24,6 +24,8 @@ export * from './reward/ensemble.js';
 export * from './reward/querySelection.js';
 export * from './reward/labelBudget.js';
 export * as textReward from './reward/text/index.js';
+// shared language models (GPT-2, LoRA, value head, sampling, tokenizers)
+export * as models from './models/index.js';
 // policy optimizers
 export * from './policy/index.js';
 // the loop, runs and reports

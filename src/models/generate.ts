@@ -1,5 +1,5 @@
 /**
- * Batched sampling from a GPT-2 with a key/value cache.
+ * Batched sampling with a key/value cache from any causal LM (causalLm.ts: GPT-2 today).
  *
  * 1) left-pad the prompts to one length P (pad id, mask 0) and run them once (the "prefill"), keeping every
  *    block's keys and values;  2) each step feeds only the B new tokens, attending over the cache;
@@ -10,7 +10,7 @@
 import { tf } from '../core/tensor.js';
 import type { Rng } from '../core/rng.js';
 import { ConfigError, ShapeError } from '../core/errors.js';
-import type { Gpt2, LayerKv } from './gpt2/model.js';
+import type { CausalLm, KvCache } from './causalLm.js';
 
 /** Sampling options (HF generate names in comments). */
 export interface SamplingOptions {
@@ -24,7 +24,7 @@ export interface SamplingOptions {
   topP?: number;
   /** argmax instead of sampling (do_sample=False); default false */
   greedy?: boolean;
-  /** end-of-sequence id; default the model's eos_token_id */
+  /** end-of-sequence id; default the model's eosId (GPT-2: eos_token_id) */
   eosId?: number;
   /** stop a row at EOS (later tokens become padding); default true */
   stopAtEos?: boolean;
@@ -140,19 +140,19 @@ export function sampleToken(
  * Generates up to `maxNewTokens` tokens for each prompt (token id arrays of any lengths ≥ 1).
  * Deterministic for a given Rng state.
  */
-export function generate(model: Gpt2, prompts: readonly (readonly number[])[], opts: SamplingOptions, rng: Rng): Generation {
+export function generate(model: CausalLm, prompts: readonly (readonly number[])[], opts: SamplingOptions, rng: Rng): Generation {
   const { temperature, topK, topP } = validate(opts);
   const B = prompts.length;
   if (B === 0) throw new ShapeError('generate: no prompts');
   if (prompts.some((p) => p.length === 0)) throw new ShapeError('generate: every prompt needs at least one token');
-  const V = model.config.vocab_size;
-  const eos = opts.eosId ?? model.config.eos_token_id;
+  const V = model.vocabSize;
+  const eos = opts.eosId ?? model.eosId;
   const pad = opts.padId ?? eos;
   const stopAtEos = opts.stopAtEos ?? true;
   const { ids: pIds, mask: pMask, length: P } = leftPad(prompts, pad);
   const Nmax = opts.maxNewTokens;
-  if (P + Nmax > model.config.n_positions)
-    throw new ConfigError('maxNewTokens', `prompt length ${P} + maxNewTokens ${Nmax} exceeds the model's context of ${model.config.n_positions} positions`);
+  if (P + Nmax > model.contextLength)
+    throw new ConfigError('maxNewTokens', `prompt length ${P} + maxNewTokens ${Nmax} exceeds the model's context of ${model.contextLength} positions`);
   const fwd = { adapters: opts.adapters };
 
   // 1) prefill: positions = cumsum(mask) − 1
@@ -168,7 +168,7 @@ export function generate(model: Gpt2, prompts: readonly (readonly number[])[], o
   }
   const keyMask: number[][] = Array.from({ length: B }, (_, b) => Array.from(pMask.subarray(b * P, (b + 1) * P)));
   const flatMask = (): Int32Array => Int32Array.from(keyMask.flat());
-  let cache: LayerKv[] | null = null;
+  let cache: KvCache | null = null;
   let logitsT: tf.Tensor2D;
   {
     const idsT = tf.tensor2d(pIds, [B, P], 'int32');

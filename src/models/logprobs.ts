@@ -7,7 +7,7 @@
  */
 import { tf } from '../core/tensor.js';
 import { ShapeError } from '../core/errors.js';
-import type { Gpt2, ForwardOptions } from './gpt2/model.js';
+import type { CausalLm, ForwardOptions } from './causalLm.js';
 
 /**
  * logits [B, T, V], tokens [B, T] int32 → log π(token) [B, T].
@@ -66,7 +66,7 @@ export interface ResponseScores {
  * response tokens at P … P+N−1. Only those N positions go through the LM head.
  */
 export function scoreResponses(
-  model: Gpt2,
+  model: CausalLm,
   ids: tf.Tensor2D,
   mask: tf.Tensor2D | undefined,
   responseLength: number,
@@ -75,7 +75,7 @@ export function scoreResponses(
   const [B, L] = ids.shape;
   const N = responseLength;
   if (!(Number.isInteger(N) && N >= 1 && N < L)) throw new ShapeError(`scoreResponses: responseLength must be in [1, ${L - 1}], got ${N}`);
-  const V = model.config.vocab_size;
+  const V = model.vocabSize;
   const out = tf.tidy(() => {
     const fwd = model.forward(ids, mask, { ...opts, logitsLast: N + 1 }); // logits [B, N+1, V]
     const logits = tf.slice(fwd.logits, [0, 0, 0], [B, N, V]) as tf.Tensor3D; // [B, N, V]: positions P−1 … P+N−2

@@ -1,10 +1,12 @@
 /** The text domain: a GPT-2-architecture policy with LoRA and a value head, tuned by PPO or DPO against a learned reward. */
-export { Gpt2, type ForwardOptions, type ForwardOutput } from '../../models/gpt2/model.js';
+export { Gpt2 } from '../../models/gpt2/model.js';
+export type { ForwardOptions, ForwardOutput } from '../../models/causalLm.js';
 export { generate, leftPad, type SamplingOptions, type Generation } from '../../models/generate.js';
 export { loadGpt2, saveGpt2, saveTrainable, loadTrainable } from '../../models/load.js';
 export { LoraAdapters, resolveLoraConfig, DEFAULT_LORA, type LoraConfig } from '../../models/lora.js';
 export { tokenLogProbs, entropyFromLogits, scoreResponses, type ResponseScores } from '../../models/logprobs.js';
-export { loadTokenizer, saveTokenizer, tokenizerFromJson } from '../../models/tokenizers/io.js';
+export { loadTokenizer, saveTokenizer } from '../../models/load.js';
+export { tokenizerFromJson } from '../../models/tokenizers/json.js';
 export { loadCorpus, splitCorpus, promptsFrom, DEFAULT_CORPUS, type CorpusEntry } from './corpus.js';
 export { TextRlhf, type TextRlhfSummary, type TextRlhfResult, type BeforeAfterRow } from './rlhf/run.js';
 export { resolveTextRlhfConfig, DEFAULT_TEXT_RLHF, type TextRlhfConfig } from './rlhf/config.js';

@@ -7,7 +7,7 @@ import { ConfigError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import { pretrainText, pretrainTextCommand, resolvePretrainTextConfig, learningRateAt, sampleWindows } from './pretrain.js';
 import { loadGpt2 } from '../../models/load.js';
-import { loadTokenizer } from '../../models/tokenizers/io.js';
+import { loadTokenizer } from '../../models/load.js';
 import { generate } from '../../models/generate.js';
 
 beforeAll(async () => {

@@ -23,7 +23,7 @@ import { generate } from '../../models/generate.js';
 import { FusedAdam } from './model/adam.js';
 import { GradPool } from './gradPool.js';
 import { trainByteBpe } from '../../models/tokenizers/bpe.js';
-import { saveTokenizer } from '../../models/tokenizers/io.js';
+import { saveTokenizer } from '../../models/load.js';
 import type { Tokenizer } from '../../models/tokenizers/types.js';
 import { DEFAULT_CORPUS, loadCorpus, splitCorpus, tokenStream, promptsFrom, type CorpusEntry } from './corpus.js';
 

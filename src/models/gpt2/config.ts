@@ -2,7 +2,6 @@
  * GPT-2 configuration, field-compatible with Hugging Face's `GPT2Config` (`config.json`): a checkpoint saved by
  * `transformers` loads here, and our `config.json` loads in `transformers` (model_type "gpt2").
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { ConfigError, DataError } from '../../core/errors.js';
 
 /** The fields we read from and write to config.json (Hugging Face names). */
@@ -122,23 +121,16 @@ export function resolveGpt2Config(raw: Partial<Record<keyof Gpt2Config, unknown>
   return c;
 }
 
-/** Reads and validates `config.json`. */
-export function readGpt2Config(path: string): Gpt2Config {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new DataError(`cannot read GPT-2 config ${path}: ${(e as Error).message}`, { cause: e });
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new DataError(`${path}: config.json must hold a JSON object`);
+/** Validates the parsed contents of a `config.json` (load.ts reads the file); `source` names it in errors. */
+export function gpt2ConfigFromJson(raw: unknown, source: string): Gpt2Config {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new DataError(`${source}: config.json must hold a JSON object`);
   const obj = raw as Record<string, unknown>;
   if (obj.model_type !== undefined && obj.model_type !== 'gpt2')
-    throw new DataError(`${path}: model_type is "${String(obj.model_type)}"; rlhfkit loads GPT-2 checkpoints only (model_type "gpt2")`);
-  return resolveGpt2Config(obj, path);
+    throw new DataError(`${source}: model_type is "${String(obj.model_type)}"; rlhfkit loads GPT-2 checkpoints only (model_type "gpt2")`);
+  return resolveGpt2Config(obj, source);
 }
 
-/** Writes `config.json` in Hugging Face's layout (loadable by GPT2LMHeadModel.from_pretrained). */
-export function writeGpt2Config(path: string, c: Gpt2Config, extra: Record<string, unknown> = {}): void {
-  const out = { architectures: ['GPT2LMHeadModel'], model_type: 'gpt2', n_ctx: c.n_positions, ...c, tie_word_embeddings: true, ...extra };
-  writeFileSync(path, `${JSON.stringify(out, null, 2)}\n`);
+/** The contents of `config.json` in Hugging Face's layout (loadable by GPT2LMHeadModel.from_pretrained). */
+export function gpt2ConfigJson(c: Gpt2Config, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { architectures: ['GPT2LMHeadModel'], model_type: 'gpt2', n_ctx: c.n_positions, ...c, tie_word_embeddings: true, ...extra };
 }

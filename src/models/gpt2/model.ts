@@ -10,47 +10,23 @@
  * Padding: pass an attention mask [B, T] (1 = token, 0 = padding; prompts are left-padded). Position ids are
  * cumsum(mask) − 1, so a left-padded row computes exactly what the unpadded row would (as HF's generate does).
  *
+ * The shared pieces (embedding lookup, LayerNorm, gelu_new, attention masks) are in ../layers.ts; the interface it
+ * implements (CausalLm) in ../causalLm.ts.
+ *
  * wasm notes: the embedding lookup is `gather` (its gradient needs UnsortedSegmentSum, registered in kernels.ts);
  * no `gather` with batchDims and no stridedSlice anywhere (both are broken or gradient-less on wasm).
  */
 import { tf } from '../../core/tensor.js';
 import type { Rng } from '../../core/rng.js';
+import type { NamedTensor } from '../../core/safetensors.js';
 import { ShapeError } from '../../core/errors.js';
-import { type Gpt2Config, innerDim } from './config.js';
-import { initParams, paramSpecs, variableFrom } from './params.js';
-import { LoraAdapters, type LoraConfig, resolveLoraConfig } from '../lora.js';
+import type { CausalLm, ForwardOptions, ForwardOutput, KvCache, LayerKv } from '../causalLm.js';
+import { attentionInputs, cachedAttentionBias, embeddingLookup, geluNew, layerNorm, variableFrom } from '../layers.js';
+import { LoraAdapters, type LoraConfig, type LoraSites, resolveLoraConfig } from '../lora.js';
+import { applyValueHead, createValueHead, disposeValueHead, type ValueHead, type ValueHeadArrays, valueHeadFromTensors } from '../valueHead.js';
 import { registerMissingWasmKernels } from '../kernels.js';
-
-/** Options of one forward pass. */
-export interface ForwardOptions {
-  /** apply the LoRA adapters (default true when the model has adapters); false = the reference policy */
-  adapters?: boolean;
-  /** training mode: dropout (config pdrops and LoRA dropout) is applied, with masks drawn from `rng` */
-  training?: boolean;
-  /** seeds dropout masks; required when training with a dropout > 0 */
-  rng?: Rng;
-  /** compute logits for the last n positions only (saves the [n, V] head for the prompt); default all T */
-  logitsLast?: number;
-  /** skip the LM head entirely (e.g. a reward model that only needs `hidden`) */
-  noLogits?: boolean;
-}
-
-export interface ForwardOutput {
-  /** next-token logits [B, T', V] (T' = logitsLast ?? T; empty [B, 0, V] with noLogits) */
-  logits: tf.Tensor3D;
-  /** value head on the last hidden state [B, T], or null without a value head */
-  values: tf.Tensor2D | null;
-  /** last hidden state, after ln_f [B, T, C] */
-  hidden: tf.Tensor3D;
-}
-
-/** Keys and values of one block for the positions seen so far. */
-export interface LayerKv {
-  k: tf.Tensor4D; // [B, nh, S, hs]
-  v: tf.Tensor4D; // [B, nh, S, hs]
-}
-
-const NEG = -1e9; // additive attention bias for masked keys: exp(−1e9) underflows to 0 in float32
+import { type Gpt2Config, innerDim } from './config.js';
+import { gpt2LoraSites, initParams, paramSpecs, paramsFromCheckpoint } from './params.js';
 
 /** Per-call context threaded through the blocks. */
 interface Ctx {
@@ -59,13 +35,13 @@ interface Ctx {
   rng: Rng | undefined;
 }
 
-export class Gpt2 {
+export class Gpt2 implements CausalLm {
   /** base weights under HF names (no `transformer.` prefix) */
   readonly params: Map<string, tf.Variable>;
   /** LoRA adapters, when added */
   lora: LoraAdapters | null = null;
-  /** TRL's ValueHead: v = h wᵀ + b, w [1, C] ("v_head.summary.weight"), b [1] */
-  valueHead: { weight: tf.Variable; bias: tf.Variable } | null = null;
+  /** TRL's ValueHead: v = h wᵀ + b, w [1, C] ("v_head.summary.weight"), b [1] (valueHead.ts) */
+  valueHead: ValueHead | null = null;
 
   private constructor(
     readonly config: Gpt2Config,
@@ -90,23 +66,52 @@ export class Gpt2 {
     return new Gpt2(config, arrays);
   }
 
+  /**
+   * A model from a checkpoint's tensors (model.safetensors, parsed): GPT-2 parameters under HF names (a
+   * `transformer.` prefix accepted) plus a value head when the file holds one. No file access: a browser can call
+   * it on fetched bytes; load.ts `loadGpt2` reads a directory. `source` names the file in errors.
+   */
+  static fromCheckpoint(config: Gpt2Config, tensors: Map<string, NamedTensor>, source: string): Gpt2 {
+    const { params, extra } = paramsFromCheckpoint(config, tensors, source);
+    const model = new Gpt2(config, params);
+    const vh = valueHeadFromTensors(extra, config.n_embd, source);
+    if (vh) model.addValueHead(vh);
+    return model;
+  }
+
+  get vocabSize(): number {
+    return this.config.vocab_size;
+  }
+
+  get contextLength(): number {
+    return this.config.n_positions;
+  }
+
+  get hiddenSize(): number {
+    return this.config.n_embd;
+  }
+
+  get eosId(): number {
+    return this.config.eos_token_id;
+  }
+
+  loraSites(): LoraSites {
+    return gpt2LoraSites(this.config);
+  }
+
   /** Adds fresh LoRA adapters (B = 0: the model's outputs do not change). Replaces existing ones. */
   addLora(partial: Partial<LoraConfig>, rng: Rng): LoraAdapters {
     this.lora?.dispose();
-    this.lora = LoraAdapters.create(this.config, resolveLoraConfig(partial, this.config), rng);
+    const sites = this.loraSites();
+    this.lora = LoraAdapters.create(sites, resolveLoraConfig(partial, sites), rng);
     return this.lora;
   }
 
   /** Adds a scalar value head: weight ~ N(0, initializer_range) drawn from an Rng and bias 0, or given arrays. */
-  addValueHead(init: Rng | { weight: Float32Array; bias: Float32Array }): void {
-    this.valueHead?.weight.dispose();
-    this.valueHead?.bias.dispose();
-    const C = this.config.n_embd;
-    const given = 'weight' in init ? init : null;
-    const w = given ? given.weight : (init as Rng).normalArray(C, this.config.initializer_range);
-    const b = given ? given.bias : new Float32Array(1);
-    if (w.length !== C || b.length !== 1) throw new ShapeError(`value head: weight must have ${C} values and bias 1, got ${w.length} and ${b.length}`);
-    this.valueHead = { weight: variableFrom(w, [1, C]), bias: variableFrom(b, [1]) };
+  addValueHead(init: Rng | ValueHeadArrays): void {
+    disposeValueHead(this.valueHead);
+    this.valueHead = null;
+    this.valueHead = createValueHead(this.config.n_embd, init, this.config.initializer_range);
   }
 
   private p(name: string): tf.Variable {
@@ -258,11 +263,7 @@ export class Gpt2 {
       logits = tf.reshape(tf.matMul(hl, this.p('wte.weight'), false, true), [B, n, V]) as tf.Tensor3D; // [B, n, V] = h wteᵀ
     }
     let values: tf.Tensor2D | null = null;
-    if (this.valueHead) {
-      // plain matMul + add: tfjs-wasm 4.22's _FusedMatMul adds the bias wrongly for transposed products (bench/NOTES.md)
-      const v = tf.add(tf.matMul(h, this.valueHead.weight, false, true), this.valueHead.bias); // [B·T, 1] = h wᵀ + b
-      values = tf.reshape(v, [B, T]) as tf.Tensor2D;
-    }
+    if (this.valueHead) values = tf.reshape(applyValueHead(this.valueHead, h), [B, T]) as tf.Tensor2D; // [B, T] = h wᵀ + b
     return { logits, values, hidden };
   }
 
@@ -271,17 +272,12 @@ export class Gpt2 {
    * keyMask [B, S] covers the cached and the new positions (S = cached + T). Returns next-token logits of the last
    * new position [B, V] and the extended cache; the caller disposes both (and the old cache when it is done with it).
    */
-  step(ids: tf.Tensor2D, positions: Int32Array, keyMask: ArrayLike<number>, past: LayerKv[] | null, opts: ForwardOptions = {}): { logits: tf.Tensor2D; cache: LayerKv[] } {
+  step(ids: tf.Tensor2D, positions: Int32Array, keyMask: ArrayLike<number>, past: KvCache | null, opts: ForwardOptions = {}): { logits: tf.Tensor2D; cache: KvCache } {
     const [B, T] = this.checkIds(ids);
     const S = (past?.[0]?.k.shape[2] ?? 0) + T;
     if (keyMask.length !== B * S) throw new ShapeError(`GPT-2 step: keyMask must be [${B}, ${S}], got ${keyMask.length} values`);
     if (S > this.config.n_positions) throw new ShapeError(`Cannot attend over ${S} positions, the model's context (n_positions) is only ${this.config.n_positions}`);
-    const bias = new Float32Array(B * T * S);
-    for (let b = 0; b < B; b++)
-      for (let t = 0; t < T; t++) {
-        const q = S - T + t; // absolute index of this query in the cache
-        for (let s = 0; s < S; s++) bias[(b * T + t) * S + s] = s <= q && keyMask[b * S + s]! > 0 ? 0 : NEG;
-      }
+    const bias = cachedAttentionBias(B, T, S, keyMask); // [B, T, S]
     const ctx = this.ctx(opts);
     return tf.tidy(() => {
       const posT = tf.tensor2d(positions, [B, T], 'int32');
@@ -328,8 +324,7 @@ export class Gpt2 {
     this.params.clear();
     this.lora?.dispose();
     this.lora = null;
-    this.valueHead?.weight.dispose();
-    this.valueHead?.bias.dispose();
+    disposeValueHead(this.valueHead);
     this.valueHead = null;
   }
 
@@ -337,95 +332,4 @@ export class Gpt2 {
   get innerDim(): number {
     return innerDim(this.config);
   }
-}
-
-type CustomFn = Parameters<typeof tf.customGrad>[0];
-
-const GELU_C = Math.sqrt(2 / Math.PI);
-const GELU_A = 0.044715;
-
-/**
- * gelu_new with its derivative written out (autograd of the tanh formula runs ~18 elementwise passes backward):
- *   y = ½x(1 + t), t = tanh(u), u = c(x + a x³)
- *   dy/dx = ½(1 + t) + ½x(1 − t²)·c(1 + 3a x²)
- */
-export function geluNew(x: tf.Tensor): tf.Tensor2D {
-  const f = tf.customGrad(((xi: tf.Tensor, save: tf.GradSaveFunc) => {
-    const x2 = tf.mul(xi, xi);
-    const t = tf.tanh(tf.mul(tf.mul(xi, tf.add(tf.mul(x2, GELU_A), 1)), GELU_C)); // tanh(c(x + a x³))
-    save([xi, t]);
-    return {
-      value: tf.mul(tf.mul(xi, tf.add(t, 1)), 0.5),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [xs, ts] = saved as [tf.Tensor, tf.Tensor];
-        const sech2 = tf.sub(1, tf.mul(ts, ts)); // 1 − t²
-        const dudx = tf.add(tf.mul(tf.mul(xs, xs), 3 * GELU_A * GELU_C), GELU_C); // c(1 + 3a x²)
-        const d = tf.add(tf.add(ts, 1), tf.mul(tf.mul(xs, sech2), dudx)); // 2·dy/dx
-        return [tf.mul(d, tf.mul(dy as tf.Tensor, 0.5))];
-      },
-    };
-  }) as unknown as CustomFn);
-  return f(x) as tf.Tensor2D;
-}
-
-/**
- * LayerNorm over the last axis, y = x̂γ + β with x̂ = (x − μ)·r, r = 1/√(σ² + ε); backward written out:
- *   dβ = Σ_rows dy;  dγ = Σ_rows dy·x̂;  dx = r·(g − mean(g) − x̂·mean(g·x̂)),  g = dy·γ
- * x [N, C], γ and β [C].
- */
-export function layerNorm(x: tf.Tensor2D, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor2D {
-  const f = tf.customGrad(((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-    const mean = tf.mean(xi, -1, true); // [N, 1]
-    const xc = tf.sub(xi, mean); // [N, C]
-    const r = tf.rsqrt(tf.add(tf.mean(tf.mul(xc, xc), -1, true), eps)); // [N, 1] (biased variance, as torch)
-    const xhat = tf.mul(xc, r); // [N, C]
-    save([xhat, r, g]);
-    return {
-      value: tf.add(tf.mul(xhat, g), b),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [xh, rs, gs] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-        const d = dy as tf.Tensor;
-        const gx = tf.mul(d, gs); // [N, C]
-        const dx = tf.mul(tf.sub(tf.sub(gx, tf.mean(gx, -1, true)), tf.mul(xh, tf.mean(tf.mul(gx, xh), -1, true))), rs);
-        return [dx, tf.sum(tf.mul(d, xh), 0), tf.sum(d, 0)];
-      },
-    };
-  }) as unknown as CustomFn);
-  return f(x, gamma, beta) as tf.Tensor2D;
-}
-
-/**
- * rows = table[ids] with the gradient d table = unsortedSegmentSum(dy, ids, V), computed directly: tfjs's own gather
- * gradient adds an identity-permutation transpose that wasm executes as a full copy of the [V, C] gradient.
- * table [V, C], ids [N] int32 → [N, C]
- */
-export function embeddingLookup(table: tf.Tensor2D | tf.Variable, ids: tf.Tensor1D): tf.Tensor2D {
-  const V = table.shape[0]!;
-  const f = tf.customGrad(((w: tf.Tensor, idx: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([idx]);
-    return {
-      value: tf.gather(w, idx as tf.Tensor1D), // [N, C]
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => [tf.unsortedSegmentSum(dy as tf.Tensor, saved[0] as tf.Tensor1D, V), tf.zerosLike(saved[0]!)],
-    };
-  }) as unknown as CustomFn);
-  return f(table, ids) as tf.Tensor2D;
-}
-
-/**
- * Position ids and the additive attention bias for a full (uncached) pass.
- * position = cumsum(mask) − 1 (0 at padding); bias[b, t, s] = 0 if s ≤ t and mask[b, s] = 1, else −1e9.
- */
-export function attentionInputs(B: number, T: number, mask?: ArrayLike<number>): { positions: Int32Array; bias: Float32Array } {
-  const positions = new Int32Array(B * T);
-  const bias = new Float32Array(B * T * T);
-  for (let b = 0; b < B; b++) {
-    let count = 0;
-    for (let t = 0; t < T; t++) {
-      const on = mask ? mask[b * T + t]! > 0 : true;
-      if (on) count++;
-      positions[b * T + t] = Math.max(count - 1, 0);
-      for (let s = 0; s < T; s++) bias[(b * T + t) * T + s] = s <= t && (mask ? mask[b * T + s]! > 0 : true) ? 0 : NEG;
-    }
-  }
-  return { positions, bias };
 }

@@ -11,10 +11,10 @@
  * The LM head is tied: logits = ln_f(x) wteᵀ. Checkpoints of GPT2LMHeadModel carry a `transformer.` prefix and may
  * hold `lm_head.weight` (a copy of wte) and the causal-mask buffers `attn.bias` / `attn.masked_bias`; all accepted.
  */
-import { tf } from '../../core/tensor.js';
 import type { Rng } from '../../core/rng.js';
 import type { NamedTensor } from '../../core/safetensors.js';
 import { DataError } from '../../core/errors.js';
+import type { LinearModule, LoraSites } from '../lora.js';
 import { type Gpt2Config, innerDim } from './config.js';
 
 export interface ParamSpec {
@@ -132,7 +132,29 @@ export function paramsFromCheckpoint(
   return { params, extra };
 }
 
-/** A tf.Variable holding `data` (the temporary tensor is released, so only the variable stays alive). */
-export function variableFrom(data: Float32Array, shape: number[], trainable = true): tf.Variable {
-  return tf.tidy(() => tf.variable(tf.tensor(data, shape, 'float32'), trainable));
+/** Every linear (Conv1D) module of a GPT-2 with its [in, out] sizes. */
+export function linearModules(c: Gpt2Config): LinearModule[] {
+  const C = c.n_embd;
+  const I = innerDim(c);
+  const out: LinearModule[] = [];
+  for (let i = 0; i < c.n_layer; i++) {
+    out.push(
+      { name: `h.${i}.attn.c_attn`, inDim: C, outDim: 3 * C },
+      { name: `h.${i}.attn.c_proj`, inDim: C, outDim: C },
+      { name: `h.${i}.mlp.c_fc`, inDim: C, outDim: I },
+      { name: `h.${i}.mlp.c_proj`, inDim: I, outDim: C },
+    );
+  }
+  return out;
+}
+
+/** Where LoRA goes in a GPT-2: its Conv1D modules (weights [in, out]), under `transformer.` in HF checkpoints. */
+export function gpt2LoraSites(c: Gpt2Config): LoraSites {
+  return {
+    architecture: 'GPT-2',
+    modules: linearModules(c),
+    checkpointPrefix: 'transformer.',
+    fanInFanOut: true,
+    hint: 'c_attn, c_proj, c_fc, attn.c_proj or mlp.c_proj',
+  };
 }

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trainByteBpe, ByteBpeTokenizer } from './bpe.js';
 import { Gpt2Tokenizer } from './tiktoken.js';
-import { loadTokenizer, saveTokenizer, tokenizerFromJson } from './io.js';
+import { loadTokenizer, saveTokenizer } from '../load.js';
+import { tokenizerFromJson } from './json.js';
 
 const TEXT = [
   'The quick brown fox jumps over the lazy dog.',

@@ -3,15 +3,15 @@
  * hidden state at its last real token). The scalar head (model.ts) sits on top.
  *
  * Two implementations:
- *   - gpt2Backbone: the transformer of a GPT-2 (src/domains/text/model), its final hidden state after ln_f at the
- *     last real token — as Hugging Face's GPT2ForSequenceClassification / TRL's reward models do;
+ *   - gpt2Backbone: the transformer of a GPT-2 (or any causal LM of src/models), its final hidden state after the
+ *     final norm at the last real token — as Hugging Face's GPT2ForSequenceClassification / TRL's reward models do;
  *   - BagOfTokensBackbone: a tiny, fast backbone for tests and small vocabularies: h = tanh(mean_t E[x_t] + b),
  *     computed as a bag-of-tokens vector times E (a matmul, so no `gather` gradient is needed on wasm).
  */
 import { tf } from '../../core/tensor.js';
 import { ConfigError, ShapeError } from '../../core/errors.js';
 import type { Rng } from '../../core/rng.js';
-import type { Gpt2 } from '../../models/gpt2/model.js';
+import type { CausalLm } from '../../models/causalLm.js';
 
 export interface TextBackbone {
   /** width H of the features */
@@ -41,10 +41,10 @@ export function lastTokenSelector(mask: ArrayLike<number>, B: number, T: number)
  * The transformer of a GPT-2 as a backbone. `adapters` chooses whether the model's LoRA adapters are applied (and
  * trained); without adapters the features are the frozen pretrained ones and only the head learns.
  */
-export function gpt2Backbone(model: Gpt2, opts: { adapters: boolean; rng?: Rng }): TextBackbone {
+export function gpt2Backbone(model: CausalLm, opts: { adapters: boolean; rng?: Rng }): TextBackbone {
   if (opts.adapters && !model.lora) throw new ConfigError('adapters', 'gpt2Backbone: adapters requested but the model has no LoRA adapters; call model.addLora first');
   return {
-    hiddenSize: model.config.n_embd,
+    hiddenSize: model.hiddenSize,
     embed(ids, mask, o = {}) {
       const [B, T] = ids.shape;
       const sel = lastTokenSelector(mask.dataSync(), B, T);

@@ -26,7 +26,7 @@ import { saveTrainable } from '../../../models/load.js';
 import type { Gpt2 } from '../../../models/gpt2/model.js';
 import { ByteCodec, hashSplit, makePrompts, type TextCodec } from './corpus.js';
 import { DEFAULT_CORPUS, loadCorpus, splitCorpus } from '../corpus.js';
-import { loadTokenizer } from '../../../models/tokenizers/io.js';
+import { loadTokenizer } from '../../../models/load.js';
 import { DEFAULT_TEXT_RLHF, REWARD_BACKBONES, REWARD_SOURCES, TEXT_JUDGES, TEXT_OPTIMIZERS, resolveTextRlhfConfig, type TextRlhfConfig, type TextRlhfOverrides } from './config.js';
 import { TextRlhf, type TextRlhfCheckpointState, type TextRlhfResult } from './run.js';
 
