@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Reference logits for rlhfkit's GPT-2 loader (test/fixtures/gpt2/).
+"""Reference logits for rlhfkit's GPT-2 loader (test/fixtures/gpt2/, read by src/models/gpt2/gpt2.test.ts).
 
 Builds a small random GPT-2 in plain PyTorch (no `transformers`): the forward pass is written out here with Hugging
 Face's semantics — Conv1D weights stored [in, out] (y = x W + b), gelu_new, pre-LayerNorm blocks, scaled causal
