@@ -13,6 +13,7 @@ export { pretrainDigits, resolvePretrainConfig, DEFAULT_PRETRAIN, type PretrainC
 export { DigitsSession, judgeThumb, truthfulAnswer, type GenerationSample, type ClassificationSample } from './session.js';
 export { applyDigitsJudgement, generationSample, classificationSample, saveSession, loadSession, type DigitsPayload } from './feedback.js';
 export { resolveDigitsConfig, DEFAULT_DIGITS, type DigitsConfig } from './config.js';
-export { runDigits, type DigitsSummary } from './run.js';
+export { runDigits } from './run.js';
+export type { DigitsSummary } from './summary.js';
 export { initDigitsTensors } from './kernels.js';
 export { digitsCommand, pretrainDigitsCommand } from './cli.js';

@@ -32,7 +32,8 @@ import { applyDigitsJudgement, classificationSample, generationSample, type Digi
 import { encodePngGray } from './images.js';
 import { initDigitsTensors } from './kernels.js';
 import { classGridPng, writeDigitsReport } from './report.js';
-import { RECOGNISED_SAMPLES_PER_CLASS, obtainModels, sampleGrid, type DigitsSummary } from './run.js';
+import { RECOGNISED_SAMPLES_PER_CLASS, obtainModels, sampleGrid } from './run.js';
+import type { DigitsSummary } from './summary.js';
 import { DigitsSession, type SessionState, judgeThumb, truthfulAnswer } from './session.js';
 
 /** The simulated judge's name in the store. */

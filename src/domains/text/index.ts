@@ -6,7 +6,8 @@ export { LoraAdapters, resolveLoraConfig, DEFAULT_LORA, type LoraConfig } from '
 export { tokenLogProbs, entropyFromLogits, scoreResponses, type ResponseScores } from './model/logprobs.js';
 export { loadTokenizer, saveTokenizer, tokenizerFromJson } from './tokenizer/io.js';
 export { loadCorpus, splitCorpus, promptsFrom, DEFAULT_CORPUS, type CorpusEntry } from './corpus.js';
-export { TextRlhf, type TextRlhfSummary, type TextRlhfResult, type BeforeAfterRow } from './rlhf/run.js';
+export { TextRlhf, type TextRlhfResult } from './rlhf/run.js';
+export type { TextRlhfSummary, BeforeAfterRow } from './summary.js';
 export { resolveTextRlhfConfig, DEFAULT_TEXT_RLHF, type TextRlhfConfig } from './rlhf/config.js';
 export { textCommand } from './rlhf/cli.js';
 export { pretrainTextCommand } from './pretrain.js';
