@@ -21,4 +21,5 @@ export {
 export { GridworldExperiment, pearson, type GridworldBatch, type GridworldState, type TabularFitter } from './experiment.js';
 export { runGridworld, summarize, type GridworldRunOptions, type GridworldRunResult } from './run.js';
 export type { GridworldSummary } from './summary.js';
+export type { Cell, GridTrajectoryPayload } from './payload.js';
 export { gridworldCommand } from './cli.js';

@@ -8,6 +8,7 @@ export { loadTokenizer, saveTokenizer, tokenizerFromJson } from './tokenizer/io.
 export { loadCorpus, splitCorpus, promptsFrom, DEFAULT_CORPUS, type CorpusEntry } from './corpus.js';
 export { TextRlhf, type TextRlhfResult } from './rlhf/run.js';
 export type { TextRlhfSummary, BeforeAfterRow } from './summary.js';
+export type { TextSamplePayload } from './payload.js';
 export { resolveTextRlhfConfig, DEFAULT_TEXT_RLHF, type TextRlhfConfig } from './rlhf/config.js';
 export { textCommand } from './rlhf/cli.js';
 export { pretrainTextCommand } from './pretrain.js';

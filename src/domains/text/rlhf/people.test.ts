@@ -12,7 +12,8 @@ import { Gpt2 } from '../model/gpt2.js';
 import { resolveGpt2Config } from '../model/config.js';
 import { saveGpt2 } from '../model/io.js';
 import { runText, textConfigFromFlags, TEXT_FLAGS } from './cli.js';
-import { textQueryMaker, type TextSamplePayload } from './people.js';
+import { textQueryMaker } from './people.js';
+import type { TextSamplePayload } from '../payload.js';
 
 let tmp = '';
 beforeAll(async () => {
