@@ -112,7 +112,7 @@ export async function runDigits(config: DigitsConfig, opts: RunDigitsOptions): P
   if (config.judge !== 'simulated')
     throw new ConfigError(
       'judge',
-      `--judge ${config.judge} needs the digits labeling pages of \`rlhf serve\`, which are not built yet; use --judge simulated for now`,
+      `runDigits runs the simulated judge only, got judge "${config.judge}": people judge through runDigitsWithPeople (src/domains/digits/people.ts), which \`rlhf run digits --judge ${config.judge}\` uses; or set judge "simulated"`,
     );
   const backend = await initDigitsTensors(opts.backend ?? 'auto');
   const quiet = opts.quiet ?? false;
