@@ -21,7 +21,8 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolveAdderConfig, type AdderOverrides } from '../src/domains/adder/config.js';
-import { runAdder, type AdderSummary } from '../src/domains/adder/run.js';
+import { runAdder } from '../src/domains/adder/run.js';
+import type { AdderSummary } from '../src/domains/adder/summary.js';
 import { ADDER_TARGETS } from '../src/domains/adder/train.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));

@@ -22,7 +22,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Rng } from '../src/core/rng.js';
 import { resolveLineConfig, type LineOverrides } from '../src/domains/line/config.js';
-import { runLine, type LineSummary } from '../src/domains/line/run.js';
+import { runLine } from '../src/domains/line/run.js';
+import type { LineSummary } from '../src/domains/line/summary.js';
 import { Adam, Mlp } from '../src/reward/mlp.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));

@@ -1,6 +1,10 @@
 /**
  * rlhfkit's public API. Folders follow the loop: feedback → store → teachers → reward → policy, then the domains,
  * the loop plumbing, the report and the labeling server.
+ *
+ * What is not here at top level: the command line's constants and parsers (flag tables, help texts, `…FromFlags`,
+ * the default port) and any one domain's glue (its query maker, its people-in-the-loop wiring); each domain is
+ * exported as a namespace instead. test/public-api.test.ts pins both.
  */
 // runtime
 export * from './core/errors.js';
@@ -21,7 +25,18 @@ export * from './reward/tabular.js';
 export * from './reward/trainer.js';
 export { Mlp, resolveMlpConfig, clipGradByNorm, clipGradByValue, ACTIVATIONS, type Activation, type MlpConfig, Adam as MlpAdam } from './reward/mlp.js';
 export * from './reward/ensemble.js';
-export * from './reward/querySelection.js';
+export {
+  QUERY_SELECTIONS,
+  resolveQuerySelection,
+  meanProbability,
+  disagreementScores,
+  entropyScores,
+  binaryEntropy,
+  selectionScores,
+  selectQueries,
+  type QuerySelection,
+  type PairProbabilities,
+} from './reward/querySelection.js';
 export * from './reward/labelBudget.js';
 export * as textReward from './reward/text/index.js';
 // shared language models (GPT-2, LoRA, value head, sampling, tokenizers)
@@ -32,7 +47,23 @@ export * from './policy/index.js';
 export * from './loop/orchestrator.js';
 export * from './loop/runDir.js';
 export * from './loop/progress.js';
-export * from './loop/humanJudge.js';
+export {
+  JUDGE_MODES,
+  HUMAN_JUDGE_DEFAULTS,
+  resolveHumanJudgeConfig,
+  HumanGatherer,
+  combineJudgements,
+  queryId,
+  teacherJudgeName,
+  startHumanSession,
+  type JudgeMode,
+  type HumanJudgeConfig,
+  type QueryMaker,
+  type GatherStats,
+  type HumanGathererOptions,
+  type HumanSession,
+  type HumanSessionOptions,
+} from './loop/humanJudge.js';
 export * as report from './report/index.js';
 // the labeling server
 export { createServer } from './server/app.js';

@@ -12,12 +12,13 @@
  * In human mode, queries still unanswered at the timeout stay in the pool: people may still judge them (the store
  * keeps those judgements for export and agreement), but the loop has moved on and does not train on them.
  *
- * Also here: the gridworld's query payload (what web/src/renderers/gridworld.tsx draws) and a session helper that
+ * Also here: the gridworld's query maker (its payload type is src/domains/gridworld/payload.ts) and a session helper that
  * opens the store, starts (or attaches to) the server and prints how to log in.
  */
 import { basename } from 'node:path';
 import { FlagReader, type FlagSpec } from '../cli/args.js';
 import { ConfigError, RlhfError } from '../core/errors.js';
+import type { Cell, GridTrajectoryPayload } from '../domains/gridworld/payload.js';
 import { comparisonTarget, type Judgement, type JudgementRecord, type Preference, type Query } from '../feedback/types.js';
 import { ensureRun, postQueries, unansweredQueries, waitForJudgements, emitMetrics } from '../server/loopBridge.js';
 import { generateToken, hashToken } from '../store/tokens.js';
@@ -229,18 +230,6 @@ export class HumanGatherer<B> implements Gatherer<B> {
 
 // ------------------------------------------------------------------------------------------------------------
 // gridworld queries (what web/src/renderers/gridworld.tsx draws; documented in docs/web.md)
-
-export type Cell = [number, number];
-
-/** A trajectory on the grid: the visited cells as [row, col] = [y, x], row 0 drawn at the bottom. */
-export interface GridTrajectoryPayload {
-  rows: number;
-  cols: number;
-  cells: Cell[];
-  start?: Cell;
-  goals?: Cell[];
-  originBottom: boolean;
-}
 
 /** The trajectory shapes of a gridworld batch (structurally GridworldBatch: pair i = row i of left and right). */
 export interface TrajectoryPairBatch {

@@ -73,6 +73,17 @@ describe('ComparisonView', () => {
     expect(root.querySelector('[data-testid="predicted"]')!.textContent).toContain('0.25');
   });
 
+  it("asks with the renderer's noun: trajectory, continuation, and 'sample' for a payload only JSON can show", () => {
+    const ask = (domain: string, payload: unknown) => {
+      const q: Query = { ...comparison, samples: [{ id: 'L', domain, payload }, { id: 'R', domain, payload }] };
+      mount(<ComparisonView query={q} busy={false} canUndo={false} submit={() => {}} undo={() => {}} />);
+      return root.querySelector('.question')!.textContent;
+    };
+    expect(ask('gridworld', comparison.samples[0]!.payload)).toBe('Which trajectory is better?');
+    expect(ask('text', { prompt: 'a', continuation: 'b' })).toBe('Which continuation is better?');
+    expect(ask('someone-elses', { x: 1 })).toBe('Which sample is better?');
+  });
+
   it('explains a payload it cannot draw instead of failing', () => {
     const bad: Query = { ...comparison, samples: [comparison.samples[0]!, { id: 'R', domain: 'gridworld', payload: { rows: 3, cols: 3, cells: [[5, 5]] } }] };
     mount(<ComparisonView query={bad} busy={false} canUndo={false} submit={() => {}} undo={() => {}} />);

@@ -225,3 +225,9 @@ export function resolveAdderConfig(o: AdderOverrides = {}): AdderConfig {
   const teacherConfig = resolveTeacher(c.teacher, teacherOverrides ?? {});
   return { ...c, hidden: c.hidden.slice(), teacherConfig };
 }
+
+/** The config as JSON (config.json; β = ∞ and an unlimited budget are written as the string "Infinity", which JSON cannot hold). */
+export function adderConfigToJson(c: AdderConfig): Record<string, unknown> {
+  const inf = (v: number) => (Number.isFinite(v) ? v : 'Infinity');
+  return { ...c, labelBudget: inf(c.labelBudget), teacherConfig: { ...c.teacherConfig, beta: inf(c.teacherConfig.beta) } };
+}

@@ -5,7 +5,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildHtmlReport, lineChart, metricSeries, writeFigure, type WrittenFigure } from '../../report/index.js';
-import { adderConfigToJson, type AdderSummary } from './run.js';
+import { adderConfigToJson } from './config.js';
+import type { AdderSummary } from './summary.js';
 import { ADDER_TARGETS, type AdderMetrics, type AdderTrainer } from './train.js';
 
 export async function writeAdderReport(dir: string, tr: AdderTrainer, metrics: AdderMetrics[], summary: AdderSummary): Promise<WrittenFigure[]> {

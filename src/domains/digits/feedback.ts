@@ -15,30 +15,8 @@ import type { Judgement, Sample } from '../../feedback/types.js';
 import { writeJson, readJson } from '../../loop/runDir.js';
 import { NUM_CLASSES } from './data.js';
 import { encodePngGray } from './images.js';
+import type { DigitsClassificationPayload, DigitsGenerationPayload, DigitsPayload } from './payload.js';
 import type { DigitsSession, SessionState } from './session.js';
-
-export interface DigitsGenerationPayload {
-  kind: 'generate';
-  cls: number;
-  option: number;
-  /** the latent z, so the judgement can be applied after a restart */
-  z: number[];
-  /** π_c(option) when drawn */
-  prob: number;
-  /** data:image/png;base64,… (28×28 grayscale) */
-  image: string;
-}
-
-export interface DigitsClassificationPayload {
-  kind: 'classify';
-  /** index into the feedback pool */
-  index: number;
-  predicted: number;
-  confidence: number;
-  image: string;
-}
-
-export type DigitsPayload = DigitsGenerationPayload | DigitsClassificationPayload;
 
 /** Result of applying one judgement. */
 export interface DigitsFeedbackResult {

@@ -11,8 +11,10 @@ export { CorrectionLearner, DEFAULT_CORRECTIONS, resolveCorrectionsConfig, type 
 export { type DigitsModels, type DigitsSplits, loadModels, saveModels, loadSplits } from './models.js';
 export { pretrainDigits, resolvePretrainConfig, DEFAULT_PRETRAIN, type PretrainConfig } from './pretrain.js';
 export { DigitsSession, judgeThumb, truthfulAnswer, type GenerationSample, type ClassificationSample } from './session.js';
-export { applyDigitsJudgement, generationSample, classificationSample, saveSession, loadSession, type DigitsPayload } from './feedback.js';
+export { applyDigitsJudgement, generationSample, classificationSample, saveSession, loadSession } from './feedback.js';
+export { classifyRunId, generateRunId, type DigitsPayload, type DigitsGenerationPayload, type DigitsClassificationPayload, type GeneratePagePayload, type ClassifyPagePayload, type DigitsPageStats } from './payload.js';
 export { resolveDigitsConfig, DEFAULT_DIGITS, type DigitsConfig } from './config.js';
-export { runDigits, type DigitsSummary } from './run.js';
+export { runDigits } from './run.js';
+export type { DigitsSummary } from './summary.js';
 export { initDigitsTensors } from './kernels.js';
 export { digitsCommand, pretrainDigitsCommand } from './cli.js';

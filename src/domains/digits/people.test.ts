@@ -10,7 +10,8 @@ import { initDigitsTensors } from './kernels.js';
 import { saveModels } from './models.js';
 import { pretrainDigits, resolvePretrainConfig } from './pretrain.js';
 import { writeSynthIdxDir } from './testing.js';
-import { DIGITS_TEACHER, generateRunId, runDigitsWithPeople, type AppliedJudgement, type ClassifyPagePayload, type GeneratePagePayload } from './people.js';
+import { DIGITS_TEACHER, runDigitsWithPeople, type AppliedJudgement } from './people.js';
+import { generateRunId, type ClassifyPagePayload, type GeneratePagePayload } from './payload.js';
 
 const root = mkdtempSync(join(tmpdir(), 'rlhf-digits-people-'));
 let pretrained = '';

@@ -28,11 +28,13 @@ import { ensureRun, postQueries } from '../../server/loopBridge.js';
 import type { FeedbackStore, JsonObject } from '../../store/types.js';
 import type { DigitsConfig } from './config.js';
 import { FASHION_CLASSES, NUM_CLASSES } from './data.js';
-import { applyDigitsJudgement, classificationSample, generationSample, type DigitsClassificationPayload, type DigitsGenerationPayload, type DigitsPayload } from './feedback.js';
+import { applyDigitsJudgement, classificationSample, generationSample } from './feedback.js';
+import { classifyRunId, generateRunId, type ClassifyPagePayload, type DigitsPageStats, type DigitsPayload, type GeneratePagePayload } from './payload.js';
 import { encodePngGray } from './images.js';
 import { initDigitsTensors } from './kernels.js';
 import { classGridPng, writeDigitsReport } from './report.js';
-import { RECOGNISED_SAMPLES_PER_CLASS, obtainModels, sampleGrid, type DigitsSummary } from './run.js';
+import { RECOGNISED_SAMPLES_PER_CLASS, obtainModels, sampleGrid } from './run.js';
+import type { DigitsSummary } from './summary.js';
 import { DigitsSession, type SessionState, judgeThumb, truthfulAnswer } from './session.js';
 
 /** The simulated judge's name in the store. */
@@ -40,48 +42,9 @@ export const DIGITS_TEACHER = teacherJudgeName('judge');
 /** Options shown as a grid on the generate page. */
 export const TOP_OPTIONS_SHOWN = 8;
 
-/** Run ids of the streams (the web app derives the same ids: web/src/views/digits/streams.ts). */
-export function classifyRunId(runId: string): string {
-  return runId;
-}
-export function generateRunId(runId: string, cls: number): string {
-  return `${runId}.gen-${cls}`;
-}
-
 /** Class names for the pages: Fashion-MNIST's when the data directory says so, else the digits. */
 export function digitsClassNames(dataDir: string): string[] {
   return Array.from({ length: NUM_CLASSES }, (_, c) => (/fashion/i.test(dataDir) ? FASHION_CLASSES[c]! : String(c)));
-}
-
-/** Progress shown on the pages (as of when the query was made). */
-export interface DigitsPageStats {
-  ratings: number;
-  thumbsUp: number;
-  /** ratings / thumbs up of the query's class */
-  classRatings: number;
-  classThumbsUp: number;
-  answers: number;
-  /** answers that said the prediction was right */
-  answersCorrect: number;
-}
-
-/** What the generate page draws (feedback.ts's payload + what the renderer and the page show). */
-export interface GeneratePagePayload extends DigitsGenerationPayload {
-  /** the class the image was drawn for (the image renderer shows "asked for: …") */
-  label: number;
-  classes: string[];
-  /** the class's most probable options now: codes decoded without noise */
-  top: Array<{ option: number; prob: number; image: string }>;
-  stats: DigitsPageStats;
-}
-
-export interface ClassifyPagePayload extends DigitsClassificationPayload {
-  /** = predicted, for the generic correction view */
-  prediction: number;
-  classes: string[];
-  /** p(·|x) of the classifier */
-  probs: number[];
-  stats: DigitsPageStats;
 }
 
 interface OpenQuery {

@@ -10,7 +10,7 @@ import { FASHION_CLASSES, NUM_CLASSES } from './data.js';
 import { gridPng, pngAsSvg } from './images.js';
 import type { DigitsConfig } from './config.js';
 import type { DigitsSession } from './session.js';
-import type { DigitsSummary } from './run.js';
+import type { DigitsSummary } from './summary.js';
 
 const SCALE = 2;
 const PAD = 2;

@@ -20,6 +20,7 @@ import { createProgress } from '../../loop/progress.js';
 import { NUM_CLASSES } from './data.js';
 import { initDigitsTensors } from './kernels.js';
 import type { DigitsConfig } from './config.js';
+import type { DigitsSummary } from './summary.js';
 import { type DigitsModels, type DigitsSplits, MODELS_FILE, loadModels, loadSplits, saveModels } from './models.js';
 import { pretrainDigits } from './pretrain.js';
 import { DigitsSession, type SessionState, judgeThumb, judgeThumbs, truthfulAnswer } from './session.js';
@@ -36,33 +37,6 @@ export interface RunDigitsOptions {
   backend?: BackendName;
   /** test hook: return right after the checkpoint at or after this step (as if killed) */
   stopAfter?: number;
-}
-
-export interface DigitsSummary {
-  domain: 'digits';
-  seed: number;
-  judge: string;
-  steps: number;
-  /** judgements used: one 👍/👎 and one classifier answer per step */
-  labels: number;
-  thumbs_up_rate_first100: number;
-  thumbs_up_rate_last100: number;
-  thumbs_up_rate: number;
-  classifier_accuracy_before: number;
-  classifier_accuracy_after: number;
-  /** lowest held-out accuracy seen at any evaluation */
-  classifier_accuracy_min: number;
-  corrections: number;
-  judge_accuracy: number;
-  /** share of 100 fresh samples per class of the policy that the judge recognises (its expected thumbs-up rate), before and after feedback */
-  recognised_before: number;
-  recognised_after: number;
-  policy_entropy_before: number;
-  policy_entropy_after: number;
-  held_out_images: number;
-  seconds: number;
-  pretrain_seconds: number;
-  backend: string;
 }
 
 interface RunState {
@@ -138,7 +112,7 @@ export async function runDigits(config: DigitsConfig, opts: RunDigitsOptions): P
   if (config.judge !== 'simulated')
     throw new ConfigError(
       'judge',
-      `--judge ${config.judge} needs the digits labeling pages of \`rlhf serve\`, which are not built yet; use --judge simulated for now`,
+      `runDigits runs the simulated judge only, got judge "${config.judge}": people judge through runDigitsWithPeople (src/domains/digits/people.ts), which \`rlhf run digits --judge ${config.judge}\` uses; or set judge "simulated"`,
     );
   const backend = await initDigitsTensors(opts.backend ?? 'auto');
   const quiet = opts.quiet ?? false;

@@ -12,7 +12,7 @@
  * logits, Adam's moments and the visit counts make up a checkpoint (state()/restore()).
  */
 import { Rng, type RngState } from '../../core/rng.js';
-import { CheckpointError } from '../../core/errors.js';
+import { CheckpointError, ConfigError } from '../../core/errors.js';
 import type { Preference } from '../../feedback/types.js';
 import { comparisonTarget } from '../../feedback/types.js';
 import { BPrefTeacher, preferenceProbability } from '../../teachers/bpref.js';
@@ -196,7 +196,10 @@ export class GridworldExperiment implements AgentTrainer, QuerySampler<Gridworld
   }
 
   private ensemble(): typeof EnsembleModule {
-    if (!this.ens) throw new Error('GridworldExperiment: this config uses a reward ensemble or query selection; call `await experiment.prepare()` before running it');
+    if (!this.ens) {
+      const key = this.models.length > 1 ? 'rewardEnsemble' : this.config.querySelection !== 'all' ? 'querySelection' : 'labelBudget';
+      throw new ConfigError(key, `GridworldExperiment: this config (${key} ${String(this.config[key])}) needs the ensemble module, which is loaded on demand; call \`await experiment.prepare()\` once before running it`);
+    }
     return this.ens;
   }
 
@@ -372,7 +375,8 @@ export class GridworldExperiment implements AgentTrainer, QuerySampler<Gridworld
       if (this.buffer) d = this.buffer.all(k);
       else if (this.config.bootstrap) d = { ...c, weight: Float64Array.from(c.mu, () => poisson1(this.queryRng)) };
       const st = this.fitters[k]!.fit(d);
-      if (st instanceof Promise) throw new Error('internal: asynchronous fitters support a single reward model');
+      if (st instanceof Promise)
+        throw new ConfigError('rewardEnsemble', `GridworldExperiment: the fitter given to setFitter is asynchronous (e.g. the tfjs fitter) and fits one reward model, got rewardEnsemble ${this.models.length}; use rewardEnsemble 1 with it, or keep the built-in typed fitter`);
       if (Number.isFinite(st.loss)) {
         loss += st.loss;
         lossBefore += st.lossBefore;

@@ -19,5 +19,7 @@ export {
   type RewardImpl,
 } from './config.js';
 export { GridworldExperiment, pearson, type GridworldBatch, type GridworldState, type TabularFitter } from './experiment.js';
-export { runGridworld, summarize, type GridworldRunOptions, type GridworldRunResult, type GridworldSummary } from './run.js';
+export { runGridworld, summarize, type GridworldRunOptions, type GridworldRunResult } from './run.js';
+export type { GridworldSummary } from './summary.js';
+export type { Cell, GridTrajectoryPayload } from './payload.js';
 export { gridworldCommand } from './cli.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { lineChart, heatmaps, pathPlot, writeFigure, buildHtmlReport, metricSeries, type WrittenFigure } from '../../report/index.js';
 import { configToJson } from './config.js';
 import type { GridworldExperiment } from './experiment.js';
-import type { GridworldSummary } from './run.js';
+import type { GridworldSummary } from './summary.js';
 
 export async function writeGridworldReport(dir: string, exp: GridworldExperiment, rows: Array<Record<string, number>>, summary: GridworldSummary): Promise<WrittenFigure[]> {
   const N = exp.env.size;

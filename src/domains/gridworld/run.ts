@@ -14,6 +14,7 @@ import { createProgress } from '../../loop/progress.js';
 import type { BackendName } from '../../core/tensor.js';
 import { GridworldExperiment, pearson, type GridworldBatch, type GridworldState } from './experiment.js';
 import { configToJson, type GridworldConfig } from './config.js';
+import type { GridworldSummary } from './summary.js';
 
 export interface GridworldRunOptions {
   /** run directory; without it nothing is written (an in-memory run) */
@@ -34,26 +35,6 @@ export interface GridworldRunOptions {
   onIteration?: IterationListener;
   /** replaces the simulated teacher, e.g. people through the labeling server (src/loop/humanJudge.ts) */
   gatherer?: (exp: GridworldExperiment) => Gatherer<GridworldBatch>;
-}
-
-/** summary.json (docs/metrics.md describes each key). */
-export interface GridworldSummary {
-  goal_rate: number;
-  true_return: number;
-  reward_correlation: number | null;
-  labels: number;
-  seconds: number;
-  seed: number;
-  iterations: number;
-  optimal_return: number;
-  learned_goal_prob: number;
-  learned_max_other_prob: number | null;
-  first_iteration_goal_rate_half: number | null;
-  goal_rate_last10: number;
-  reward_loss: number;
-  teacher_entropy: number;
-  explore_bonus: number;
-  reward_impl: string;
 }
 
 export interface GridworldRunResult {

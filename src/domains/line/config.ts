@@ -233,3 +233,9 @@ export function resolveLineConfig(o: LineOverrides = {}): LineConfig {
 export function lineIterations(c: LineConfig): number {
   return Math.ceil(c.episodes / c.episodesPerIteration);
 }
+
+/** The config as JSON (config.json; β = ∞ and an unlimited budget are written as the string "Infinity", which JSON cannot hold). */
+export function lineConfigToJson(c: LineConfig): Record<string, unknown> {
+  const inf = (v: number) => (Number.isFinite(v) ? v : 'Infinity');
+  return { ...c, labelBudget: inf(c.labelBudget), teacherConfig: { ...c.teacherConfig, beta: inf(c.teacherConfig.beta) } };
+}

@@ -6,8 +6,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildHtmlReport, heatmaps, lineChart, metricSeries, writeFigure, type WrittenFigure } from '../../report/index.js';
-import type { LineSummary } from './run.js';
-import { lineConfigToJson } from './run.js';
+import { lineConfigToJson } from './config.js';
+import type { LineSummary } from './summary.js';
 import type { LineMetrics, LineTrainer } from './train.js';
 import { LINE_SUCCESS_TARGET } from './train.js';
 

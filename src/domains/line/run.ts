@@ -6,43 +6,14 @@
  * checkpoint.json + checkpoint-{0,1}.safetensors, summary.json, report.html and its figures (*.svg, *.png).
  */
 import { runStepped, type SteppedRunOptions, type SteppedRunResult } from '../../loop/steppedRun.js';
-import type { LineConfig } from './config.js';
+import { lineConfigToJson, type LineConfig } from './config.js';
+import type { LineSummary } from './summary.js';
 import { LINE_SUCCESS_TARGET, LineTrainer, type LineMetrics } from './train.js';
 
 /** out, resume, quiet, report, the stop-after test hook and onIteration (src/loop/steppedRun.ts) */
 export type LineRunOptions = SteppedRunOptions<LineMetrics, LineTrainer>;
 
-/** summary.json (docs/line.md describes each key). */
-export interface LineSummary {
-  /** P(goal within evalSteps) under the final stochastic policy, computed exactly */
-  success_rate: number;
-  /** 1 when the greedy policy reaches the goal within evalSteps */
-  greedy_success: number;
-  /** labels used: comparisons asked (or, in regression mode, per-step reward targets) */
-  labels: number;
-  /** labels used when success_rate first reached the target (0.95); null if never */
-  labels_to_target: number | null;
-  /** training episodes when success_rate first reached the target; null if never */
-  episodes_to_target: number | null;
-  success_target: number;
-  episodes: number;
-  iterations: number;
-  /** fraction of non-goal states where the learned reward prefers right */
-  reward_right_preferred: number;
-  seconds: number;
-  seed: number;
-  preset: string;
-  query_selection: string;
-  reward_ensemble: number;
-  teacher: string;
-}
-
 export type LineRunResult = SteppedRunResult<LineMetrics, LineTrainer, LineSummary>;
-
-export function lineConfigToJson(c: LineConfig): Record<string, unknown> {
-  const inf = (v: number) => (Number.isFinite(v) ? v : 'Infinity');
-  return { ...c, labelBudget: inf(c.labelBudget), teacherConfig: { ...c.teacherConfig, beta: inf(c.teacherConfig.beta) } };
-}
 
 export function summarizeLine(tr: LineTrainer, rows: LineMetrics[], seconds: number): LineSummary {
   const c = tr.config;

@@ -8,7 +8,9 @@ export { tokenLogProbs, entropyFromLogits, scoreResponses, type ResponseScores }
 export { loadTokenizer, saveTokenizer } from '../../models/load.js';
 export { tokenizerFromJson } from '../../models/tokenizers/json.js';
 export { loadCorpus, splitCorpus, promptsFrom, DEFAULT_CORPUS, type CorpusEntry } from './corpus.js';
-export { TextRlhf, type TextRlhfSummary, type TextRlhfResult, type BeforeAfterRow } from './rlhf/run.js';
+export { TextRlhf, type TextRlhfResult } from './rlhf/run.js';
+export type { TextRlhfSummary, BeforeAfterRow } from './summary.js';
+export type { TextSamplePayload } from './payload.js';
 export { resolveTextRlhfConfig, DEFAULT_TEXT_RLHF, type TextRlhfConfig } from './rlhf/config.js';
 export { textCommand } from './rlhf/cli.js';
 export { pretrainTextCommand } from './pretrain.js';

@@ -12,9 +12,6 @@ export interface ViewProps {
   undo(): void;
 }
 
-/** What a domain's samples are called in the question. */
-const QUESTION: Record<string, string> = { gridworld: 'trajectory', text: 'continuation', digits: 'image' };
-
 const SAID: Record<Preference, string> = { left: 'left is better', right: 'right is better', tie: 'tie', skip: 'skipped' };
 
 export function ComparisonView({ query, busy, canUndo, submit, undo }: ViewProps) {
@@ -28,7 +25,7 @@ export function ComparisonView({ query, busy, canUndo, submit, undo }: ViewProps
   const R = rendererFor(right);
   return (
     <section class="comparison" aria-label="Which is better?">
-      <h2 class="question">Which {QUESTION[left.domain] ?? 'one'} is better?</h2>
+      <h2 class="question">Which {L.noun} is better?</h2>
       <div class="pair">
         <div class="side">
           <h3>

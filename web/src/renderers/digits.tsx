@@ -5,9 +5,13 @@
  */
 import { useEffect, useRef } from 'preact/hooks';
 import type { Sample } from '../api.js';
-import type { RendererProps, SampleRenderer } from './index.js';
-import { BadPayload } from './text.js';
+import type { ClassifyPagePayload, GeneratePagePayload } from '../../../src/domains/digits/payload.js';
+import { BadPayload, type RendererProps, type SampleRenderer } from './contract.js';
 
+/**
+ * What this renderer draws: an image, as a PNG or as pixels, with optional class information. The digits domain's
+ * page payloads (src/domains/digits/payload.ts) are such images: `Drawable` below fails to compile if they drift.
+ */
 export interface ImagePayload {
   image?: string;
   pixels?: number[] | number[][];
@@ -20,6 +24,10 @@ export interface ImagePayload {
   /** class names, index = label (e.g. Fashion-MNIST's "T-shirt/top", ...) */
   classes?: string[];
 }
+
+/** Compile-time check that the digits domain's payloads are drawn by this renderer (web tsc). */
+type Drawable<T extends ImagePayload> = T;
+type DigitsPagePayloads = Drawable<GeneratePagePayload> | Drawable<ClassifyPagePayload>;
 
 export function looksLikeImage(p: unknown): p is ImagePayload {
   if (typeof p !== 'object' || p === null) return false;
@@ -91,6 +99,7 @@ function ImageView({ sample, label, size }: RendererProps) {
 
 export const digitsRenderer: SampleRenderer = {
   domain: 'digits',
+  noun: 'image',
   View: ImageView,
   describe: (s: Sample) => {
     const p = s.payload;

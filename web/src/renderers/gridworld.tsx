@@ -1,31 +1,21 @@
 /**
  * Gridworld trajectories drawn on the grid as an SVG path.
- * Payload (built by src/loop/humanJudge.ts `gridworldPayload`, documented in docs/web.md):
+ * Payload: GridTrajectoryPayload of src/domains/gridworld/payload.ts (built by the gridworld query maker,
+ * `gridworldQueryMaker` in src/loop/humanJudge.ts; an example in docs/web.md):
  *   { rows, cols, cells: [row, col][] (the visited cells, in order), start?: [row, col], goals?: [row, col][],
  *     originBottom?: boolean (row 0 at the bottom, default true, as the report's heatmaps) }
  * Cells are shaded by how often the trajectory visits them, so "stays" (the agent waiting at the goal) show up.
  */
 import type { Sample } from '../api.js';
-import type { RendererProps, SampleRenderer } from './index.js';
-import { BadPayload } from './text.js';
-
-export type Cell = [number, number];
-
-export interface GridworldPayload {
-  rows: number;
-  cols: number;
-  cells: Cell[];
-  start?: Cell;
-  goals?: Cell[];
-  originBottom?: boolean;
-}
+import type { Cell, GridTrajectoryPayload } from '../../../src/domains/gridworld/payload.js';
+import { BadPayload, type RendererProps, type SampleRenderer } from './contract.js';
 
 const isCell = (c: unknown): c is Cell => Array.isArray(c) && c.length === 2 && Number.isInteger(c[0]) && Number.isInteger(c[1]);
 
 /** The payload, or why it cannot be drawn. */
-export function checkGridPayload(p: unknown): GridworldPayload | string {
+export function checkGridPayload(p: unknown): GridTrajectoryPayload | string {
   if (typeof p !== 'object' || p === null) return 'the payload is not an object';
-  const q = p as Partial<GridworldPayload>;
+  const q = p as Partial<GridTrajectoryPayload>;
   if (!Number.isInteger(q.rows) || q.rows! < 1 || !Number.isInteger(q.cols) || q.cols! < 1) return '`rows`/`cols` must be positive integers';
   if (!Array.isArray(q.cells) || q.cells.length === 0) return '`cells` must be a non-empty list of [row, col]';
   const inside = (c: unknown) => isCell(c) && c[0] >= 0 && c[0] < q.rows! && c[1] >= 0 && c[1] < q.cols!;
@@ -33,13 +23,13 @@ export function checkGridPayload(p: unknown): GridworldPayload | string {
   if (bad >= 0) return `cells[${bad}] = ${JSON.stringify(q.cells[bad])} is not a cell of the ${q.rows}×${q.cols} grid`;
   if (q.start !== undefined && !inside(q.start)) return '`start` is not a cell of the grid';
   if (q.goals !== undefined && (!Array.isArray(q.goals) || !q.goals.every(inside))) return '`goals` must be cells of the grid';
-  return q as GridworldPayload;
+  return q as GridTrajectoryPayload;
 }
 
 const same = (a: Cell, b: Cell) => a[0] === b[0] && a[1] === b[1];
 
 /** Steps spent on a goal cell, and the final cell. */
-export function summarize(p: GridworldPayload): { steps: number; atGoal: number; end: Cell } {
+export function summarize(p: GridTrajectoryPayload): { steps: number; atGoal: number; end: Cell } {
   const goals = p.goals ?? [];
   const atGoal = p.cells.filter((c) => goals.some((g) => same(c, g))).length;
   return { steps: p.cells.length, atGoal, end: p.cells[p.cells.length - 1]! };
@@ -156,6 +146,7 @@ function GridView({ sample, label, size }: RendererProps) {
 
 export const gridworldRenderer: SampleRenderer = {
   domain: 'gridworld',
+  noun: 'trajectory',
   View: GridView,
   describe: (s: Sample) => {
     const p = checkGridPayload(s.payload);

@@ -1,6 +1,6 @@
 /** Fallback renderer: the payload as indented JSON (a domain without its own renderer still gets labeled). */
 import type { Sample } from '../api.js';
-import type { RendererProps, SampleRenderer } from './index.js';
+import type { RendererProps, SampleRenderer } from './contract.js';
 
 function JsonView({ sample, label, size }: RendererProps) {
   const text = JSON.stringify(sample.payload, null, 2) ?? 'undefined';
@@ -14,6 +14,7 @@ function JsonView({ sample, label, size }: RendererProps) {
 
 export const jsonRenderer: SampleRenderer = {
   domain: 'json',
+  noun: 'sample',
   View: JsonView,
   describe: (s: Sample) => `${s.domain} sample ${s.id}`,
 };

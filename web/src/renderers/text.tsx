@@ -1,16 +1,14 @@
 /**
  * Text samples: a prompt and the model's continuation.
- * Payload: { prompt: string, continuation: string } (`response` or `completion` are accepted for the continuation).
+ * Payload: the text domain's TextSamplePayload { prompt, continuation } (src/domains/text/payload.ts); samples of
+ * imported pairs carry `response` instead (src/feedback/jsonl.ts), and `completion` is accepted too.
  */
 import type { Sample } from '../api.js';
-import type { RendererProps, SampleRenderer } from './index.js';
+import type { TextSamplePayload } from '../../../src/domains/text/payload.js';
+import { BadPayload, type RendererProps, type SampleRenderer } from './contract.js';
 
-export interface TextPayload {
-  prompt: string;
-  continuation?: string;
-  response?: string;
-  completion?: string;
-}
+/** What this renderer draws: the domain's payload, or a prompt with the continuation under another name. */
+export type TextPayload = Pick<TextSamplePayload, 'prompt'> & Partial<Pick<TextSamplePayload, 'continuation'>> & { response?: string; completion?: string };
 
 export function looksLikeText(p: unknown): p is TextPayload {
   return typeof p === 'object' && p !== null && typeof (p as TextPayload).prompt === 'string';
@@ -33,19 +31,9 @@ function TextView({ sample, label, size }: RendererProps) {
   );
 }
 
-export function BadPayload({ sample, why }: { sample: Sample; why: string }) {
-  return (
-    <figure class="sample bad-payload" role="alert">
-      <p>
-        Cannot draw sample <code>{sample.id}</code> of domain <code>{sample.domain}</code>: {why}.
-      </p>
-      <pre>{(JSON.stringify(sample.payload) ?? '').slice(0, 300)}</pre>
-    </figure>
-  );
-}
-
 export const textRenderer: SampleRenderer = {
   domain: 'text',
+  noun: 'continuation',
   View: TextView,
   describe: (s: Sample) => (looksLikeText(s.payload) ? `${s.payload.prompt} ${continuationOf(s.payload)}`.slice(0, 200) : s.id),
 };

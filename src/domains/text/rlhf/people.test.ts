@@ -12,7 +12,8 @@ import { Gpt2 } from '../../../models/gpt2/model.js';
 import { resolveGpt2Config } from '../../../models/gpt2/config.js';
 import { saveGpt2 } from '../../../models/load.js';
 import { runText, textConfigFromFlags, TEXT_FLAGS } from './cli.js';
-import { textQueryMaker, type TextSamplePayload } from './people.js';
+import { textQueryMaker } from './people.js';
+import type { TextSamplePayload } from '../payload.js';
 
 let tmp = '';
 beforeAll(async () => {

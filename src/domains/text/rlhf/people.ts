@@ -13,18 +13,13 @@ import type { Preference, Query } from '../../../feedback/types.js';
 import { HumanGatherer, runIdFromDir, openHumanSession, type HumanJudgeSetup, type HumanSession, type QueryMaker } from '../../../loop/humanJudge.js';
 import type { Gatherer } from '../../../loop/orchestrator.js';
 import type { JsonObject } from '../../../store/types.js';
+import type { TextSamplePayload } from '../payload.js';
 import type { TextPairToJudge } from './run.js';
 
 /** One batch of pairs and the simulated judge that can answer them. */
 export interface TextPairBatch {
   pairs: TextPairToJudge[];
   simulated: (pairs: TextPairToJudge[]) => Preference[];
-}
-
-/** The text sample payload (docs/web.md, renderer "text"). */
-export interface TextSamplePayload {
-  prompt: string;
-  continuation: string;
 }
 
 /** Comparison queries about text pairs: left = pair.left, right = pair.right. */

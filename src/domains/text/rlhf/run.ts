@@ -29,6 +29,7 @@ import { generate } from '../../../models/generate.js';
 import { gpt2LogprobForward, gpt2PolicyForward } from './forward.js';
 import type { Prompt, TextCodec } from './corpus.js';
 import type { TextRlhfConfig } from './config.js';
+import type { BeforeAfterRow, TextRlhfSummary } from '../summary.js';
 
 export interface TextRlhfInputs {
   /** the policy's base model; LoRA adapters and a value head are added when missing */
@@ -59,36 +60,6 @@ export interface TextPairToJudge {
   prompt: string;
   left: string;
   right: string;
-}
-
-export interface BeforeAfterRow {
-  query: string;
-  responseBefore: string;
-  responseAfter: string;
-  rewardBefore: number;
-  rewardAfter: number;
-}
-
-export interface TextRlhfSummary {
-  optimizer: string;
-  /** mean AFINN of the reference's continuations of the eval prompts */
-  sentiment_before: number;
-  /** mean AFINN of the tuned policy's continuations of the same prompts */
-  sentiment_after: number;
-  sentiment_gain: number;
-  /** mean over eval continuations of Σ_t log π(y_t) − log π_ref(y_t) (nats per sequence) */
-  kl: number;
-  /** fraction of eval prompts where the judge prefers the policy's continuation over the reference's (ties ½) */
-  win_rate: number | null;
-  /** fraction of eval prompts whose two continuations have the same judge score (their verdict is a coin flip) */
-  equal_scores: number;
-  /** held-out preference accuracy of the reward model (null without decisive held-out comparisons) */
-  reward_model_accuracy: number | null;
-  /** comparisons the judge answered (skips excluded) */
-  labels: number;
-  seconds: number;
-  seed: number;
-  eval_prompts: number;
 }
 
 export interface TextRlhfResult {

@@ -7,7 +7,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { useKeys } from '../../keys.js';
 import { href, onLinkClick } from '../../router.js';
 import { KeyButton } from '../../labeling/common.js';
-import { NUM_CLASSES, className, classifyRunId, isClassify, rate, type ClassifyPayload } from './streams.js';
+import { classifyRunId, type ClassifyPagePayload } from '../../../../src/domains/digits/payload.js';
+import { NUM_CLASSES, className, isClassify, rate } from './streams.js';
 import { useStream } from './useStream.js';
 import { StreamStatus } from './StreamStatus.js';
 import './digits.css';
@@ -16,7 +17,7 @@ export function ClassifyPage({ runId }: { runId: string }) {
   const s = useStream(classifyRunId(runId));
   const q = s.state.phase === 'labeling' ? s.state.query : undefined;
   const sample = q?.samples[0];
-  const p: ClassifyPayload | undefined = sample && isClassify(sample.payload) ? sample.payload : undefined;
+  const p: ClassifyPagePayload | undefined = sample && isClassify(sample.payload) ? sample.payload : undefined;
   const [picking, setPicking] = useState(false);
   useEffect(() => setPicking(false), [q?.id]);
 

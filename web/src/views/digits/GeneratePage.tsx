@@ -7,7 +7,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { useKeys } from '../../keys.js';
 import { href, onLinkClick } from '../../router.js';
 import { KeyButton } from '../../labeling/common.js';
-import { NUM_CLASSES, className, generateRunId, isGenerate, rate, type GeneratePayload } from './streams.js';
+import { generateRunId, type GeneratePagePayload } from '../../../../src/domains/digits/payload.js';
+import { NUM_CLASSES, className, isGenerate, rate } from './streams.js';
 import { useStream } from './useStream.js';
 import { StreamStatus } from './StreamStatus.js';
 import './digits.css';
@@ -28,7 +29,7 @@ export function GeneratePage({ runId }: { runId: string }) {
   const s = useStream(generateRunId(runId, cls));
   const q = s.state.phase === 'labeling' ? s.state.query : undefined;
   const sample = q?.samples[0];
-  const p: GeneratePayload | undefined = sample && isGenerate(sample.payload) ? sample.payload : undefined;
+  const p: GeneratePagePayload | undefined = sample && isGenerate(sample.payload) ? sample.payload : undefined;
   // class names arrive with the first query and stay when switching classes
   const [names, setNames] = useState<string[] | undefined>(undefined);
   const incoming = p?.classes?.join('\n');
