@@ -27,10 +27,12 @@ export * as textReward from './reward/text/index.js';
 // policy optimizers
 export * from './policy/index.js';
 // the loop, runs and reports
-export * from './loop/orchestrator.js';
+export * from './loop/parts.js';
+export * from './loop/driver.js';
 export * from './loop/runDir.js';
 export * from './loop/progress.js';
-export * from './loop/humanJudge.js';
+export * from './loop/people/gatherer.js';
+export { startHumanSession, openHumanSession, peopleInTheLoop, runIdFromDir, type HumanSession, type HumanSessionOptions, type HumanJudgeSetup } from './loop/people/session.js';
 export * as report from './report/index.js';
 // the labeling server
 export { createServer } from './server/app.js';
