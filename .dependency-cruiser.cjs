@@ -23,18 +23,21 @@ const NODE_ONLY = [
   '^src/domains/[^/]+/(rlhf/)?(cli|report)\\.ts$',
   // runs on disk: the run directory, safetensors checkpoints, rendered plots and the HTML report, JSONL files
   '^src/loop/runDir\\.ts$',
+  // people in the loop: the labeling session opens the store and starts the server
+  '^src/loop/people/session\\.ts$',
   '^src/core/safetensors\\.ts$',
   '^src/report/(render|html)\\.ts$',
   '^src/feedback/jsonl\\.ts$',
-  // native code and threads: the BLAS addon (N-API), the text model's gradient worker pool (worker_threads)
+  // native code: the BLAS addon (N-API)
   '^src/core/nativeBlas\\.ts$',
-  '^src/domains/text/(model/)?grad(Pool|Worker)\\.ts$',
   // digits: the IDX data set, PNG encoding (node:zlib), pretrained models, sessions, the two run drivers, test data
   '^src/domains/digits/(data|images|models|feedback|people|run|testing)\\.ts$',
   // text: the corpus, pretraining, the GPT-2 weights, config, LoRA adapters and tokenizer files
   '^src/domains/text/(corpus|pretrain)\\.ts$',
-  '^src/domains/text/(model/(io|lora|config)|tokenizer/io)\\.ts$', // until the models branch moves them to src/models:
-  '^src/models/(load|lora|gpt2/config|tokenizers/io)\\.ts$', //       their paths there
+  // the models' files on disk: config, weights, adapters, value head and tokenizer files
+  '^src/models/load\\.ts$',
+  // the text domain's gradient pool (worker_threads) sits beside its pretraining
+  '^src/domains/text/grad(Pool|Worker)\\.ts$',
 ];
 
 /** @type {import('dependency-cruiser').IConfiguration} */

@@ -44,7 +44,8 @@ export * as models from './models/index.js';
 // policy optimizers
 export * from './policy/index.js';
 // the loop, runs and reports
-export * from './loop/orchestrator.js';
+export * from './loop/parts.js';
+export * from './loop/driver.js';
 export * from './loop/runDir.js';
 export * from './loop/progress.js';
 export {
@@ -53,17 +54,15 @@ export {
   resolveHumanJudgeConfig,
   HumanGatherer,
   combineJudgements,
+  judgementTarget,
   queryId,
   teacherJudgeName,
-  startHumanSession,
   type JudgeMode,
   type HumanJudgeConfig,
-  type QueryMaker,
   type GatherStats,
   type HumanGathererOptions,
-  type HumanSession,
-  type HumanSessionOptions,
-} from './loop/humanJudge.js';
+} from './loop/people/gatherer.js';
+export { startHumanSession, peopleInTheLoop, type HumanSession, type HumanSessionOptions, type HumanJudgeSetup } from './loop/people/session.js';
 export * as report from './report/index.js';
 // the labeling server
 export { createServer } from './server/app.js';

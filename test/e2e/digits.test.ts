@@ -26,7 +26,7 @@ import { runDigitsWithPeople, type AppliedJudgement } from '../../src/domains/di
 import { generateRunId, type ClassifyPagePayload, type GeneratePagePayload } from '../../src/domains/digits/payload.js';
 import { pretrainDigits, resolvePretrainConfig } from '../../src/domains/digits/pretrain.js';
 import { writeSynthIdxDir } from '../../src/domains/digits/testing.js';
-import { resolveHumanJudgeConfig } from '../../src/loop/humanJudge.js';
+import { resolveHumanJudgeConfig } from '../../src/loop/people/gatherer.js';
 import { openStore } from '../../src/store/index.js';
 import { CHROMIUM, buildWeb, hasChromium, launchChromium, screenshot, tempDir } from './harness.js';
 

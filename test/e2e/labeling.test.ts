@@ -3,7 +3,7 @@
  * the RLHF loop waits for them, and the run's reward model and plan change as a result.
  *
  *   1. a fresh build of web/ and a gridworld run wired as `rlhf run gridworld --judge human --labels-per-iteration 10
- *      --iterations 2` wires it (runGridworld + gridworldPeople: SQLite store in the run directory, in-process server);
+ *      --iterations 2` wires it (runGridworld + peopleInTheLoop: SQLite store in the run directory, in-process server);
  *   2. the annotator reads the printed token, logs in and labels 20 comparisons with the keyboard (← → ↓, plus a
  *      space-skip that is undone with u), preferring the trajectory that stays closer to the goal;
  *   3. the 20 judgements are in the store under the annotator's name, the learned reward and the soft-VI plan
@@ -18,9 +18,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { Preference, Query } from '../../src/feedback/types.js';
 import { configToJson, resolveGridworldConfig } from '../../src/domains/gridworld/config.js';
-import { GridworldExperiment, type GridworldBatch } from '../../src/domains/gridworld/experiment.js';
+import { GridworldExperiment } from '../../src/domains/gridworld/experiment.js';
 import { runGridworld } from '../../src/domains/gridworld/run.js';
-import { gridworldPeople, resolveHumanJudgeConfig } from '../../src/loop/humanJudge.js';
+import { resolveHumanJudgeConfig } from '../../src/loop/people/gatherer.js';
+import { peopleInTheLoop } from '../../src/loop/people/session.js';
 import { softValueIteration, type TabularMdp } from '../../src/policy/softValueIteration.js';
 import { createServer, type Server } from '../../src/server/app.js';
 import { openStore, type FeedbackStore } from '../../src/store/index.js';
@@ -95,20 +96,17 @@ describe('labeling in the browser (e2e)', () => {
     const cfg = resolveGridworldConfig({ batch: 10, iterations: 2, seed: 3 });
     const vi = { horizon: cfg.horizon, temperature: cfg.temperature, discount: cfg.discount };
     const before = new GridworldExperiment(cfg); // the same seed: the run's state before any label
-    const reward0 = Float64Array.from(before.model.reward());
+    const reward0 = Float64Array.from(before.reward.model.reward());
     const plan0 = Float64Array.from(softValueIteration(before.env.mdp, reward0, vi).policy);
     const start = before.env.startStates[0]!;
     const return0 = expectedReturn(before.env.mdp, plan0, before.env.trueReward, start, cfg.horizon);
 
     const lines: string[] = [];
-    const people = gridworldPeople<GridworldBatch>(
+    const people = peopleInTheLoop(
       { config: resolveHumanJudgeConfig({ mode: 'human', labelsPerIteration: 10, timeoutSeconds: 50, pollMs: 50 }), port: 0, portGiven: true, annotator: 'labeler', staticDir },
-      { out, config: configToJson(cfg), log: (l) => lines.push(l) },
+      { domain: 'gridworld', config: configToJson(cfg), log: (l) => lines.push(l) },
     );
-    let ok = false;
-    const run = runGridworld(cfg, { out, quiet: true, report: false, gatherer: people.gatherer, onIteration: people.onIteration })
-      .then((r) => ((ok = true), r))
-      .finally(() => people.close(ok));
+    const run = runGridworld(cfg, { out, quiet: true, report: false, people });
 
     // 2. read the printed log-in link, log in with the token, label
     await expect.poll(() => lines.some((l) => l.includes('label as')), { timeout: 20_000 }).toBe(true);
@@ -181,11 +179,11 @@ describe('labeling in the browser (e2e)', () => {
     }
     const iteration2 = (await store.listQueries(runId, { iteration: 2 })) as Query[];
     expect(iteration2.every((q) => typeof q.predicted === 'number')).toBe(true); // people saw the model's guess
-    expect(result.experiment.labelCount).toBe([...expected.values()].length); // every label was informative (no skips)
+    expect(result.run.experiment.labelCount).toBe([...expected.values()].length); // every label was informative (no skips)
 
     // ... and the reward model and the plan changed, for the better
-    const exp = result.experiment;
-    const reward1 = Float64Array.from(exp.model.reward());
+    const exp = result.run.experiment;
+    const reward1 = Float64Array.from(exp.reward.model.reward());
     const plan1 = Float64Array.from(softValueIteration(exp.env.mdp, reward1, vi).policy);
     const return1 = expectedReturn(exp.env.mdp, plan1, exp.env.trueReward, start, cfg.horizon);
     const maxDelta = (a: Float64Array, b: Float64Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);

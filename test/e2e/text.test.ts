@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMON_RUN_FLAGS, FlagReader, parseFlags } from '../../src/cli/args.js';
 import { initTensors } from '../../src/core/tensor.js';
 import type { Preference } from '../../src/feedback/types.js';
-import { resolveHumanJudgeConfig } from '../../src/loop/humanJudge.js';
+import { resolveHumanJudgeConfig } from '../../src/loop/people/gatherer.js';
 import { pretrainText, resolvePretrainTextConfig } from '../../src/domains/text/pretrain.js';
 import { runText, textConfigFromFlags, TEXT_FLAGS } from '../../src/domains/text/rlhf/cli.js';
 import { openStore } from '../../src/store/index.js';

@@ -118,7 +118,7 @@ describe('gridworld loop', () => {
     expect(html).toContain('iteration 4');
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as Record<string, unknown>;
     for (const k of ['goal_rate', 'true_return', 'reward_correlation', 'labels', 'seconds', 'seed']) expect(summary).toHaveProperty(k);
-    expect(summary.labels).toBe(r.experiment.labelCount);
+    expect(summary.labels).toBe(r.run.experiment.labelCount);
     expect(summary.seed).toBe(3);
   });
 });

@@ -8,7 +8,7 @@
 import { commandFlags, COMMON_RUN_FLAGS, runTargetFromFlags } from '../../cli/args.js';
 import { ConfigError } from '../../core/errors.js';
 import { BACKEND_NAMES, type BackendName } from '../../core/tensor.js';
-import { humanJudgeFromFlags, HUMAN_JUDGE_FLAGS, HUMAN_JUDGE_HELP } from '../../loop/humanJudge.js';
+import { humanJudgeFromFlags, HUMAN_JUDGE_FLAGS, HUMAN_JUDGE_HELP } from '../../loop/people/flags.js';
 import { runDigitsWithPeople } from './people.js';
 import { DIGITS_FLAGS, DIGITS_HELP, PRETRAIN_FLAGS, PRETRAIN_HELP, digitsConfigFromFlags, pretrainFromFlags } from './config.js';
 import { initDigitsTensors } from './kernels.js';

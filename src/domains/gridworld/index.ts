@@ -11,15 +11,18 @@ export {
   configFromJson,
   defaultPathIterations,
   GRIDWORLD_DEFAULTS,
-  GRIDWORLD_FLAGS,
-  GRIDWORLD_HELP,
   REWARD_IMPLS,
   type GridworldConfig,
   type GridworldConfigInput,
   type RewardImpl,
 } from './config.js';
 export { GridworldExperiment, pearson, type GridworldBatch, type GridworldState, type TabularFitter } from './experiment.js';
-export { runGridworld, summarize, type GridworldRunOptions, type GridworldRunResult } from './run.js';
-export type { GridworldSummary } from './summary.js';
+export { GridworldPlanner } from './planner.js';
+export { GridworldSampler } from './sampler.js';
+export { GridworldTeacher } from './teacher.js';
+export { GridworldReward } from './reward.js';
+export { GridworldEvaluator } from './evaluator.js';
+export { gridworldQueryMaker, gridRewardHeatmaps, gridSamplePaths, type GridworldQueryOptions } from './queries.js';
 export type { Cell, GridTrajectoryPayload } from './payload.js';
-export { gridworldCommand } from './cli.js';
+export { runGridworld, gridworldTask, type GridworldRun, type GridworldRunOptions, type GridworldRunResult } from './run.js';
+export { summarize, type GridworldSummary } from './summary.js';

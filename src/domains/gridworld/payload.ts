@@ -1,6 +1,6 @@
 /**
- * What the gridworld shows people: one trajectory per query sample, as JSON. The Node side builds it (the gridworld
- * query maker, src/loop/humanJudge.ts `gridworldQueryMaker`) and the web app draws it (web/src/renderers/gridworld.tsx,
+ * What the gridworld shows people: one trajectory per query sample, as JSON. The query maker builds it (queries.ts
+ * `gridworldQueryMaker`) and the web app draws it (web/src/renderers/gridworld.tsx,
  * which imports this type; docs/web.md shows an example). Types only — no Node module — so the browser can import it.
  */
 

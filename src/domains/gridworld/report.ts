@@ -9,8 +9,9 @@ import { lineChart, heatmaps, pathPlot, writeFigure, buildHtmlReport, metricSeri
 import { configToJson } from './config.js';
 import type { GridworldExperiment } from './experiment.js';
 import type { GridworldSummary } from './summary.js';
+import type { MetricsRow } from '../../loop/parts.js';
 
-export async function writeGridworldReport(dir: string, exp: GridworldExperiment, rows: Array<Record<string, number>>, summary: GridworldSummary): Promise<WrittenFigure[]> {
+export async function writeGridworldReport(dir: string, exp: GridworldExperiment, rows: MetricsRow[], summary: GridworldSummary): Promise<WrittenFigure[]> {
   const N = exp.env.size;
   const figures: WrittenFigure[] = [];
   const add = async (name: string, spec: Parameters<typeof writeFigure>[2], caption: string) => {
@@ -72,8 +73,8 @@ export async function writeGridworldReport(dir: string, exp: GridworldExperiment
       cols: N,
       panels: [
         { title: 'true reward log(p*(s) + ε)', values: exp.env.trueReward },
-        { title: exp.models.length > 1 ? 'learned reward (ensemble mean)' : 'learned reward log softmax(θ)', values: exp.learnedReward() },
-        { title: 'learned distribution', values: exp.learnedDistribution() },
+        { title: exp.reward.models.length > 1 ? 'learned reward (ensemble mean)' : 'learned reward log softmax(θ)', values: exp.reward.learnedReward() },
+        { title: 'learned distribution', values: exp.reward.learnedDistribution() },
       ],
     }),
     'True vs learned reward over the grid (x right, y up).',

@@ -9,9 +9,10 @@
  * A stopped run (Ctrl-C, a crash) started again with the same seed makes the same pairs, finds their queries in the
  * store and keeps every judgement people gave.
  */
-import type { Preference, Query } from '../../../feedback/types.js';
-import { HumanGatherer, runIdFromDir, openHumanSession, type HumanJudgeSetup, type HumanSession, type QueryMaker } from '../../../loop/humanJudge.js';
-import type { Gatherer } from '../../../loop/orchestrator.js';
+import { comparisonTarget, type Preference, type Query } from '../../../feedback/types.js';
+import { HumanGatherer, type QueryMaker } from '../../../loop/people/gatherer.js';
+import { runIdFromDir, openHumanSession, type HumanJudgeSetup, type HumanSession } from '../../../loop/people/session.js';
+import type { Gatherer } from '../../../loop/parts.js';
 import type { JsonObject } from '../../../store/types.js';
 import type { TextSamplePayload } from '../payload.js';
 import type { TextPairToJudge } from './run.js';
@@ -59,7 +60,7 @@ export function textPeople(h: HumanJudgeSetup, o: { out: string; config: JsonObj
   let gatherer: HumanGatherer<TextPairBatch> | undefined;
   const open = (): Promise<HumanSession> => openHumanSession(h, { out: o.out, runId, domain: 'text', config: o.config, log });
   // the judge answers the whole batch; HumanGatherer uses its answers for the queries people left open (mixed)
-  const teacher: Gatherer<TextPairBatch> = { name: 'sentiment', gather: async (b) => b.simulated(b.pairs) };
+  const teacher: Gatherer<TextPairBatch> = { name: 'sentiment', gather: async (b) => b.simulated(b.pairs).map((p) => comparisonTarget(p) ?? null) };
   return {
     async compare(pairs, batch, simulated) {
       session ??= open();
@@ -68,7 +69,8 @@ export function textPeople(h: HumanJudgeSetup, o: { out: string; config: JsonObj
       gatherer ??= new HumanGatherer({ store: s.store, runId, maker: textQueryMaker, config: { ...h.config, labelsPerIteration: 10_000 }, teacher, log, ...(o.signal ? { signal: o.signal } : {}) });
       const labels = await gatherer.gather({ pairs, simulated }, batch);
       await s.emit('metrics', batch, gatherer.metrics());
-      return labels;
+      // TODO(one loop): the text reward fit takes μ directly once text runs through the driver
+      return labels.map((mu): Preference => (mu === null ? 'skip' : mu > 0.5 ? 'left' : mu < 0.5 ? 'right' : 'tie'));
     },
     async emit(row, iteration) {
       if (!session) return;

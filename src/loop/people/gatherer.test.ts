@@ -3,21 +3,13 @@ import { createServer as createNetServer, type Server } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError } from '../core/errors.js';
-import type { Preference, Query } from '../feedback/types.js';
-import { openStore } from '../store/index.js';
-import type { FeedbackStore } from '../store/types.js';
-import {
-  HumanGatherer,
-  combineJudgements,
-  gridworldQueryMaker,
-  openHumanSession,
-  queryId,
-  resolveHumanJudgeConfig,
-  type QueryMaker,
-  type TrajectoryPairBatch,
-} from './humanJudge.js';
-import type { Gatherer } from './orchestrator.js';
+import { ConfigError } from '../../core/errors.js';
+import { comparisonTarget, type Preference, type Query } from '../../feedback/types.js';
+import { openStore } from '../../store/index.js';
+import type { FeedbackStore } from '../../store/types.js';
+import type { Gatherer, Label, QueryMaker } from '../parts.js';
+import { HumanGatherer, combineJudgements, queryId, resolveHumanJudgeConfig } from './gatherer.js';
+import { openHumanSession } from './session.js';
 
 /** A toy batch: pair i's "true" answer is answers[i]. */
 interface ToyBatch {
@@ -41,9 +33,9 @@ const toyMaker: QueryMaker<ToyBatch> = {
 class ToyTeacher implements Gatherer<ToyBatch> {
   readonly name = 'oracle';
   calls = 0;
-  gather(b: ToyBatch): Preference[] {
+  gather(b: ToyBatch): Label[] {
     this.calls++;
-    return [...b.answers];
+    return b.answers.map((a) => comparisonTarget(a) ?? null);
   }
 }
 
@@ -76,7 +68,7 @@ describe('HumanGatherer', () => {
     await store.close();
   });
 
-  it('human: posts labelsPerIteration queries, waits for people, returns their answers (rest skip)', async () => {
+  it('human: posts labelsPerIteration queries, waits for people, returns their answers as μ (rest null)', async () => {
     const batch: ToyBatch = { answers: ['left', 'right', 'tie', 'left', 'right'] };
     const config = resolveHumanJudgeConfig({ mode: 'human', labelsPerIteration: 3, timeoutSeconds: 10, pollMs: 10 });
     const g = new HumanGatherer({ store, runId, maker: toyMaker, config });
@@ -84,7 +76,7 @@ describe('HumanGatherer', () => {
     const given = await annotate(store, runId, 'alice', 3, answerOf(batch));
     const labels = await pending;
     expect(given).toBe(3);
-    expect(labels).toEqual(['left', 'right', 'tie', 'skip', 'skip']);
+    expect(labels).toEqual([1, 0, 0.5, null, null]);
     expect(g.last).toMatchObject({ posted: 3, human: 3, teacher: 0, informative: 3, timedOut: false });
     const recs = await store.listJudgements(runId, { iteration: 1 });
     expect(recs.map((r) => r.annotator)).toEqual(['alice', 'alice', 'alice']);
@@ -98,7 +90,7 @@ describe('HumanGatherer', () => {
     const pending = g.gather(batch, 1);
     await annotate(store, runId, 'alice', 1, answerOf(batch));
     const labels = await pending;
-    expect(labels).toEqual(['left', 'skip', 'skip']);
+    expect(labels).toEqual([1, null, null]);
     expect(g.last?.timedOut).toBe(true);
     expect(await store.queueLength(runId, 'bob')).toBe(2);
   });
@@ -112,7 +104,7 @@ describe('HumanGatherer', () => {
     // the person disagrees with the teacher on purpose, so we can tell who answered which
     await annotate(store, runId, 'alice', 1, (q) => (answerOf(batch)(q) === 'left' ? 'right' : 'left'));
     const labels = await pending;
-    expect(labels).toEqual(['left', 'left', 'tie', 'right']);
+    expect(labels).toEqual([1, 1, 0.5, 0]);
     expect(teacher.calls).toBe(1);
     expect(g.last).toMatchObject({ human: 1, teacher: 3, timedOut: true });
     const who = (await store.listJudgements(runId, { iteration: 2 })).map((r) => `${r.queryId.split(':').pop()}:${r.annotator}`);
@@ -125,14 +117,14 @@ describe('HumanGatherer', () => {
     const g = new HumanGatherer({ store, runId, maker: toyMaker, config: resolveHumanJudgeConfig({ mode: 'mixed', labelsPerIteration: 2, timeoutSeconds: 10, pollMs: 10 }), teacher });
     const pending = g.gather(batch, 1);
     await annotate(store, runId, 'alice', 2, answerOf(batch));
-    expect(await pending).toEqual(['left', 'right']);
+    expect(await pending).toEqual([1, 0]);
     expect(teacher.calls).toBe(0);
   });
 
   it('simulated: the teacher labels the whole batch and its judgements of the posted queries are stored', async () => {
     const batch: ToyBatch = { answers: ['left', 'skip', 'right'] };
     const g = new HumanGatherer({ store, runId, maker: toyMaker, config: resolveHumanJudgeConfig({ mode: 'simulated', labelsPerIteration: 2 }), teacher: new ToyTeacher() });
-    expect(await g.gather(batch, 1)).toEqual(['left', 'skip', 'right']);
+    expect(await g.gather(batch, 1)).toEqual([1, null, 0]);
     const recs = await store.listJudgements(runId, { iteration: 1 });
     expect(recs.map((r) => [r.annotator, r.judgement.kind === 'comparison' ? r.judgement.preferred : ''])).toEqual([
       ['teacher:oracle', 'left'],
@@ -148,7 +140,7 @@ describe('HumanGatherer', () => {
     await annotate(store, runId, 'alice', 2, answerOf(batch));
     await p;
     const again = new HumanGatherer({ store, runId, maker: toyMaker, config });
-    expect(await again.gather(batch, 1)).toEqual(['left', 'right']);
+    expect(await again.gather(batch, 1)).toEqual([1, 0]);
     expect(again.last?.posted).toBe(0);
   });
 
@@ -159,13 +151,17 @@ describe('HumanGatherer', () => {
 
 describe('combineJudgements', () => {
   const rec = (preferred: Preference, annotator = 'a') => ({ queryId: 'q', runId: 'r', annotator, createdAt: '', judgement: { kind: 'comparison' as const, leftId: 'l', rightId: 'r', preferred } });
-  it('takes the mean target of the non-skip judgements', () => {
-    expect(combineJudgements([rec('left'), rec('left', 'b'), rec('right', 'c')])).toBe('left');
-    expect(combineJudgements([rec('left'), rec('right', 'b')])).toBe('tie');
-    expect(combineJudgements([rec('tie'), rec('right', 'b')])).toBe('right');
-    expect(combineJudgements([rec('skip'), rec('right', 'b')])).toBe('right');
-    expect(combineJudgements([rec('skip')])).toBe('skip');
-    expect(combineJudgements([])).toBe('skip');
+  it('returns the mean μ of the non-skip judgements: a 2:1 vote for left is ⅔, not a rounded "left"', () => {
+    expect(combineJudgements([rec('left'), rec('left', 'b'), rec('right', 'c')])).toBeCloseTo(2 / 3, 15);
+    expect(combineJudgements([rec('left'), rec('right', 'b')])).toBe(0.5);
+    expect(combineJudgements([rec('tie'), rec('right', 'b')])).toBe(0.25);
+    expect(combineJudgements([rec('skip'), rec('right', 'b')])).toBe(0);
+    expect(combineJudgements([rec('skip')])).toBeNull();
+    expect(combineJudgements([])).toBeNull();
+  });
+  it('reads thumbs ratings as μ = value', () => {
+    const rating = (value: number, annotator: string) => ({ queryId: 'q', runId: 'r', annotator, createdAt: '', judgement: { kind: 'rating' as const, sampleId: 's', value } });
+    expect(combineJudgements([rating(1, 'a'), rating(0, 'b'), rating(1, 'c'), rating(1, 'd')])).toBe(0.75);
   });
 });
 
@@ -176,31 +172,6 @@ describe('resolveHumanJudgeConfig', () => {
     expect(() => resolveHumanJudgeConfig({ timeoutSeconds: -1 })).toThrow(/--judge-timeout/);
     expect(() => resolveHumanJudgeConfig({ mode: 'robot' as never })).toThrow(/--judge must be one of simulated, human, mixed/);
     expect(resolveHumanJudgeConfig()).toMatchObject({ mode: 'human', labelsPerIteration: 10, redundancy: 1 });
-  });
-});
-
-describe('gridworldQueryMaker', () => {
-  // 3×3 grid, horizon 3: states s = y·3 + x
-  const batch: TrajectoryPairBatch = {
-    left: { batch: 1, horizon: 3, states: Int32Array.from([0, 1, 2, 5]) }, // (0,0) → (1,0) → (2,0) → (2,1)
-    right: { batch: 1, horizon: 3, states: Int32Array.from([0, 3, 6, 7]) }, // (0,0) → (0,1) → (0,2) → (1,2)
-  };
-
-  it('draws the judged states s₀..s_{H−1} as [row, col] = [y, x] cells', () => {
-    const maker = gridworldQueryMaker({ size: 3, starts: [[0, 0]], goals: [[2, 2]] });
-    const q = maker.query(batch, 0, 4, 'r:4:0');
-    expect(q.kind).toBe('comparison');
-    expect(q.iteration).toBe(4);
-    expect(q.samples.map((s) => s.id)).toEqual(['r:4:0:L', 'r:4:0:R']);
-    expect(q.samples[0]!.payload).toEqual({ rows: 3, cols: 3, cells: [[0, 0], [0, 1], [0, 2]], start: [0, 0], goals: [[2, 2]], originBottom: true });
-    expect((q.samples[1]!.payload as { cells: number[][] }).cells).toEqual([[0, 0], [1, 0], [2, 0]]);
-    expect(q.predicted).toBeUndefined();
-  });
-
-  it("shows the learned reward's P(left ≻ right) = sigmoid(R(left) − R(right))", () => {
-    const r = [0, 0, 1, 0, 0, 0, 0.5, 0, 0]; // state 2 worth 1, state 6 worth 0.5
-    const q = gridworldQueryMaker({ size: 3, starts: [[0, 0]], goals: [[2, 2]], learnedReward: () => r }).query(batch, 0, 1, 'x');
-    expect(q.predicted).toBeCloseTo(1 / (1 + Math.exp(-0.5)), 12);
   });
 });
 

@@ -1,0 +1,199 @@
+/**
+ * THE run driver. Every `rlhf run <domain>` — and a user's own task — goes through runTask:
+ *
+ *   1. the run directory: a new one (config.json) or, with `resume`, the checkpoint of an earlier session
+ *   2. the domain makes its DomainRun from the resolved config (its loop parts, or a stepped trainer adapted to them); the
+ *      judge is the domain's simulated teacher, or people through the labeling server (ctx.judge)
+ *   3. the iterations: metrics.jsonl (deterministic) and timing.jsonl (wall clock) rows, the progress bar, the live
+ *      dashboard when people are in the loop, a checkpoint after every iteration, the stop-after test hook
+ *   4. summary.json and report.html
+ *
+ * Files (DIR = out): config.json, metrics.jsonl, timing.jsonl, checkpoint.json + checkpoint-{0,1}.safetensors,
+ * summary.json, report.html and its figures. Without `out` nothing is written (an in-memory run: tests, benchmarks,
+ * the browser).
+ */
+import type { NamedTensor, TensorToWrite } from '../core/safetensors.js';
+import type { JsonObject } from '../store/types.js';
+import type { FigureEvent, Gatherer, IterationEvent, JudgeMode, MetricsRow, PeopleHooks, QueryMaker } from './parts.js';
+import { RunDir } from './runDir.js';
+import { createProgress } from './progress.js';
+
+/** What a DomainRun hands the driver to checkpoint: JSON state and named arrays (safetensors). */
+export interface Snapshot<State> {
+  state: State;
+  arrays: Record<string, TensorToWrite>;
+}
+
+/** One run of a domain, made by the domain from its resolved config (Task.create). */
+export interface DomainRun<Summary extends object, State = unknown> {
+  /** iterations in the whole run (the progress bar's total; the run ends after this one) */
+  readonly iterations: number;
+  /** one iteration (1-based): the loop parts in order (runIteration) or a stepped trainer's step */
+  iterate(iteration: number): Promise<IterationEvent>;
+  /** the state a checkpoint keeps, after an iteration */
+  snapshot(): Snapshot<State> | Promise<Snapshot<State>>;
+  /** continues from a checkpoint; `rows` are the metrics rows written up to it */
+  restore(state: State, arrays: Map<string, NamedTensor>, rows: MetricsRow[]): void | Promise<void>;
+  /** after an iteration's metrics, before its checkpoint (e.g. keep sample paths that the checkpoint then holds) */
+  afterIteration?(iteration: number): void;
+  /** the values shown beside the progress bar */
+  progressFields(metrics: MetricsRow): Record<string, number>;
+  /** summary.json */
+  summarize(rows: MetricsRow[], seconds: number): Summary;
+  /** report.html and its figures */
+  writeReport?(dir: string, rows: MetricsRow[], summary: Summary): Promise<unknown>;
+  /** the live dashboard's figures after an iteration (only asked when people are in the loop) */
+  figures?(iteration: number): FigureEvent[];
+  /** releases tensors, workers, … (always called, also after an error) */
+  dispose?(): void | Promise<void>;
+}
+
+/** What the driver gives a domain that makes a DomainRun. */
+export interface TaskContext {
+  /** who judges: the simulated teacher, people, or people with the teacher filling the gaps */
+  readonly judgeMode: JudgeMode;
+  /**
+   * The gatherer to put in the loop: `teacher` itself for a simulated run without a store, else a gatherer that posts
+   * `maker`'s queries to the feedback store and returns what people (and, mixed, the teacher) said.
+   */
+  judge<B>(teacher: Gatherer<B>, maker: QueryMaker<B>): Gatherer<B>;
+  /** operator messages (stderr) */
+  log(line: string): void;
+}
+
+/** A domain (or a user's task) as the driver runs it. */
+export interface Task<Config, Summary extends object, State = unknown, R extends DomainRun<Summary, State> = DomainRun<Summary, State>> {
+  /** the domain's name: progress label, run id prefix, the store's run domain */
+  readonly name: string;
+  /** config.json: the resolved config as JSON (Infinity as a string) */
+  configJson(config: Config): JsonObject;
+  /** config keys that may differ on --resume (e.g. a longer run) */
+  readonly resumeIgnoreKeys?: readonly string[];
+  create(config: Config, ctx: TaskContext): Promise<R>;
+}
+
+export interface RunOptions {
+  /** run directory; without it nothing is written */
+  out?: string;
+  /** continue the run in `out` from its last checkpoint */
+  resume?: boolean;
+  /** no progress bar */
+  quiet?: boolean;
+  /** draw the figures and report.html (default true when `out` is set) */
+  report?: boolean;
+  /** test hook: stop after this iteration's checkpoint (with stopHard: exit the process at once, as a kill would) */
+  stopAfter?: number;
+  stopHard?: boolean;
+  /** called after every iteration (after the metrics are written) */
+  onIteration?: (event: IterationEvent) => void | Promise<void>;
+  /** people in the loop (the labeling server); without it the domain's simulated teacher judges */
+  people?: (out: string | undefined) => PeopleHooks;
+  /** operator messages (default: stderr) */
+  log?: (line: string) => void;
+}
+
+export interface RunResult<Summary, R> {
+  /** undefined when the run stopped early (stopAfter) */
+  summary: Summary | undefined;
+  run: R;
+  /** every metrics row, including rows of earlier sessions of a resumed run */
+  metrics: MetricsRow[];
+  stopped: boolean;
+  /** the run directory, when one was used */
+  dir?: string;
+}
+
+interface CheckpointState<State> {
+  run: State;
+  /** seconds spent in earlier sessions of the run */
+  elapsed: number;
+}
+
+/** Replaces non-finite numbers by null so a row is valid JSON. */
+export function jsonRow(m: MetricsRow): MetricsRow {
+  const out: MetricsRow = {};
+  for (const [k, v] of Object.entries(m)) out[k] = v !== null && Number.isFinite(v) ? v : null;
+  return out;
+}
+
+/** Runs a task to its end (or to stopAfter); see the file comment for the steps. */
+export async function runTask<Config, Summary extends object, State, R extends DomainRun<Summary, State> = DomainRun<Summary, State>>(
+  task: Task<Config, Summary, State, R>,
+  config: Config,
+  opts: RunOptions = {},
+): Promise<RunResult<Summary, R>> {
+  const t0 = performance.now();
+  const log = opts.log ?? ((line: string) => console.error(line));
+  // 1. the run directory (new, or the checkpoint of an earlier session): checked before any work starts
+  const dir = opts.out ? RunDir.open(opts.out, task.configJson(config), { resume: opts.resume ?? false, ignoreKeys: [...(task.resumeIgnoreKeys ?? [])] }) : undefined;
+  const people = opts.people?.(dir?.path);
+  // 2. the domain's run
+  const ctx: TaskContext = {
+    judgeMode: people?.mode ?? 'simulated',
+    judge: (teacher, maker) => (people ? people.judge(teacher, maker) : teacher),
+    log,
+  };
+  let ok = false;
+  let made: R | undefined;
+  let progress: ReturnType<typeof createProgress> | undefined;
+  try {
+    const run = (made = await task.create(config, ctx));
+    let start = 0;
+    let elapsed = 0;
+    let rows: MetricsRow[] = [];
+    if (dir) {
+      if (opts.resume && dir.hasCheckpoint()) {
+        const ck = dir.loadCheckpoint<CheckpointState<State>>();
+        start = ck.iteration;
+        elapsed = ck.state.elapsed;
+        dir.truncateMetrics(start);
+        dir.truncateMetrics(start, 'iteration', 'timing.jsonl');
+        rows = dir.readMetrics();
+        await run.restore(ck.state.run, ck.arrays, rows);
+      } else {
+        dir.truncateMetrics(0);
+        dir.truncateMetrics(0, 'iteration', 'timing.jsonl');
+      }
+    }
+    // 3. the iterations, a checkpoint after every one
+    progress = createProgress(task.name, run.iterations, { quiet: (opts.quiet ?? false) || people !== undefined }); // log-in lines and waits would fight a bar
+    let stopped = false;
+    for (let it = start + 1; it <= run.iterations; it++) {
+      const event = await run.iterate(it);
+      rows.push(event.metrics);
+      if (dir) {
+        dir.appendMetrics(jsonRow(event.metrics));
+        if (event.timing) dir.appendJsonl('timing.jsonl', event.timing);
+      }
+      progress.update(it, run.progressFields(event.metrics));
+      if (people) await people.publish(event, run.figures?.(it) ?? []);
+      await opts.onIteration?.(event);
+      run.afterIteration?.(it);
+      if (dir) {
+        const snap = await run.snapshot();
+        const state: CheckpointState<State> = { run: snap.state, elapsed: elapsed + (performance.now() - t0) / 1000 };
+        dir.saveCheckpoint(it, state, snap.arrays);
+      }
+      if (opts.stopAfter !== undefined && it >= opts.stopAfter && it < run.iterations) {
+        if (opts.stopHard) process.exit(75); // as if killed: no summary, no report, no cleanup
+        stopped = true;
+        break;
+      }
+    }
+    progress.stop();
+    const where = dir ? { dir: dir.path } : {};
+    ok = true;
+    if (stopped) return { summary: undefined, run, metrics: rows, stopped, ...where };
+    // 4. summary and report
+    const summary = run.summarize(rows, elapsed + (performance.now() - t0) / 1000);
+    if (dir) {
+      dir.writeSummary(summary);
+      if ((opts.report ?? true) && run.writeReport) await run.writeReport(dir.path, rows, summary);
+    }
+    return { summary, run, metrics: rows, stopped: false, ...where };
+  } finally {
+    progress?.stop();
+    await made?.dispose?.();
+    await people?.close(ok);
+  }
+}
