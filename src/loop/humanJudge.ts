@@ -16,7 +16,7 @@
  * opens the store, starts (or attaches to) the server and prints how to log in.
  */
 import { basename } from 'node:path';
-import { FlagReader, type FlagSpec } from '../cli/args.js';
+import { defineOptions, type FlagValues } from '../core/config/options.js';
 import { ConfigError, RlhfError } from '../core/errors.js';
 import { comparisonTarget, type Judgement, type JudgementRecord, type Preference, type Query } from '../feedback/types.js';
 import { ensureRun, postQueries, unansweredQueries, waitForJudgements, emitMetrics } from '../server/loopBridge.js';
@@ -44,20 +44,35 @@ export interface HumanJudgeConfig {
   pollMs: number;
 }
 
-export const HUMAN_JUDGE_DEFAULTS: HumanJudgeConfig = { mode: 'human', labelsPerIteration: 10, timeoutSeconds: 300, redundancy: 1, pollMs: 200 };
+/** --help section of the people-in-the-loop options. */
+export const HUMAN_JUDGE_SECTION = 'people in the loop (docs/labeling.md)';
+
+/** The judge's options, each described once (resolveHumanJudgeConfig, the flags and --help come from it). */
+export const HUMAN_JUDGE_OPTIONS = defineOptions<HumanJudgeConfig>(
+  'human judge',
+  [
+    {
+      key: 'mode',
+      flag: 'judge',
+      type: 'enum',
+      choices: JUDGE_MODES,
+      default: 'human',
+      metavar: 'MODE',
+      help: 'who judges: simulated (the teacher), human (people in the web app), mixed (people; the teacher answers what they leave unanswered at the timeout)',
+    },
+    { key: 'labelsPerIteration', type: 'int', min: 1, max: 10_000, default: 10, metavar: 'N', help: 'comparisons shown to people per iteration' },
+    { key: 'timeoutSeconds', flag: 'judge-timeout', type: 'number', min: 0, exclusiveMin: true, max: 7 * 24 * 3600, default: 300, metavar: 'S', help: 'seconds to wait for people per iteration' },
+    { key: 'redundancy', type: 'int', min: 1, max: 100, default: 1, metavar: 'R', help: 'different annotators asked per comparison (measures agreement)' },
+    { key: 'pollMs', flag: false, type: 'int', min: 10, max: 60_000, default: 200, help: 'how often the store is polled while waiting, ms' },
+  ],
+  { section: HUMAN_JUDGE_SECTION },
+);
+
+export const HUMAN_JUDGE_DEFAULTS: HumanJudgeConfig = HUMAN_JUDGE_OPTIONS.resolve();
 
 /** Fills defaults and checks every range; ConfigError names the command-line flag. */
 export function resolveHumanJudgeConfig(partial: Partial<HumanJudgeConfig> = {}): HumanJudgeConfig {
-  const c = { ...HUMAN_JUDGE_DEFAULTS, ...partial };
-  if (!JUDGE_MODES.includes(c.mode)) throw new ConfigError('judge', `--judge must be one of ${JUDGE_MODES.join(', ')}; got "${String(c.mode)}"`);
-  if (!(Number.isInteger(c.labelsPerIteration) && c.labelsPerIteration >= 1 && c.labelsPerIteration <= 10_000))
-    throw new ConfigError('labels-per-iteration', `--labels-per-iteration must be an integer in 1..10000, got ${c.labelsPerIteration}`);
-  if (!(Number.isFinite(c.timeoutSeconds) && c.timeoutSeconds > 0 && c.timeoutSeconds <= 7 * 24 * 3600))
-    throw new ConfigError('judge-timeout', `--judge-timeout must be a number of seconds in (0, 604800], got ${c.timeoutSeconds}`);
-  if (!(Number.isInteger(c.redundancy) && c.redundancy >= 1 && c.redundancy <= 100))
-    throw new ConfigError('redundancy', `--redundancy must be an integer in 1..100, got ${c.redundancy}`);
-  if (!(Number.isInteger(c.pollMs) && c.pollMs >= 10 && c.pollMs <= 60_000)) throw new ConfigError('poll-ms', `poll interval must be an integer in 10..60000 ms, got ${c.pollMs}`);
-  return c;
+  return HUMAN_JUDGE_OPTIONS.resolve(partial);
 }
 
 // ------------------------------------------------------------------------------------------------------------
@@ -429,32 +444,36 @@ export async function startHumanSession(o: HumanSessionOptions): Promise<HumanSe
 // ------------------------------------------------------------------------------------------------------------
 // command-line flags shared by `rlhf run <domain>` commands that can put people in the loop
 
-export const HUMAN_JUDGE_FLAGS = {
-  judge: { type: 'string' },
-  'labels-per-iteration': { type: 'string' },
-  'judge-timeout': { type: 'string' },
-  redundancy: { type: 'string' },
-  db: { type: 'string' },
-  port: { type: 'string' },
-  host: { type: 'string' },
-  annotator: { type: 'string' },
-} as const satisfies FlagSpec;
-
 export const DEFAULT_PORT = 8787;
 
-export const HUMAN_JUDGE_HELP = `
+/** Where people label: the store and the labeling server (not part of the judge's config). */
+export interface HumanSessionFlags {
+  db: string | null;
+  port: number;
+  host: string | null;
+  annotator: string;
+}
 
-people in the loop (docs/labeling.md):
-  --judge MODE              who judges: simulated (the teacher), human (people in the web app), mixed (people;
-                            the teacher answers what they leave unanswered at the timeout) [simulated]
-  --labels-per-iteration N  comparisons shown to people per iteration [${HUMAN_JUDGE_DEFAULTS.labelsPerIteration}]
-  --judge-timeout S         seconds to wait for people per iteration [${HUMAN_JUDGE_DEFAULTS.timeoutSeconds}]
-  --redundancy R            different annotators asked per comparison (measures agreement) [1]
-  --db PATH|URL             feedback store: a SQLite file or a postgres:// URL [DIR/feedback.sqlite]
-  --port P                  labeling server port, 0 = any free port; with --db, a busy port means "attach to the
-                            rlhf serve already serving that store" [${DEFAULT_PORT}]
-  --host H                  interface the server binds [127.0.0.1]
-  --annotator NAME          annotator whose log-in link is printed [labeler]`;
+export const HUMAN_SESSION_OPTIONS = defineOptions<HumanSessionFlags>(
+  'human session',
+  [
+    { key: 'db', type: 'string', nullable: true, default: null, metavar: 'PATH|URL', help: 'feedback store: a SQLite file or a postgres:// URL', defaultHelp: 'DIR/feedback.sqlite', check: (v) => (v !== null && v.trim() === '' ? '--db must name a SQLite file or a postgres:// URL' : undefined) },
+    { key: 'port', type: 'int', min: 0, max: 65535, default: DEFAULT_PORT, metavar: 'P', help: 'labeling server port, 0 = any free port; with --db, a busy port means "attach to the rlhf serve already serving that store"' },
+    { key: 'host', type: 'string', nullable: true, default: null, metavar: 'H', help: 'interface the server binds', defaultHelp: '127.0.0.1' },
+    {
+      key: 'annotator',
+      type: 'string',
+      default: 'labeler',
+      metavar: 'NAME',
+      help: 'annotator whose log-in link is printed',
+      check: (v) => (/^[A-Za-z0-9_.-]{1,64}$/.test(v) ? undefined : `--annotator must be 1–64 letters, digits, ".", "_" or "-", got "${v}"`),
+    },
+  ],
+  { section: HUMAN_JUDGE_SECTION },
+);
+
+/** The people-in-the-loop option sets of a run command (on the command line --judge defaults to simulated). */
+export const HUMAN_JUDGE_FLAG_SETS = [HUMAN_JUDGE_OPTIONS.withDefaults({ mode: 'simulated' }), HUMAN_SESSION_OPTIONS] as const;
 
 export interface HumanJudgeSetup {
   config: HumanJudgeConfig;
@@ -486,26 +505,16 @@ export async function openHumanSession(h: HumanJudgeSetup, o: { out: string; run
 }
 
 /** Reads the people-in-the-loop flags; undefined for a plain simulated run (no --judge human|mixed, no --db). */
-export function humanJudgeFromFlags(f: FlagReader): HumanJudgeSetup | undefined {
-  const mode = f.choice('judge', JUDGE_MODES, 'simulated');
-  const config = resolveHumanJudgeConfig({
-    mode,
-    labelsPerIteration: f.int('labels-per-iteration', HUMAN_JUDGE_DEFAULTS.labelsPerIteration, { min: 1, max: 10_000 }),
-    timeoutSeconds: f.number('judge-timeout', HUMAN_JUDGE_DEFAULTS.timeoutSeconds, { min: 0, exclusiveMin: true }),
-    redundancy: f.int('redundancy', 1, { min: 1, max: 100 }),
-  });
-  const db = f.string('db');
-  if (db !== undefined && db.trim() === '') throw new ConfigError('db', '--db must name a SQLite file or a postgres:// URL');
-  const port = f.int('port', DEFAULT_PORT, { min: 0, max: 65535 });
-  const annotator = f.string('annotator', 'labeler');
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(annotator)) throw new ConfigError('annotator', `--annotator must be 1–64 letters, digits, ".", "_" or "-", got "${annotator}"`);
-  if (mode === 'simulated' && db === undefined) {
+export function humanJudgeFromFlags(values: FlagValues): HumanJudgeSetup | undefined {
+  const [judge, session] = HUMAN_JUDGE_FLAG_SETS;
+  const config = judge.resolveFlags(values);
+  const s = session.resolveFlags(values);
+  if (config.mode === 'simulated' && s.db === null) {
     for (const k of ['labels-per-iteration', 'judge-timeout', 'redundancy', 'port', 'host', 'annotator'])
-      if (f.has(k)) throw new ConfigError(k, `--${k} only applies with --judge human or mixed (or --db)`);
+      if (values[k] !== undefined) throw new ConfigError(k, `--${k} only applies with --judge human or mixed (or --db)`);
     return undefined;
   }
-  const host = f.string('host');
-  return { config, ...(db !== undefined ? { db } : {}), port, portGiven: f.has('port'), ...(host !== undefined ? { host } : {}), annotator };
+  return { config, ...(s.db !== null ? { db: s.db } : {}), port: s.port, portGiven: values.port !== undefined, ...(s.host !== null ? { host: s.host } : {}), annotator: s.annotator };
 }
 
 /** A run id from a run directory's name (characters outside [A-Za-z0-9_.-] become "-"). */

@@ -3,7 +3,7 @@
  * directory, or drive the trainer one iteration at a time.
  */
 export { LineEnv, LEFT, RIGHT, successProbability, greedySuccess, type Episode } from './env.js';
-export { resolveLineConfig, lineIterations, LINE_PRESETS, LINE_PRESET_VALUES, type LineConfig, type LineOverrides, type LinePreset } from './config.js';
+export { resolveLineConfig, lineIterations, LINE_OPTIONS, LINE_PRESETS, LINE_PRESET_VALUES, type LineConfig, type LineOverrides, type LinePreset } from './config.js';
 export { LineTrainer, LINE_SUCCESS_TARGET, type LineMetrics, type LineState } from './train.js';
 export { runLine, summarizeLine, lineConfigToJson, type LineRunOptions, type LineRunResult, type LineSummary } from './run.js';
-export { lineCommand, lineConfigFromFlags, LINE_HELP } from './cli.js';
+export { lineCommand, lineConfigFromFlags, lineHelp } from './cli.js';
