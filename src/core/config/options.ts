@@ -176,7 +176,10 @@ export interface HelpEntry {
   flags: string[];
 }
 
-export interface OptionSet<C, I = Partial<C>> {
+/** What `resolve` takes by default: any subset of the options; a nested group's options as any subset too. */
+export type OptionsInput<C> = { [K in keyof C]?: C[K] extends readonly unknown[] ? C[K] : C[K] extends object ? Partial<C[K]> : C[K] };
+
+export interface OptionSet<C, I = OptionsInput<C>> {
   /** names the set in messages ("unknown line option …") */
   readonly name: string;
   readonly options: readonly Option<C>[];
@@ -199,7 +202,7 @@ export interface OptionSet<C, I = Partial<C>> {
   /** the same options with other defaults (e.g. a command whose default differs from the library's) */
   withDefaults(defaults: Partial<C>): OptionSet<C, I>;
   /** a subset of the options */
-  pick<K extends keyof C & string>(keys: readonly K[]): OptionSet<Pick<C, K>, Partial<Pick<C, K>>>;
+  pick<K extends keyof C & string>(keys: readonly K[]): OptionSet<Pick<C, K>>;
 }
 
 /** What a command needs of an option set of any config: its flags, how to read them, its --help lines. */
@@ -558,10 +561,10 @@ class Options<C, I> implements OptionSet<C, I> {
     return new Options<C, I>(this.name, list as unknown as Option<C>[], this.o);
   }
 
-  pick<K extends keyof C & string>(keys: readonly K[]): OptionSet<Pick<C, K>, Partial<Pick<C, K>>> {
+  pick<K extends keyof C & string>(keys: readonly K[]): OptionSet<Pick<C, K>> {
     for (const k of keys) invariant(this.byKey.has(k), `options "${this.name}": pick of unknown option "${k}"`);
     const list = this.list.filter((x) => (keys as readonly string[]).includes(x.key));
-    return new Options<Pick<C, K>, Partial<Pick<C, K>>>(this.name, list as unknown as Option<Pick<C, K>>[], { ...(this.o.section ? { section: this.o.section } : {}), ...(this.o.path ? { path: this.o.path } : {}) });
+    return new Options<Pick<C, K>, OptionsInput<Pick<C, K>>>(this.name, list as unknown as Option<Pick<C, K>>[], { ...(this.o.section ? { section: this.o.section } : {}), ...(this.o.path ? { path: this.o.path } : {}) });
   }
 }
 
@@ -569,7 +572,7 @@ class Options<C, I> implements OptionSet<C, I> {
  * Describes a config's options once (see the top of this file). `I` is the input `resolve` takes (default: any
  * subset of C; a config with nested groups or special syntax declares its own).
  */
-export function defineOptions<C, I = Partial<C>>(name: string, options: readonly Option<C>[], o: DefineOptions<C> = {}): OptionSet<C, I> {
+export function defineOptions<C, I = OptionsInput<C>>(name: string, options: readonly Option<C>[], o: DefineOptions<C> = {}): OptionSet<C, I> {
   return new Options<C, I>(name, options, o);
 }
 

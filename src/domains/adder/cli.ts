@@ -10,6 +10,9 @@ import { ADDER_OPTIONS, type AdderConfig } from './config.js';
 import { runAdder } from './run.js';
 import { ADDER_TARGETS } from './train.js';
 
+/** The option sets whose flags `rlhf run adder` takes. */
+export const ADDER_COMMAND_SETS = [ADDER_OPTIONS, RUN_OPTIONS] as const;
+
 /** `rlhf run adder --help`. */
 export function adderHelp(): string {
   return runHelp('rlhf run adder — preference-based RL on addition: state (a, b), action x, the judge prefers x closer to a + b (true reward −|a + b − x|)', [ADDER_OPTIONS], 'rlhf run adder [options]');
@@ -22,7 +25,7 @@ export function adderConfigFromFlags(values: FlagValues): AdderConfig {
 
 export async function adderCommand(argv: string[]): Promise<number> {
   // 1. parse and validate everything before touching the disk
-  const values = commandFlags(argv, [ADDER_OPTIONS, RUN_OPTIONS], adderHelp);
+  const values = commandFlags(argv, ADDER_COMMAND_SETS, adderHelp);
   if (!values) return 0;
   const config = adderConfigFromFlags(values);
   const run = RUN_OPTIONS.resolveFlags(values); // --backend is accepted for uniformity; the adder runs on typed arrays

@@ -16,7 +16,8 @@ import { saveModels } from './models.js';
 import { pretrainDigits, PRETRAIN_OPTIONS } from './pretrain.js';
 import { runDigits } from './run.js';
 
-const SETS = [DIGITS_OPTIONS, RUN_OPTIONS, ...HUMAN_JUDGE_FLAG_SETS] as const;
+/** The option sets whose flags `rlhf run digits` takes. */
+export const DIGITS_COMMAND_SETS = [DIGITS_OPTIONS, RUN_OPTIONS, ...HUMAN_JUDGE_FLAG_SETS] as const;
 
 /** `rlhf run digits --help`. */
 export function digitsHelp(): string {
@@ -27,16 +28,17 @@ export function digitsHelp(): string {
 const PRETRAIN_OUT = defineOptions<{ out: string }>('pretrain digits', [
   { key: 'out', type: 'string', nonEmpty: true, default: 'runs/digits-pretrained', metavar: 'DIR', help: 'where to write digits-models.safetensors' },
 ]);
-const PRETRAIN_SETS = [PRETRAIN_OUT, PRETRAIN_OPTIONS, RUN_OPTIONS.pick(['backend', 'quiet', 'json'])] as const;
+/** The option sets whose flags `rlhf pretrain digits` takes. */
+export const PRETRAIN_DIGITS_COMMAND_SETS = [PRETRAIN_OUT, PRETRAIN_OPTIONS, RUN_OPTIONS.pick(['backend', 'quiet', 'json'])] as const;
 
 /** `rlhf pretrain digits --help`. */
 export function pretrainDigitsHelp(): string {
-  return renderHelp('rlhf pretrain digits — train the conditional VAE, the classifier\'s warm start and the simulated judge', PRETRAIN_SETS, 'rlhf pretrain digits --out DIR [options]');
+  return renderHelp('rlhf pretrain digits — train the conditional VAE, the classifier\'s warm start and the simulated judge', PRETRAIN_DIGITS_COMMAND_SETS, 'rlhf pretrain digits --out DIR [options]');
 }
 
 export async function digitsCommand(argv: string[]): Promise<number> {
   // 1. parse and validate everything before touching the disk
-  const values = commandFlags(argv, SETS, digitsHelp);
+  const values = commandFlags(argv, DIGITS_COMMAND_SETS, digitsHelp);
   if (!values) return 0;
   const config = DIGITS_OPTIONS.resolveFlags(values);
   const human = humanJudgeFromFlags(values); // --judge human|mixed: people judge on the digits pages of the web app
@@ -76,11 +78,11 @@ export async function digitsCommand(argv: string[]): Promise<number> {
 }
 
 export async function pretrainDigitsCommand(argv: string[]): Promise<number> {
-  const values = commandFlags(argv, PRETRAIN_SETS, pretrainDigitsHelp);
+  const values = commandFlags(argv, PRETRAIN_DIGITS_COMMAND_SETS, pretrainDigitsHelp);
   if (!values) return 0;
   const config = PRETRAIN_OPTIONS.resolveFlags(values);
   const { out } = PRETRAIN_OUT.resolveFlags(values);
-  const { backend, quiet, json } = PRETRAIN_SETS[2].resolveFlags(values);
+  const { backend, quiet, json } = PRETRAIN_DIGITS_COMMAND_SETS[2].resolveFlags(values);
   await initDigitsTensors(backend);
   const { models } = pretrainDigits(config, { quiet });
   const path = saveModels(out, models);

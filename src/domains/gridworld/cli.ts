@@ -12,7 +12,8 @@ import { gridworldPeople, humanJudgeFromFlags, HUMAN_JUDGE_FLAG_SETS } from '../
 import { configToJson, GRIDWORLD_OPTIONS } from './config.js';
 import { runGridworld } from './run.js';
 
-const SETS = [GRIDWORLD_OPTIONS, RUN_OPTIONS, ...HUMAN_JUDGE_FLAG_SETS] as const;
+/** The option sets whose flags `rlhf run gridworld` takes. */
+export const GRIDWORLD_COMMAND_SETS = [GRIDWORLD_OPTIONS, RUN_OPTIONS, ...HUMAN_JUDGE_FLAG_SETS] as const;
 
 /** `rlhf run gridworld --help`. */
 export function gridworldHelp(): string {
@@ -21,7 +22,7 @@ export function gridworldHelp(): string {
 
 export async function gridworldCommand(argv: string[]): Promise<number> {
   // 1. parse and validate everything before touching the disk
-  const values = commandFlags(argv, SETS, gridworldHelp);
+  const values = commandFlags(argv, GRIDWORLD_COMMAND_SETS, gridworldHelp);
   if (!values) return 0;
   // --labels-per-iteration is shared: with people (--judge human|mixed or --db) it is how many pairs they are shown;
   // with the simulated teacher it is how many pairs --query-selection asks about

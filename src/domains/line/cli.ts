@@ -9,6 +9,9 @@ import { RUN_OPTIONS } from '../../core/config/runOptions.js';
 import { LINE_OPTIONS, type LineConfig } from './config.js';
 import { runLine } from './run.js';
 
+/** The option sets whose flags `rlhf run line` takes. */
+export const LINE_COMMAND_SETS = [LINE_OPTIONS, RUN_OPTIONS] as const;
+
 /** `rlhf run line --help`. */
 export function lineHelp(): string {
   return runHelp('rlhf run line — RLHF on a line: walk from 0 to the goal at size−1 (policy MLP + reward MLP, REINFORCE)', [LINE_OPTIONS], 'rlhf run line [options]');
@@ -21,7 +24,7 @@ export function lineConfigFromFlags(values: FlagValues): LineConfig {
 
 export async function lineCommand(argv: string[]): Promise<number> {
   // 1. parse and validate everything before touching the disk
-  const values = commandFlags(argv, [LINE_OPTIONS, RUN_OPTIONS], lineHelp);
+  const values = commandFlags(argv, LINE_COMMAND_SETS, lineHelp);
   if (!values) return 0;
   const config = lineConfigFromFlags(values);
   const run = RUN_OPTIONS.resolveFlags(values); // --backend is accepted for uniformity; the line runs on typed arrays

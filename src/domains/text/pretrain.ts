@@ -383,18 +383,18 @@ export function sampleContinuations(model: Gpt2, tok: Tokenizer, entries: readon
 }
 
 /** `rlhf pretrain text`: the pretraining options with the command's --workers default, and how to talk. */
-const COMMAND_SETS = [PRETRAIN_TEXT_OPTIONS.withDefaults({ workers: DEFAULT_CLI_WORKERS }), RUN_OPTIONS.pick(['backend', 'quiet', 'json'])] as const;
+export const PRETRAIN_TEXT_COMMAND_SETS = [PRETRAIN_TEXT_OPTIONS.withDefaults({ workers: DEFAULT_CLI_WORKERS }), RUN_OPTIONS.pick(['backend', 'quiet', 'json'])] as const;
 
 export function pretrainTextHelp(): string {
-  return renderHelp('rlhf pretrain text — train the small default GPT on a text corpus', COMMAND_SETS, 'rlhf pretrain text [options]');
+  return renderHelp('rlhf pretrain text — train the small default GPT on a text corpus', PRETRAIN_TEXT_COMMAND_SETS, 'rlhf pretrain text [options]');
 }
 
 /** The `rlhf pretrain text` command. */
 export async function pretrainTextCommand(argv: string[]): Promise<number> {
-  const values = commandFlags(argv, COMMAND_SETS, pretrainTextHelp);
+  const values = commandFlags(argv, PRETRAIN_TEXT_COMMAND_SETS, pretrainTextHelp);
   if (!values) return 0;
-  const config = COMMAND_SETS[0].resolveFlags(values);
-  const { backend, quiet, json } = COMMAND_SETS[1].resolveFlags(values);
+  const config = PRETRAIN_TEXT_COMMAND_SETS[0].resolveFlags(values);
+  const { backend, quiet, json } = PRETRAIN_TEXT_COMMAND_SETS[1].resolveFlags(values);
   await initTensors(backend);
   const log = quiet || json ? undefined : (line: string) => console.error(line);
   const r = await pretrainTextParallel(config, { quiet: quiet || json, log });

@@ -40,7 +40,8 @@ export interface TextRunExtras {
 
 export const TEXT_RUN_EXTRAS = defineOptions<TextRunExtras>('text run', [{ key: 'trainPrompts', type: 'int', min: 1, default: 512, metavar: 'N', help: 'distinct training prompts (non-held-out entries)' }]);
 
-const SETS = [TEXT_RLHF_OPTIONS, TEXT_RUN_EXTRAS, RUN_OPTIONS, ...HUMAN_JUDGE_FLAG_SETS] as const;
+/** The option sets whose flags `rlhf run text` takes. */
+export const TEXT_COMMAND_SETS = [TEXT_RLHF_OPTIONS, TEXT_RUN_EXTRAS, RUN_OPTIONS, ...HUMAN_JUDGE_FLAG_SETS] as const;
 
 /** `rlhf run text --help`. */
 export function textHelp(): string {
@@ -54,7 +55,7 @@ export function textConfigFromFlags(values: FlagValues): { config: TextRlhfConfi
 
 /** The config a command line gives (every flag of `rlhf run text` is accepted): for tests and embedders. */
 export function textConfigFromArgv(argv: readonly string[]): { config: TextRlhfConfig; trainPrompts: number } {
-  return textConfigFromFlags(parseArgv(argv, SETS).values);
+  return textConfigFromFlags(parseArgv(argv, TEXT_COMMAND_SETS).values);
 }
 
 /** The tokenizer of a model directory (tokenizer.json, or GPT-2 BPE); a 257-token model without one reads bytes. */
@@ -193,7 +194,7 @@ const pct = (v: number | null): string => (v === null ? 'n/a' : `${(100 * v).toF
 
 export async function textCommand(argv: string[]): Promise<number> {
   // 1. parse and validate everything before touching the disk
-  const values = commandFlags(argv, SETS, textHelp);
+  const values = commandFlags(argv, TEXT_COMMAND_SETS, textHelp);
   if (!values) return 0;
   const { config, trainPrompts } = textConfigFromFlags(values);
   const human = humanJudgeFromFlags(values); // --judge human|mixed: people compare continuations in the web app
