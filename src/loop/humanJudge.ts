@@ -510,7 +510,8 @@ export function humanJudgeFromFlags(values: FlagValues): HumanJudgeSetup | undef
   const config = judge.resolveFlags(values);
   const s = session.resolveFlags(values);
   if (config.mode === 'simulated' && s.db === null) {
-    for (const k of ['labels-per-iteration', 'judge-timeout', 'redundancy', 'port', 'host', 'annotator'])
+    // every people flag but --judge and --db (which turn people on)
+    for (const k of [...judge.flags, ...session.flags].filter((f) => f !== 'judge' && f !== 'db'))
       if (values[k] !== undefined) throw new ConfigError(k, `--${k} only applies with --judge human or mixed (or --db)`);
     return undefined;
   }

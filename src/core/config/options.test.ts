@@ -236,6 +236,17 @@ describe('defineOptions: help', () => {
     expect(h).toContain('--quiet');
   });
 
+  it("a section comes where the set whose section it is comes (a domain's --seed among the run options)", () => {
+    const domain = defineOptions<{ a: number; seed: number }>('domain', [
+      { key: 'seed', type: 'int', default: 0, section: 'run', help: 'seed' },
+      { key: 'a', type: 'int', default: 1, help: 'a' },
+    ]);
+    const run = defineOptions<{ quiet: boolean }>('run', [{ key: 'quiet', type: 'bool', default: false, help: 'hush' }], { section: 'run' });
+    const h = renderHelp('t', [domain, INNER, run]);
+    expect(h.split('\n').filter((l) => l.endsWith(':'))).toEqual(['options:', 'inner part:', 'run:']);
+    expect(h).toMatch(/run:\n {2}--seed N +seed \[0\]\n {2}--quiet +hush\n/);
+  });
+
   it('formats values as the command line writes them', () => {
     expect(formatValue(Infinity)).toBe('inf');
     expect(formatValue([16, 16])).toBe('16,16');

@@ -182,6 +182,8 @@ export type OptionsInput<C> = { [K in keyof C]?: C[K] extends readonly unknown[]
 export interface OptionSet<C, I = OptionsInput<C>> {
   /** names the set in messages ("unknown line option …") */
   readonly name: string;
+  /** the --help section of its options that name none */
+  readonly section: string;
   readonly options: readonly Option<C>[];
   /** every flag of the set, nested groups included */
   readonly flags: readonly string[];
@@ -206,7 +208,7 @@ export interface OptionSet<C, I = OptionsInput<C>> {
 }
 
 /** What a command needs of an option set of any config: its flags, how to read them, its --help lines. */
-export type AnyOptionSet = Pick<OptionSet<unknown, unknown>, 'name' | 'flags' | 'flagSpec' | 'fromFlags' | 'helpEntries'>;
+export type AnyOptionSet = Pick<OptionSet<unknown, unknown>, 'name' | 'section' | 'flags' | 'flagSpec' | 'fromFlags' | 'helpEntries'>;
 
 // ------------------------------------------------------------------------------------------------------------
 // formatting shared by messages and help
@@ -277,6 +279,7 @@ function defined(o: unknown): Record<string, unknown> {
 }
 
 class Options<C, I> implements OptionSet<C, I> {
+  readonly section: string;
   readonly flags: readonly string[];
   readonly resumeKeys: readonly string[];
   private readonly byKey: Map<string, AnyOption>;
@@ -287,6 +290,7 @@ class Options<C, I> implements OptionSet<C, I> {
     readonly options: readonly Option<C>[],
     private readonly o: DefineOptions<C>,
   ) {
+    this.section = o.section ?? 'options';
     this.list = options as unknown as readonly AnyOption[];
     this.byKey = new Map(this.list.map((x) => [x.key, x]));
     invariant(this.byKey.size === this.list.length, `options "${name}": a key is described twice`);
@@ -511,7 +515,7 @@ class Options<C, I> implements OptionSet<C, I> {
   /** @internal */
   entriesSkipping(skip: ReadonlySet<string>, defaultHelp: string | undefined): HelpEntry[] {
     const out: HelpEntry[] = [];
-    const section = this.o.section ?? 'options';
+    const section = this.section;
     for (const x of this.list) {
       if (skip.has(x.key)) continue;
       if (x.type === 'group') {
@@ -534,7 +538,7 @@ class Options<C, I> implements OptionSet<C, I> {
     if (x.type === 'group') return undefined;
     const show = (v: unknown): string | undefined => {
       if (x.type === 'bool') return x.negatable || v !== x.default ? (v === (x.sets ?? true) ? 'on' : 'off') : undefined;
-      return v === null || v === '' ? undefined : formatValue(v);
+      return v === null || v === '' || (Array.isArray(v) && v.length === 0) ? undefined : formatValue(v);
     };
     const parts: string[] = [];
     const base = x.defaultHelp ?? (typeof x.default === 'function' ? undefined : show(x.default));
@@ -590,24 +594,30 @@ export function helpLine(e: Pick<HelpEntry, 'usage' | 'text' | 'default'>): stri
 }
 
 /**
- * --help of a command made of several option sets: the title, the usage line, then the options by section (in order
- * of first appearance); a flag two sets share is listed once, by the first. Ends with -h, --help.
+ * --help of a command made of several option sets: the title, the usage line, then the options by section; a section
+ * comes where the set whose own section it is comes (e.g. a domain's --seed under "run", with the run options), any
+ * other in order of first appearance. A flag two sets share is listed once, by the first. Ends with -h, --help.
  */
 export function renderHelp(title: string, sets: readonly AnyOptionSet[], usage?: string): string {
+  const owner = new Map<string, number>();
+  sets.forEach((s, i) => {
+    if (!owner.has(s.section)) owner.set(s.section, i);
+  });
   const seen = new Set<string>();
-  const sections = new Map<string, string[]>();
-  for (const s of sets) {
+  const sections = new Map<string, { rank: number; lines: string[] }>();
+  sets.forEach((s, i) => {
     for (const e of (s as OptionSet<unknown, unknown>).helpEntries()) {
       if (e.flags.some((f) => seen.has(f))) continue;
       for (const f of e.flags) seen.add(f);
-      const lines = sections.get(e.section) ?? [];
-      lines.push(helpLine(e));
-      sections.set(e.section, lines);
+      const sec = sections.get(e.section) ?? { rank: owner.get(e.section) ?? i, lines: [] };
+      sec.lines.push(helpLine(e));
+      sections.set(e.section, sec);
     }
-  }
+  });
   const parts = [title];
   if (usage) parts.push(`usage: ${usage}`);
-  const blocks = [...sections].map(([name, lines]) => `${name}:\n${lines.join('\n')}`);
+  // a stable sort: sections of one rank keep their order of first appearance
+  const blocks = [...sections].sort((a, b) => a[1].rank - b[1].rank).map(([name, { lines }]) => `${name}:\n${lines.join('\n')}`);
   blocks.push(helpLine({ usage: '-h, --help', text: 'this help', default: undefined }));
   return `${parts.join('\n\n')}\n\n${blocks.join('\n\n')}`;
 }
