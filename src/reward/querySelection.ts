@@ -12,7 +12,9 @@
  * by passing a pool of candidates here.
  */
 import { ConfigError, ShapeError } from '../core/errors.js';
+import type { Option } from '../core/config/options.js';
 import type { Rng } from '../core/rng.js';
+import { LABEL_SCHEDULES } from './labelBudget.js';
 
 export const QUERY_SELECTIONS = ['random', 'disagreement', 'entropy'] as const;
 export type QuerySelection = (typeof QUERY_SELECTIONS)[number];
@@ -135,62 +137,44 @@ export function selectQueries(strategy: QuerySelection, P: PairProbabilities, co
   return idx.slice(0, Math.min(count, idx.length));
 }
 
-/** CLI flags for ensembles, active queries and the label budget, shared by every domain's `rlhf run`. */
-export const ACTIVE_QUERY_FLAGS = {
-  'reward-ensemble': { type: 'string' },
-  'query-selection': { type: 'string' },
-  'label-budget': { type: 'string' },
-  'labels-per-iteration': { type: 'string' },
-  'label-schedule': { type: 'string' },
-  'label-decay': { type: 'string' },
-  'pool-factor': { type: 'string' },
-  'no-bootstrap': { type: 'boolean' },
-} as const;
+/** --help section of the ensemble and active-query options, the same in every domain. */
+export const ACTIVE_QUERY_SECTION = 'reward ensemble and active queries';
 
-export const ACTIVE_QUERY_HELP = `
-reward ensemble and active queries:
-  --reward-ensemble K        K reward models (different seeds, bootstrapped labels); their mean is the reward
-  --query-selection S        which candidate pairs to ask about: ${QUERY_SELECTIONS.join(', ')}
-                             (disagreement = variance of P(σ¹≻σ²) across members; entropy = of the mean P)
-  --pool-factor F            candidates drawn per query asked; the selector keeps the best 1/F
-  --label-budget N           at most N labels in the whole run ("inf" = no limit)
-  --labels-per-iteration N   labels asked per iteration (n₀)
-  --label-schedule S         constant | decay (n_t = max(1, round(n₀·dᵗ)))
-  --label-decay D            d ∈ (0, 1] of the decay schedule
-  --no-bootstrap             members differ by seed only (no resampled labels)`;
+export type ActiveQueryKey = 'rewardEnsemble' | 'querySelection' | 'labelBudget' | 'labelsPerIteration' | 'labelSchedule' | 'labelDecay' | 'poolFactor' | 'bootstrap';
 
-/** The subset of {@link ACTIVE_QUERY_FLAGS} a user gave, validated (range checks that need other options happen in the domain's resolver). */
-export interface ActiveQueryOptions {
-  rewardEnsemble?: number;
-  querySelection?: QuerySelection;
-  labelBudget?: number;
-  labelsPerIteration?: number;
-  labelSchedule?: 'constant' | 'decay';
-  labelDecay?: number;
-  poolFactor?: number;
-  bootstrap?: boolean;
-}
+/** What a domain may change in an active-query option: its default, help, choices, bounds, flag form. */
+export type ActiveQueryOverride = { default?: unknown; help?: string; defaultHelp?: string; choices?: readonly string[]; max?: unknown; negatable?: boolean; flag?: string; sets?: boolean };
 
-/** Reads the active-query flags through a FlagReader (src/cli/args.ts); absent flags stay undefined. */
-export function activeQueryFromFlags(f: {
-  has(name: string): boolean;
-  string(name: string): string | undefined;
-  bool(name: string): boolean;
-  int(name: string, def: number, opts?: { min?: number; max?: number }): number;
-  number(name: string, def: number, opts?: { min?: number; max?: number; exclusiveMin?: boolean }): number;
-  choice<T extends string>(name: string, choices: readonly T[], def: T): T;
-}): ActiveQueryOptions {
-  const o: ActiveQueryOptions = {};
-  if (f.has('reward-ensemble')) o.rewardEnsemble = f.int('reward-ensemble', 1, { min: 1, max: 64 });
-  if (f.has('query-selection')) o.querySelection = f.choice('query-selection', QUERY_SELECTIONS, 'random');
-  if (f.has('label-budget')) {
-    const raw = f.string('label-budget')!.trim();
-    o.labelBudget = /^\+?inf(inity)?$/i.test(raw) ? Infinity : f.int('label-budget', 0, { min: 0 });
-  }
-  if (f.has('labels-per-iteration')) o.labelsPerIteration = f.int('labels-per-iteration', 1, { min: 1 });
-  if (f.has('label-schedule')) o.labelSchedule = f.choice('label-schedule', ['constant', 'decay'] as const, 'constant');
-  if (f.has('label-decay')) o.labelDecay = f.number('label-decay', 0.9, { min: 0, exclusiveMin: true, max: 1 });
-  if (f.has('pool-factor')) o.poolFactor = f.int('pool-factor', 10, { min: 1, max: 1000 });
-  if (f.bool('no-bootstrap')) o.bootstrap = false;
-  return o;
+/**
+ * The ensemble, active-query and label-budget options every domain with a reward ensemble shares (one description;
+ * a domain changes defaults and, where its meaning differs, the help line). `querySelection` checks that
+ * `disagreement` has an ensemble of at least 2 members.
+ */
+export function activeQueryOptions<C>(overrides: Partial<Record<ActiveQueryKey, ActiveQueryOverride>> = {}): Record<ActiveQueryKey, Option<C>> {
+  const section = ACTIVE_QUERY_SECTION;
+  const base: Record<ActiveQueryKey, Record<string, unknown>> = {
+    rewardEnsemble: { key: 'rewardEnsemble', type: 'int', min: 1, max: 64, default: 1, metavar: 'K', section, help: 'K reward models (different seeds, bootstrapped labels); their mean is the reward' },
+    querySelection: {
+      key: 'querySelection',
+      type: 'enum',
+      choices: QUERY_SELECTIONS,
+      default: 'random',
+      metavar: 'S',
+      section,
+      help: 'which candidate pairs to ask about: disagreement = variance of P(σ¹≻σ²) across members, entropy = of the mean P',
+      check: (v: string, c: { rewardEnsemble: number }) => {
+        if (v !== 'all') resolveQuerySelection(v, c.rewardEnsemble);
+        return undefined;
+      },
+    },
+    poolFactor: { key: 'poolFactor', type: 'int', min: 1, max: 1000, default: 10, metavar: 'F', section, help: 'candidates drawn per query asked; the selector keeps the best 1/F' },
+    labelBudget: { key: 'labelBudget', type: 'int', min: 0, inf: true, default: Infinity, metavar: 'N', section, help: 'at most N labels in the whole run (inf = no limit)' },
+    labelsPerIteration: { key: 'labelsPerIteration', type: 'int', min: 1, default: 10, metavar: 'N', section, help: 'n₀, labels asked per iteration' },
+    labelSchedule: { key: 'labelSchedule', type: 'enum', choices: LABEL_SCHEDULES, default: 'constant', metavar: 'S', section, help: 'constant, or decay: n_t = max(1, round(n₀·dᵗ))' },
+    labelDecay: { key: 'labelDecay', type: 'number', min: 0, exclusiveMin: true, max: 1, default: 0.9, metavar: 'D', symbol: 'd', section, help: 'd of the decay schedule' },
+    bootstrap: { key: 'bootstrap', type: 'bool', flag: 'no-bootstrap', sets: false, default: true, section, help: 'members differ by seed only (no resampled labels)' },
+  };
+  const out = {} as Record<ActiveQueryKey, Option<C>>;
+  for (const k of Object.keys(base) as ActiveQueryKey[]) out[k] = { ...base[k], ...overrides[k] } as unknown as Option<C>;
+  return out;
 }

@@ -3,7 +3,8 @@
  *   rlhf serve [--db runs/feedback.sqlite | postgres://…] [--host 127.0.0.1] [--port 8787] [--open-run ID] …
  * Prints the URL and, when the store gets its first admin (or --new-admin-token), the admin token.
  */
-import { FlagReader, parseFlags, type FlagSpec } from '../cli/args.js';
+import { parseArgv } from '../cli/args.js';
+import { defineOptions, renderHelp } from '../core/config/options.js';
 import { ConfigError } from '../core/errors.js';
 import { ANNOTATOR_NAME_PATTERN, ID_PATTERN } from '../feedback/validate.js';
 import { openStore } from '../store/index.js';
@@ -12,42 +13,86 @@ import type { FeedbackStore } from '../store/types.js';
 import { ensureRun } from './loopBridge.js';
 import { createServer, type Server } from './app.js';
 
-export const SERVE_FLAGS = {
-  db: { type: 'string' },
-  host: { type: 'string' },
-  port: { type: 'string' },
-  static: { type: 'string' },
-  'no-static': { type: 'boolean' },
-  'open-run': { type: 'string' },
-  domain: { type: 'string' },
-  annotator: { type: 'string', multiple: true },
-  'admin-token': { type: 'string' },
-  'new-admin-token': { type: 'boolean' },
-  'lease-seconds': { type: 'string' },
-  log: { type: 'boolean' },
-  quiet: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies FlagSpec;
-
 export const DEFAULT_SERVE_DB = 'runs/feedback.sqlite';
 export const DEFAULT_SERVE_PORT = 8787;
 
-export const SERVE_USAGE = `rlhf serve — the labeling server and web app (API: docs/api.md)
+const DB_HELP = 'feedback store: a SQLite file (a directory means DIR/feedback.sqlite) or a postgres://user:pw@host/db URL';
+const dbCheck = (v: string): string | undefined => (v.trim() === '' ? '--db must name a SQLite file or a postgres:// URL' : undefined);
+const idCheck = (flag: string) => (v: string | null): string | undefined => (v !== null && !ID_PATTERN.test(v) ? `--${flag} must match ${ID_PATTERN.source}, got "${v}"` : undefined);
 
-options:
-  --db PATH|URL            feedback store: a SQLite file (a directory means DIR/feedback.sqlite) or a
-                           postgres://user:pw@host/db URL [${DEFAULT_SERVE_DB}]
-  --host H                 interface to bind; anything but loopback exposes the app to the network [127.0.0.1]
-  --port P                 port, 0 = any free port [${DEFAULT_SERVE_PORT}]
-  --static DIR             built web app to serve [web/dist when built]; --no-static: API only
-  --open-run ID            create (or reopen) run ID with status running, ready to label
-  --domain D               the domain of --open-run [gridworld]
-  --annotator NAME         create an annotator (or give it a new token) and print its token; repeatable
-  --admin-token TOKEN      use this admin token (also env RLHF_ADMIN_TOKEN); rlhf_ + 43 base64url characters
-  --new-admin-token        replace the admin token (the old one stops working) and print the new one
-  --lease-seconds S        how long a query stays with one annotator when the page does not say [120]
-  --log                    request log (JSON lines) on stdout
-  --quiet                  print only the URL and tokens`;
+/** The flags of `rlhf serve` as read (ServeOptions is what the server takes). */
+interface ServeFlags {
+  db: string;
+  host: string;
+  port: number;
+  static: string | null;
+  noStatic: boolean;
+  openRun: string | null;
+  domain: string | null;
+  annotators: string[];
+  adminToken: string | null;
+  newAdminToken: boolean;
+  leaseSeconds: number;
+  log: boolean;
+  quiet: boolean;
+}
+
+/** Every option of `rlhf serve`, described once (API: docs/api.md). */
+export const SERVE_OPTIONS = defineOptions<ServeFlags>('serve', [
+  { key: 'db', type: 'string', default: DEFAULT_SERVE_DB, metavar: 'PATH|URL', help: DB_HELP, check: dbCheck },
+  {
+    key: 'host',
+    type: 'string',
+    default: '127.0.0.1',
+    metavar: 'H',
+    help: 'interface to bind; anything but loopback exposes the app to the network',
+    check: (v) => (/^[A-Za-z0-9.:[\]-]{1,255}$/.test(v) ? undefined : `--host must be a host name or IP address, got "${v}"`),
+  },
+  { key: 'port', type: 'int', min: 0, max: 65535, default: DEFAULT_SERVE_PORT, metavar: 'P', help: 'port, 0 = any free port' },
+  { key: 'static', type: 'string', nullable: true, default: null, defaultHelp: 'web/dist when built', metavar: 'DIR', help: 'built web app to serve', check: (v, c) => (v !== null && c.noStatic ? '--static and --no-static exclude each other' : undefined) },
+  { key: 'noStatic', flag: 'no-static', type: 'bool', default: false, help: 'API only, no web app' },
+  { key: 'openRun', type: 'string', nullable: true, default: null, metavar: 'ID', help: 'create (or reopen) run ID with status running, ready to label', check: idCheck('open-run') },
+  {
+    key: 'domain',
+    type: 'string',
+    nullable: true,
+    default: null,
+    defaultHelp: 'gridworld',
+    metavar: 'D',
+    help: 'the domain of --open-run',
+    check: (v, c) => idCheck('domain')(v) ?? (v !== null && c.openRun === null ? '--domain only applies with --open-run' : undefined),
+  },
+  {
+    key: 'annotators',
+    flag: 'annotator',
+    type: 'strings',
+    default: [],
+    metavar: 'NAME',
+    help: 'create an annotator (or give it a new token) and print its token; repeatable',
+    check: (v) => v.map((a) => (!ANNOTATOR_NAME_PATTERN.test(a) || a === 'admin' ? `--annotator names must match ${ANNOTATOR_NAME_PATTERN.source} and not be "admin", got "${a}"` : undefined)).find((m) => m !== undefined),
+  },
+  {
+    key: 'adminToken',
+    type: 'string',
+    nullable: true,
+    default: null,
+    metavar: 'TOKEN',
+    help: 'use this admin token (also env RLHF_ADMIN_TOKEN); rlhf_ + 43 base64url characters',
+    check: (v) => (v !== null && !TOKEN_PATTERN.test(v) ? '--admin-token (or RLHF_ADMIN_TOKEN) must be "rlhf_" followed by 43 base64url characters' : undefined),
+  },
+  {
+    key: 'newAdminToken',
+    type: 'bool',
+    default: false,
+    help: 'replace the admin token (the old one stops working) and print the new one',
+    check: (v, c) => (v && c.adminToken !== null ? '--new-admin-token and --admin-token exclude each other' : undefined),
+  },
+  { key: 'leaseSeconds', type: 'int', min: 5, max: 3600, default: 120, metavar: 'S', help: 'how long a query stays with one annotator when the page does not say' },
+  { key: 'log', type: 'bool', default: false, help: 'request log (JSON lines) on stdout' },
+  { key: 'quiet', type: 'bool', default: false, help: 'print only the URL and tokens' },
+]);
+
+export const SERVE_USAGE = renderHelp('rlhf serve — the labeling server and web app (API: docs/api.md)', [SERVE_OPTIONS], 'rlhf serve [options]');
 
 export interface ServeOptions {
   db: string;
@@ -66,35 +111,26 @@ export interface ServeOptions {
 
 /** Reads and validates the flags; ConfigError names the flag. */
 export function resolveServeOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): ServeOptions | 'help' {
-  const { values, positionals } = parseFlags(argv, SERVE_FLAGS);
-  const f = new FlagReader(values);
-  if (f.bool('help')) return 'help';
+  const { values, positionals } = parseArgv(argv, [SERVE_OPTIONS]);
+  if (values.help === true) return 'help';
   if (positionals.length > 0) throw new ConfigError('serve', `rlhf serve takes no positional arguments, got "${positionals.join(' ')}"`);
-  const db = f.string('db', DEFAULT_SERVE_DB);
-  if (db.trim() === '') throw new ConfigError('db', '--db must name a SQLite file or a postgres:// URL');
-  const host = f.string('host', '127.0.0.1');
-  if (!/^[A-Za-z0-9.:[\]-]{1,255}$/.test(host)) throw new ConfigError('host', `--host must be a host name or IP address, got "${host}"`);
-  const port = f.int('port', DEFAULT_SERVE_PORT, { min: 0, max: 65535 });
-  if (f.has('static') && f.bool('no-static')) throw new ConfigError('static', '--static and --no-static exclude each other');
-  const staticDir = f.bool('no-static') ? false : f.string('static');
-  const openRun = f.string('open-run');
-  if (openRun !== undefined && !ID_PATTERN.test(openRun)) throw new ConfigError('open-run', `--open-run must match ${ID_PATTERN.source}, got "${openRun}"`);
-  const domain = f.string('domain', 'gridworld');
-  if (!ID_PATTERN.test(domain)) throw new ConfigError('domain', `--domain must match ${ID_PATTERN.source}, got "${domain}"`);
-  if (f.has('domain') && openRun === undefined) throw new ConfigError('domain', '--domain only applies with --open-run');
-  const rawAnn = values.annotator;
-  const annotators = rawAnn === undefined ? [] : Array.isArray(rawAnn) ? rawAnn : [String(rawAnn)];
-  for (const a of annotators) {
-    if (!ANNOTATOR_NAME_PATTERN.test(a) || a === 'admin') throw new ConfigError('annotator', `--annotator names must match ${ANNOTATOR_NAME_PATTERN.source} and not be "admin", got "${a}"`);
-  }
-  const adminToken = f.string('admin-token') ?? (env.RLHF_ADMIN_TOKEN !== undefined && env.RLHF_ADMIN_TOKEN !== '' ? env.RLHF_ADMIN_TOKEN : undefined);
-  if (adminToken !== undefined && !TOKEN_PATTERN.test(adminToken)) {
-    throw new ConfigError('admin-token', '--admin-token (or RLHF_ADMIN_TOKEN) must be "rlhf_" followed by 43 base64url characters');
-  }
-  const newAdminToken = f.bool('new-admin-token');
-  if (newAdminToken && adminToken !== undefined) throw new ConfigError('new-admin-token', '--new-admin-token and --admin-token exclude each other');
-  const leaseSeconds = f.int('lease-seconds', 120, { min: 5, max: 3600 });
-  return { db, host, port, staticDir, openRun, domain, annotators, adminToken, newAdminToken, leaseSeconds, log: f.bool('log'), quiet: f.bool('quiet') };
+  const input = SERVE_OPTIONS.fromFlags(values);
+  if (input.adminToken === undefined && env.RLHF_ADMIN_TOKEN !== undefined && env.RLHF_ADMIN_TOKEN !== '') input.adminToken = env.RLHF_ADMIN_TOKEN;
+  const f = SERVE_OPTIONS.resolve(input);
+  return {
+    db: f.db,
+    host: f.host,
+    port: f.port,
+    staticDir: f.noStatic ? false : (f.static ?? undefined),
+    openRun: f.openRun ?? undefined,
+    domain: f.domain ?? 'gridworld',
+    annotators: f.annotators,
+    adminToken: f.adminToken ?? undefined,
+    newAdminToken: f.newAdminToken,
+    leaseSeconds: f.leaseSeconds,
+    log: f.log,
+    quiet: f.quiet,
+  };
 }
 
 export interface ServeHandle {
@@ -193,61 +229,62 @@ export async function serveCommand(argv: string[]): Promise<number> {
 // ------------------------------------------------------------------------------------------------------------
 // rlhf export / rlhf import (JSONL; formats in docs/store.md)
 
-export const EXPORT_FLAGS = {
-  db: { type: 'string' },
-  run: { type: 'string' },
-  format: { type: 'string' },
-  iteration: { type: 'string' },
-  out: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies FlagSpec;
-
-export const EXPORT_USAGE = `rlhf export — a run's judgements as JSONL (docs/store.md)
-
-options:
-  --db PATH|URL      feedback store [${DEFAULT_SERVE_DB}]
-  --run ID           the run to export (required)
-  --format F         auto (trl for the text domain, generic otherwise), trl or generic [auto]
-  --iteration N      only this iteration
-  --out FILE         write here (atomically) instead of stdout`;
-
-export const IMPORT_FLAGS = {
-  db: { type: 'string' },
-  run: { type: 'string' },
-  format: { type: 'string' },
-  annotator: { type: 'string' },
-  domain: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies FlagSpec;
-
-export const IMPORT_USAGE = `rlhf import FILE — read judgements from JSONL into a store, all or nothing (docs/store.md)
-
-options:
-  --db PATH|URL      feedback store [${DEFAULT_SERVE_DB}]
-  --format F         auto (from the first line), trl or generic [auto]
-  --run ID           trl: the run to import into (required); generic: put every line in this run
-  --annotator NAME   trl: who is recorded as the judge [imported]
-  --domain D         trl: the domain of a run the import creates [text]`;
-
 const FORMATS = ['auto', 'trl', 'generic'] as const;
+
+/** Every option of `rlhf export`, described once. */
+export const EXPORT_OPTIONS = defineOptions<{ db: string; run: string | null; format: (typeof FORMATS)[number]; iteration: number | null; out: string | null }>('export', [
+  { key: 'db', type: 'string', default: DEFAULT_SERVE_DB, metavar: 'PATH|URL', help: 'feedback store', check: dbCheck },
+  {
+    key: 'run',
+    type: 'string',
+    nullable: true,
+    default: null,
+    metavar: 'ID',
+    help: 'the run to export (required)',
+    check: (v) => (v === null ? '--run is required: the run whose judgements to export' : idCheck('run')(v)),
+  },
+  { key: 'format', type: 'enum', choices: FORMATS, default: 'auto', metavar: 'F', help: 'auto (trl for the text domain, generic otherwise), trl or generic' },
+  { key: 'iteration', type: 'int', nullable: true, min: 0, default: null, metavar: 'N', help: 'only this iteration' },
+  { key: 'out', type: 'string', nullable: true, default: null, metavar: 'FILE', help: 'write here (atomically) instead of stdout' },
+]);
+
+export const EXPORT_USAGE = renderHelp("rlhf export — a run's judgements as JSONL (docs/store.md)", [EXPORT_OPTIONS], 'rlhf export --run ID [options]');
+
+/** Every option of `rlhf import`, described once. */
+export const IMPORT_OPTIONS = defineOptions<{ db: string; format: (typeof FORMATS)[number]; run: string | null; annotator: string | null; domain: string | null }>('import', [
+  { key: 'db', type: 'string', default: DEFAULT_SERVE_DB, metavar: 'PATH|URL', help: 'feedback store', check: dbCheck },
+  { key: 'format', type: 'enum', choices: FORMATS, default: 'auto', metavar: 'F', help: 'auto (from the first line), trl or generic' },
+  { key: 'run', type: 'string', nullable: true, default: null, metavar: 'ID', help: 'trl: the run to import into (required); generic: put every line in this run', check: idCheck('run') },
+  {
+    key: 'annotator',
+    type: 'string',
+    nullable: true,
+    default: null,
+    defaultHelp: 'imported',
+    metavar: 'NAME',
+    help: 'trl: who is recorded as the judge',
+    check: (v) => (v !== null && !ANNOTATOR_NAME_PATTERN.test(v) ? `--annotator must match ${ANNOTATOR_NAME_PATTERN.source}, got "${v}"` : undefined),
+  },
+  { key: 'domain', type: 'string', nullable: true, default: null, defaultHelp: 'text', metavar: 'D', help: 'trl: the domain of a run the import creates', check: idCheck('domain') },
+]);
+
+export const IMPORT_USAGE = renderHelp('rlhf import FILE — read judgements from JSONL into a store, all or nothing (docs/store.md)', [IMPORT_OPTIONS], 'rlhf import FILE [options]');
 
 /** `rlhf export`: 0 on success. */
 export async function exportCommand(argv: string[], out: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
-  const { values, positionals } = parseFlags(argv, EXPORT_FLAGS);
-  const f = new FlagReader(values);
-  if (f.bool('help')) {
+  const { values, positionals } = parseArgv(argv, [EXPORT_OPTIONS]);
+  if (values.help === true) {
     console.log(EXPORT_USAGE);
     return 0;
   }
   if (positionals.length > 0) throw new ConfigError('export', `rlhf export takes no positional arguments, got "${positionals.join(' ')}"`);
-  const runId = f.string('run');
-  if (runId === undefined) throw new ConfigError('run', '--run is required: the run whose judgements to export');
-  if (!ID_PATTERN.test(runId)) throw new ConfigError('run', `--run must match ${ID_PATTERN.source}, got "${runId}"`);
-  const format = f.choice('format', FORMATS, 'auto');
-  const iteration = f.has('iteration') ? f.int('iteration', 0, { min: 0 }) : undefined;
-  const file = f.string('out');
+  const f = EXPORT_OPTIONS.resolveFlags(values);
+  const runId = f.run!;
+  const { format } = f;
+  const iteration = f.iteration ?? undefined;
+  const file = f.out ?? undefined;
   const { exportJsonlFile, exportLines } = await import('../feedback/jsonl.js');
-  const store = await openStore(f.string('db', DEFAULT_SERVE_DB));
+  const store = await openStore(f.db);
   try {
     if (!(await store.getRun(runId))) throw new ConfigError('run', `run "${runId}" does not exist in ${store.location}`);
     const opts = { format, ...(iteration !== undefined ? { iteration } : {}) };
@@ -265,23 +302,20 @@ export async function exportCommand(argv: string[], out: (text: string) => void 
 
 /** `rlhf import FILE`: 0 on success; nothing is imported from a file with a bad line. */
 export async function importCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(argv, IMPORT_FLAGS);
-  const f = new FlagReader(values);
-  if (f.bool('help')) {
+  const { values, positionals } = parseArgv(argv, [IMPORT_OPTIONS]);
+  if (values.help === true) {
     console.log(IMPORT_USAGE);
     return 0;
   }
   if (positionals.length !== 1) throw new ConfigError('file', `rlhf import takes one JSONL file, got ${positionals.length}`);
   const file = positionals[0]!;
-  const format = f.choice('format', FORMATS, 'auto');
-  const runId = f.string('run');
-  if (runId !== undefined && !ID_PATTERN.test(runId)) throw new ConfigError('run', `--run must match ${ID_PATTERN.source}, got "${runId}"`);
-  const annotator = f.string('annotator');
-  if (annotator !== undefined && !ANNOTATOR_NAME_PATTERN.test(annotator)) throw new ConfigError('annotator', `--annotator must match ${ANNOTATOR_NAME_PATTERN.source}, got "${annotator}"`);
-  const domain = f.string('domain');
-  if (domain !== undefined && !ID_PATTERN.test(domain)) throw new ConfigError('domain', `--domain must match ${ID_PATTERN.source}, got "${domain}"`);
+  const f = IMPORT_OPTIONS.resolveFlags(values);
+  const { format } = f;
+  const runId = f.run ?? undefined;
+  const annotator = f.annotator ?? undefined;
+  const domain = f.domain ?? undefined;
   const { importJsonlFile } = await import('../feedback/jsonl.js');
-  const store = await openStore(f.string('db', DEFAULT_SERVE_DB));
+  const store = await openStore(f.db);
   try {
     const r = await importJsonlFile(store, file, {
       format,

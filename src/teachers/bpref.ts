@@ -13,6 +13,7 @@
  */
 import type { Preference } from '../feedback/types.js';
 import { ConfigError } from '../core/errors.js';
+import { defineOptions, type Option } from '../core/config/options.js';
 import type { Rng } from '../core/rng.js';
 
 export interface TeacherConfig {
@@ -41,16 +42,57 @@ export const NAMED_TEACHERS = {
 export type TeacherName = keyof typeof NAMED_TEACHERS;
 export const TEACHER_NAMES = Object.keys(NAMED_TEACHERS) as TeacherName[];
 
-/** Resolves a named teacher plus overrides, checking every range. `flag` prefixes error keys (e.g. "--teacher-"). */
+/** --help section of the teacher flags, the same in every domain. */
+export const TEACHER_SECTION = 'simulated teacher (B-Pref)';
+
+/**
+ * The B-Pref parameters, one option each: the teacher flags every domain with a simulated teacher shares.
+ * `--beta inf` (also "+inf", "infinity", any case) is β = ∞, the perfectly rational teacher: it always prefers the
+ * larger (myopic) return, exact ties going to σ⁰, without sampling.
+ */
+export const TEACHER_PARAM_OPTIONS = defineOptions<TeacherConfig>(
+  'teacher',
+  [
+    { key: 'beta', type: 'number', min: 0, exclusiveMin: true, inf: true, symbol: 'β', metavar: 'B', default: Infinity, help: 'rationality β: P(σ¹ ≻ σ⁰) = sigmoid(β (R′¹ − R′⁰)); inf = always the larger return' },
+    { key: 'gamma', type: 'number', min: 0, exclusiveMin: true, max: 1, symbol: 'γ', metavar: 'G', default: 1, help: 'myopia γ: step t of H weighs γ^(H−1−t); 1 = farsighted' },
+    { key: 'epsMistake', flag: 'mistake', type: 'number', min: 0, max: 1, exclusiveMax: true, symbol: 'ε', metavar: 'E', default: 0, help: 'mistake probability ε: the label is flipped' },
+    { key: 'epsSkip', flag: 'skip', type: 'number', min: 0, symbol: 'ε_skip', metavar: 'E', default: 0, help: 'skip fraction ε_skip: skipped when both returns ≤ ε_skip × mean return' },
+    { key: 'epsEqual', flag: 'equal', type: 'number', min: 0, symbol: 'ε_equal', metavar: 'E', default: 0, help: 'equal fraction ε_equal: a tie when |R⁰ − R¹| < ε_equal × |mean return|' },
+  ],
+  { section: TEACHER_SECTION },
+);
+
+/** Resolves a named teacher plus overrides, checking every range. `flag` names the option of the teacher's name. */
 export function resolveTeacher(name: string, overrides: Partial<TeacherConfig> = {}, flag = 'teacher'): TeacherConfig {
   if (!(name in NAMED_TEACHERS)) throw new ConfigError(flag, `unknown teacher "${name}"; expected one of ${TEACHER_NAMES.join(', ')}`);
-  const c: TeacherConfig = { ...NAMED_TEACHERS[name as TeacherName], ...overrides };
-  if (!(c.beta > 0)) throw new ConfigError('beta', `teacher β must be > 0 (Infinity = rational), got ${c.beta}`);
-  if (!(c.gamma > 0 && c.gamma <= 1)) throw new ConfigError('gamma', `teacher γ must be in (0, 1], got ${c.gamma}`);
-  if (!(c.epsMistake >= 0 && c.epsMistake < 1)) throw new ConfigError('mistake', `teacher mistake rate must be in [0, 1), got ${c.epsMistake}`);
-  if (!(c.epsSkip >= 0)) throw new ConfigError('skip', `teacher skip fraction must be ≥ 0, got ${c.epsSkip}`);
-  if (!(c.epsEqual >= 0)) throw new ConfigError('equal', `teacher equal fraction must be ≥ 0, got ${c.epsEqual}`);
-  return c;
+  const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<TeacherConfig>;
+  return TEACHER_PARAM_OPTIONS.resolve({ ...NAMED_TEACHERS[name as TeacherName], ...given });
+}
+
+/**
+ * The shared teacher block of a domain's options: `teacher` (the named teacher, --teacher) and `params` (its
+ * parameters: the named teacher's, overridden by --beta --gamma --mistake --skip --equal). A domain places the two
+ * entries where its config has them.
+ */
+export function teacherOptions<C extends { teacher: string }>(o: { params: keyof C & string; default: TeacherName }): { teacher: Option<C>; params: Option<C> } {
+  const teacher = {
+    key: 'teacher',
+    type: 'enum',
+    choices: TEACHER_NAMES,
+    default: o.default,
+    metavar: 'NAME',
+    section: TEACHER_SECTION,
+    help: 'the simulated judge: a named B-Pref teacher (oracle: rational; noisy: β 1; mistake: ε 0.1; skip; myopic: γ 0.9; equal)',
+  };
+  const params = {
+    key: o.params,
+    type: 'group',
+    options: TEACHER_PARAM_OPTIONS,
+    defaults: (c: C) => NAMED_TEACHERS[c.teacher as TeacherName],
+    defaultHelp: "the teacher's",
+    help: "the teacher's B-Pref parameters: the named teacher's, with the flags as overrides",
+  };
+  return { teacher: teacher as unknown as Option<C>, params: params as unknown as Option<C> };
 }
 
 /** Absolute thresholds for a batch: θ = ε × (mean segment return). */

@@ -13,12 +13,11 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMON_RUN_FLAGS, FlagReader, parseFlags } from '../../src/cli/args.js';
 import { initTensors } from '../../src/core/tensor.js';
 import type { Preference } from '../../src/feedback/types.js';
 import { resolveHumanJudgeConfig } from '../../src/loop/people/gatherer.js';
 import { pretrainText, resolvePretrainTextConfig } from '../../src/domains/text/pretrain.js';
-import { runText, textConfigFromFlags, TEXT_FLAGS } from '../../src/domains/text/rlhf/cli.js';
+import { runText, textConfigFromArgv } from '../../src/domains/text/rlhf/cli.js';
 import { openStore } from '../../src/store/index.js';
 import { CHROMIUM, buildWeb, currentQueryId, hasChromium, launchChromium, nextQuery, screenshot, tempDir } from './harness.js';
 
@@ -61,7 +60,7 @@ describe('text comparisons in the browser (e2e)', () => {
   it('an annotator compares 6 pairs of continuations; the answers are stored under their name and train the reward model', async () => {
     // 1. as `rlhf run text --judge human --labels 6 --batch-size 4 ... --port 0`
     const argv = ['--judge', 'human', '--model', join(dir, 'model'), '--corpus', join(dir, 'corpus.txt'), '--eval-prompts', '2', '--labels', '6', '--iterations', '1', '--batch-size', '4', '--mini-batch-size', '2', '--ppo-epochs', '1', '--response-length', '10', '--reward-epochs', '2', '--prompt-min-tokens', '2', '--prompt-max-tokens', '4', '--temperature', '0.9'];
-    const { config } = textConfigFromFlags(new FlagReader(parseFlags(argv, { ...COMMON_RUN_FLAGS, ...TEXT_FLAGS }).values));
+    const { config } = textConfigFromArgv(argv);
     const lines: string[] = [];
     const err = console.error;
     console.error = (...a: unknown[]) => void lines.push(a.map(String).join(' '));

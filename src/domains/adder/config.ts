@@ -1,13 +1,14 @@
 /**
  * Adder domain config: presets ('default' — the loop that meets the targets; 'seed' — the seed notebook's RewardNet
  * run: 3→6→6→1 LeakyReLU, N(0, 0.1) init, Adam 1e-3, 600 epochs of 10 pairs, each pair used once, plain gradient
- * ascent from x = 20) and a resolver that checks every field with a ConfigError naming the CLI flag.
+ * ascent from x = 20) and ADDER_OPTIONS: each option described once (flag, range, default per preset, help), from
+ * which come the resolver (a ConfigError naming the CLI flag), the flag reading and --help.
  */
-import { ConfigError } from '../../core/errors.js';
+import { defineOptions, type Option } from '../../core/config/options.js';
 import { ACTIVATIONS, type Activation } from '../../reward/mlp.js';
-import { QUERY_SELECTIONS, resolveQuerySelection, type QuerySelection } from '../../reward/querySelection.js';
-import { LABEL_SCHEDULES, type LabelSchedule } from '../../reward/labelBudget.js';
-import { resolveTeacher, type TeacherConfig } from '../../teachers/bpref.js';
+import { activeQueryOptions, type QuerySelection } from '../../reward/querySelection.js';
+import type { LabelSchedule } from '../../reward/labelBudget.js';
+import { teacherOptions, type TeacherConfig } from '../../teachers/bpref.js';
 
 export const ADDER_MODELS = ['mlp', 'linear'] as const;
 export type AdderModel = (typeof ADDER_MODELS)[number];
@@ -65,165 +66,87 @@ export interface AdderConfig {
   seed: number;
 }
 
-const COMMON = {
-  stateMax: 20,
-  slope: 0.1,
-  perturbMin: 0.2,
-  labelBudget: Infinity,
-  labelSchedule: 'constant' as LabelSchedule,
-  labelDecay: 0.9,
-  evalPairs: 300,
-  teacher: 'oracle',
-  seed: 0,
-};
+export type AdderOverrides = Partial<Omit<AdderConfig, 'teacherConfig'>> & { teacherConfig?: Partial<TeacherConfig> };
 
-export const ADDER_PRESET_VALUES: Record<AdderPreset, Omit<AdderConfig, 'teacherConfig'>> = {
-  default: {
-    ...COMMON,
-    preset: 'default',
-    epochs: 100,
-    model: 'linear',
-    hidden: [16, 16],
-    activation: 'leakyRelu',
-    initStd: 0,
-    inputScale: 20,
-    rewardLr: 0.05, // 0.01 when --model mlp (see resolveAdderConfig)
-    rewardLrFinal: 0.1,
-    rewardSteps: 4,
-    rewardBatch: 64,
-    ascent: 'rprop',
-    ascentLr: 2,
-    ascentSteps: 40,
-    ascentInit: 20,
-    perturbMax: 8,
-    perturbTau: 25,
-    labelsPerIteration: 10,
-    querySelection: 'random',
-    poolFactor: 5,
-    rewardEnsemble: 1,
-    bootstrap: true,
-  },
-  seed: {
-    ...COMMON,
-    preset: 'seed',
-    epochs: 600,
-    model: 'mlp',
-    hidden: [6, 6],
-    activation: 'leakyRelu',
-    initStd: Math.sqrt(0.1),
-    inputScale: 1,
-    rewardLr: 0.001,
-    rewardLrFinal: 1,
-    rewardSteps: 1,
-    rewardBatch: 0,
-    ascent: 'fixed',
-    ascentLr: 0.02,
-    ascentSteps: 100,
-    ascentInit: 20,
-    perturbMax: 0.2 + Math.exp(2), // exp(−(t − 200)/100) + 0.2
-    perturbTau: 100,
-    labelsPerIteration: 10,
-    querySelection: 'random',
-    poolFactor: 1,
-    rewardEnsemble: 1,
-    bootstrap: false,
-  },
-};
+const RUN = 'run';
+const teacher = teacherOptions<AdderConfig>({ params: 'teacherConfig', default: 'oracle' });
+const aq = activeQueryOptions<AdderConfig>({ labelsPerIteration: { help: 'n₀, labels asked per epoch' }, poolFactor: { default: 5 } });
 
-export const ADDER_FLAGS: Record<keyof AdderConfig, string> = {
-  preset: 'preset',
-  stateMax: 'state-max',
-  epochs: 'epochs',
-  model: 'model',
-  hidden: 'hidden',
-  activation: 'activation',
-  initStd: 'init-std',
-  inputScale: 'input-scale',
-  slope: 'slope',
-  rewardLr: 'reward-lr',
-  rewardLrFinal: 'reward-lr-final',
-  rewardSteps: 'reward-steps',
-  rewardBatch: 'reward-batch',
-  ascent: 'ascent',
-  ascentLr: 'ascent-lr',
-  ascentSteps: 'ascent-steps',
-  ascentInit: 'ascent-init',
-  perturbMax: 'perturb-max',
-  perturbMin: 'perturb-min',
-  perturbTau: 'perturb-tau',
-  labelsPerIteration: 'labels-per-iteration',
-  labelBudget: 'label-budget',
-  labelSchedule: 'label-schedule',
-  labelDecay: 'label-decay',
-  querySelection: 'query-selection',
-  poolFactor: 'pool-factor',
-  rewardEnsemble: 'reward-ensemble',
-  bootstrap: 'no-bootstrap',
-  evalPairs: 'eval-pairs',
-  teacher: 'teacher',
-  teacherConfig: 'teacher',
-  seed: 'seed',
-};
-
-export type AdderOverrides = Partial<Omit<AdderConfig, 'teacherConfig'>> & { teacherOverrides?: Partial<TeacherConfig> };
-
-function fail(key: keyof AdderConfig, msg: string): never {
-  throw new ConfigError(ADDER_FLAGS[key], `--${ADDER_FLAGS[key]} ${msg}`);
-}
-function int(key: keyof AdderConfig, v: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
-  if (!Number.isInteger(v) || v < min || v > max) fail(key, `must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? '∞' : max}], got ${v}`);
-}
-function num(key: keyof AdderConfig, v: number, lo: number, hi: number, loOpen = false): void {
-  if (!(Number.isFinite(v) && (loOpen ? v > lo : v >= lo) && v <= hi)) fail(key, `must be in ${loOpen ? '(' : '['}${lo}, ${hi}], got ${v}`);
-}
-function oneOf(key: keyof AdderConfig, v: string, choices: readonly string[]): void {
-  if (!choices.includes(v)) fail(key, `must be one of ${choices.join(', ')}; got "${v}"`);
-}
-
-export function resolveAdderConfig(o: AdderOverrides = {}): AdderConfig {
-  const preset = o.preset ?? 'default';
-  oneOf('preset', preset, ADDER_PRESETS);
-  const { teacherOverrides, ...rest } = o;
-  const known = new Set(Object.keys(ADDER_FLAGS));
-  for (const k of Object.keys(rest)) if (!known.has(k)) throw new ConfigError(k, `unknown adder option "${k}"`);
-  const c = { ...ADDER_PRESET_VALUES[preset], ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) } as Omit<AdderConfig, 'teacherConfig'>;
+const OPTIONS: Option<AdderConfig>[] = [
+  { key: 'preset', type: 'enum', choices: ADDER_PRESETS, default: 'default', metavar: 'P', help: '"seed": the notebook\'s RewardNet run (3→6→6→1 LeakyReLU, Adam 1e-3, 600 epochs of 10 pairs used once, plain gradient ascent)' },
+  { key: 'model', type: 'enum', choices: ADDER_MODELS, default: 'linear', metavar: 'M', help: "reward model: linear in the seed's features 1 ± k(a+b−x) and sigmoid(a+b−x), or an MLP on (a, b, x)" },
+  { key: 'epochs', type: 'int', min: 1, default: 100, metavar: 'N', mayDifferOnResume: true, help: 'epochs (one round of queries and reward updates each)' },
+  { key: 'stateMax', type: 'int', min: 1, max: 1_000_000, default: 20, metavar: 'N', help: 'a, b are uniform integers in [0, N)' },
+  { key: 'hidden', type: 'list', of: 'int', min: 1, max: 4096, minItems: 1, items: 'hidden widths like 16,16', default: [16, 16], metavar: 'W,W', help: 'MLP hidden widths' },
+  { key: 'activation', type: 'enum', choices: ACTIVATIONS, default: 'leakyRelu', metavar: 'A', help: 'MLP activation' },
+  { key: 'initStd', type: 'number', min: 0, max: 100, default: 0, metavar: 'S', help: 'MLP init N(0, S²) for weights and biases (0 = Glorot; the seed: √0.1)' },
+  { key: 'inputScale', type: 'number', min: 0, exclusiveMin: true, max: 1e9, default: 20, metavar: 'C', help: 'MLP inputs are (a, b, x)/C' },
+  { key: 'slope', type: 'number', min: 0, exclusiveMin: true, max: 1e6, default: 0.1, metavar: 'K', symbol: 'k', help: 'k of the piecewise-linear feature 1 ± k·(a+b−x)' },
   // the default preset's step size and steps are for the 2-parameter model; an MLP wants a smaller step, taken more
-  // often, unless given (5 seeds, 1000 labels: 4 steps → accuracy 0.973–0.993, 8 steps → 0.993–0.997)
-  if (preset === 'default' && c.model === 'mlp' && rest.rewardLr === undefined) c.rewardLr = 0.01;
-  if (preset === 'default' && c.model === 'mlp' && rest.rewardSteps === undefined) c.rewardSteps = 8;
-  int('stateMax', c.stateMax, 1, 1_000_000);
-  int('epochs', c.epochs, 1);
-  oneOf('model', c.model, ADDER_MODELS);
-  if (!Array.isArray(c.hidden) || c.hidden.length === 0 || !c.hidden.every((h) => Number.isInteger(h) && h >= 1 && h <= 4096))
-    fail('hidden', `must be hidden widths like 16,16 (integers in [1, 4096]), got ${JSON.stringify(c.hidden)}`);
-  oneOf('activation', c.activation, ACTIVATIONS);
-  num('initStd', c.initStd, 0, 100);
-  num('inputScale', c.inputScale, 0, 1e9, true);
-  num('slope', c.slope, 0, 1e6, true);
-  num('rewardLr', c.rewardLr, 0, 10, true);
-  num('rewardLrFinal', c.rewardLrFinal, 0, 1);
-  int('rewardSteps', c.rewardSteps, 1);
-  int('rewardBatch', c.rewardBatch, 0);
-  oneOf('ascent', c.ascent, ASCENT_METHODS);
-  num('ascentLr', c.ascentLr, 0, 1e6, true);
-  int('ascentSteps', c.ascentSteps, 1);
-  num('ascentInit', c.ascentInit, -1e9, 1e9);
-  num('perturbMax', c.perturbMax, 0, 1e6);
-  num('perturbMin', c.perturbMin, 0, 1e6);
-  if (c.perturbMin > c.perturbMax) fail('perturbMin', `(${c.perturbMin}) must be ≤ --perturb-max (${c.perturbMax})`);
-  num('perturbTau', c.perturbTau, 0, 1e9, true);
-  int('labelsPerIteration', c.labelsPerIteration, 1);
-  if (!(c.labelBudget === Infinity || (Number.isInteger(c.labelBudget) && c.labelBudget >= 0))) fail('labelBudget', `must be an integer ≥ 0, got ${c.labelBudget}`);
-  oneOf('labelSchedule', c.labelSchedule, LABEL_SCHEDULES);
-  num('labelDecay', c.labelDecay, 0, 1, true);
-  oneOf('querySelection', c.querySelection, QUERY_SELECTIONS);
-  int('poolFactor', c.poolFactor, 1, 1000);
-  int('rewardEnsemble', c.rewardEnsemble, 1, 64);
-  resolveQuerySelection(c.querySelection, c.rewardEnsemble);
-  int('evalPairs', c.evalPairs, 1, 1_000_000);
-  int('seed', c.seed, 0, 2 ** 31 - 1);
-  const teacherConfig = resolveTeacher(c.teacher, teacherOverrides ?? {});
-  return { ...c, hidden: c.hidden.slice(), teacherConfig };
+  // often (5 seeds, 1000 labels: 4 steps → accuracy 0.973–0.993, 8 steps → 0.993–0.997)
+  { key: 'rewardLr', type: 'number', min: 0, exclusiveMin: true, max: 10, default: (c) => (c.model === 'mlp' ? 0.01 : 0.05), defaultHelp: '0.05 linear, 0.01 mlp', metavar: 'LR', help: 'Adam step of the reward models' },
+  { key: 'rewardLrFinal', type: 'number', min: 0, max: 1, default: 0.1, metavar: 'F', help: 'step at the last epoch as a fraction of --reward-lr (linear decay; 1 = constant)' },
+  { key: 'rewardSteps', type: 'int', min: 1, default: (c) => (c.model === 'mlp' ? 8 : 4), defaultHelp: '4 linear, 8 mlp', metavar: 'N', help: 'Adam steps per epoch' },
+  { key: 'rewardBatch', type: 'int', min: 0, default: 64, metavar: 'B', help: "pairs per Adam step from all labels so far (0 = this epoch's labels only, the seed)" },
+  { key: 'ascent', type: 'enum', choices: ASCENT_METHODS, default: 'rprop', metavar: 'M', help: 'greedy action by rprop or fixed-step gradient ascent on the reward' },
+  { key: 'ascentLr', type: 'number', min: 0, exclusiveMin: true, max: 1e6, default: 2, metavar: 'η', help: 'ascent step (fixed) or first step (rprop)' },
+  { key: 'ascentSteps', type: 'int', min: 1, default: 40, metavar: 'N', help: 'ascent steps' },
+  { key: 'ascentInit', type: 'number', min: -1e9, max: 1e9, default: 20, metavar: 'X', help: 'starting action of the ascent' },
+  { key: 'perturbMax', type: 'number', min: 0, max: 1e6, default: 8, metavar: 'D', help: 'compared action = greedy + U(−d, d), d = dmin + (dmax − dmin)·exp(−epoch/τ): dmax' },
+  {
+    key: 'perturbMin',
+    type: 'number',
+    min: 0,
+    max: 1e6,
+    default: 0.2,
+    metavar: 'D',
+    help: 'dmin of the perturbation',
+    check: (v, c) => (v > c.perturbMax ? `--perturb-min (${v}) must be ≤ --perturb-max (${c.perturbMax})` : undefined),
+  },
+  { key: 'perturbTau', type: 'number', min: 0, exclusiveMin: true, max: 1e9, default: 25, metavar: 'T', symbol: 'τ', help: 'τ of the perturbation decay' },
+  aq.labelsPerIteration,
+  aq.labelBudget,
+  aq.labelSchedule,
+  aq.labelDecay,
+  aq.querySelection,
+  aq.poolFactor,
+  aq.rewardEnsemble,
+  aq.bootstrap,
+  { key: 'evalPairs', type: 'int', min: 1, max: 1_000_000, default: 300, metavar: 'N', help: 'held-out pairs for the metrics' },
+  teacher.teacher,
+  teacher.params,
+  { key: 'seed', type: 'int', min: 0, max: 2 ** 31 - 1, default: 0, metavar: 'N', section: RUN, help: 'seed; the same seed gives the same run' },
+];
+
+/** The seed preset: the notebook's values where they differ from the default preset's. */
+const SEED_PRESET: Partial<AdderConfig> = {
+  epochs: 600,
+  model: 'mlp',
+  hidden: [6, 6],
+  initStd: Math.sqrt(0.1),
+  inputScale: 1,
+  rewardLr: 0.001,
+  rewardLrFinal: 1,
+  rewardSteps: 1,
+  rewardBatch: 0,
+  ascent: 'fixed',
+  ascentLr: 0.02,
+  ascentSteps: 100,
+  perturbMax: 0.2 + Math.exp(2), // exp(−(t − 200)/100) + 0.2
+  perturbTau: 100,
+  poolFactor: 1,
+  bootstrap: false,
+};
+
+/** Every adder option, described once: the resolver, the flags and --help come from it. */
+export const ADDER_OPTIONS = defineOptions<AdderConfig, AdderOverrides>('adder', OPTIONS, { presets: { key: 'preset', values: { seed: SEED_PRESET } } });
+
+/** The resolved config of each preset. */
+export const ADDER_PRESET_VALUES: Record<AdderPreset, AdderConfig> = { default: ADDER_OPTIONS.resolve({ preset: 'default' }), seed: ADDER_OPTIONS.resolve({ preset: 'seed' }) };
+
+/** The preset's values, then the overrides; every field checked (ConfigError names the flag). */
+export function resolveAdderConfig(o: AdderOverrides = {}): AdderConfig {
+  return ADDER_OPTIONS.resolve(o);
 }
 
 /** The config as JSON (config.json; β = ∞ and an unlimited budget are written as the string "Infinity", which JSON cannot hold). */

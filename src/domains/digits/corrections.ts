@@ -12,7 +12,8 @@
  * Replaying earlier answers makes every answer count many times; rehearsing the warm-start data keeps what the
  * classifier already knew (no catastrophic forgetting), so accuracy climbs instead of drifting.
  */
-import { ConfigError, FeedbackError } from '../../core/errors.js';
+import { FeedbackError } from '../../core/errors.js';
+import { defineOptions } from '../../core/config/options.js';
 import type { Rng } from '../../core/rng.js';
 import { tf } from '../../core/tensor.js';
 import { NUM_CLASSES, type Dataset } from './data.js';
@@ -30,16 +31,22 @@ export interface CorrectionsConfig {
   feedbackWeight: number;
 }
 
-export const DEFAULT_CORRECTIONS: CorrectionsConfig = { lr: 1e-3, replayFeedback: 15, replayWarm: 240, feedbackWeight: 1 };
+/** The classifier's learning-from-answers options, each described once. */
+export const CORRECTIONS_OPTIONS = defineOptions<CorrectionsConfig>(
+  'corrections',
+  [
+    { key: 'lr', flag: 'classifier-lr', type: 'number', min: 0, exclusiveMin: true, max: 1, default: 1e-3, metavar: 'LR', help: 'Adam learning rate of the feedback updates' },
+    { key: 'replayFeedback', type: 'int', min: 0, max: 4096, default: 15, metavar: 'N', help: 'earlier answers replayed per update' },
+    { key: 'replayWarm', type: 'int', min: 0, max: 4096, default: 240, metavar: 'N', help: 'warm-start examples rehearsed per update' },
+    { key: 'feedbackWeight', type: 'number', min: 0, max: 100, default: 1, metavar: 'W', help: "weight of the answers' losses vs the rehearsal's; 0 = ablation: rehearsal only" },
+  ],
+  { section: 'classifier answers', path: 'corrections' },
+);
 
-export function resolveCorrectionsConfig(partial: Partial<CorrectionsConfig> = {}, prefix = 'corrections'): CorrectionsConfig {
-  for (const k of Object.keys(partial)) if (!(k in DEFAULT_CORRECTIONS)) throw new ConfigError(`${prefix}.${k}`, `unknown option ${prefix}.${k}`);
-  const c = { ...DEFAULT_CORRECTIONS, ...partial };
-  if (!(c.lr > 0 && c.lr <= 1)) throw new ConfigError(`${prefix}.lr`, `${prefix}.lr must be in (0, 1], got ${c.lr}`);
-  for (const k of ['replayFeedback', 'replayWarm'] as const)
-    if (!(Number.isInteger(c[k]) && c[k] >= 0 && c[k] <= 4096)) throw new ConfigError(`${prefix}.${k}`, `${prefix}.${k} must be an integer in 0..4096, got ${c[k]}`);
-  if (!(c.feedbackWeight >= 0 && c.feedbackWeight <= 100)) throw new ConfigError(`${prefix}.feedbackWeight`, `${prefix}.feedbackWeight must be in [0, 100] (0 = ablation: rehearsal only), got ${c.feedbackWeight}`);
-  return c;
+export const DEFAULT_CORRECTIONS: CorrectionsConfig = CORRECTIONS_OPTIONS.resolve();
+
+export function resolveCorrectionsConfig(partial: Partial<CorrectionsConfig> = {}): CorrectionsConfig {
+  return CORRECTIONS_OPTIONS.resolve(partial);
 }
 
 /** One stored answer about the image at `index` of the feedback pool. */

@@ -14,6 +14,7 @@
  * nearly the same blur, and only θ learned). Everything here is plain typed arrays: K·C is tiny.
  */
 import { ConfigError } from '../../core/errors.js';
+import { defineOptions } from '../../core/config/options.js';
 import type { Rng } from '../../core/rng.js';
 import { tf } from '../../core/tensor.js';
 import { NUM_CLASSES, type Dataset, indicesOfClass, oneHot } from './data.js';
@@ -36,28 +37,26 @@ export interface LatentPolicyConfig {
   init: 'encoder' | 'random';
 }
 
-export const DEFAULT_LATENT_POLICY: LatentPolicyConfig = {
-  options: 16,
-  sigma: 0.3,
-  lrLogits: 1.0,
-  lrCodes: 0.5,
-  baselineDecay: 0.9,
-  baselineInit: 0.5,
-  init: 'encoder',
-};
+/** The latent policy's options, each described once (flags, ranges, defaults, help; docs/digits.md). */
+export const LATENT_POLICY_OPTIONS = defineOptions<LatentPolicyConfig>(
+  'policy',
+  [
+    { key: 'options', type: 'int', min: 1, max: 1024, default: 16, metavar: 'K', symbol: 'K', help: 'codes (options) per class, K' },
+    { key: 'sigma', type: 'number', min: 0, max: 10, default: 0.3, metavar: 'S', symbol: 'σ', help: 'exploration noise σ of z around the chosen code' },
+    { key: 'lrLogits', type: 'number', min: 0, max: 100, default: 1.0, metavar: 'A', symbol: 'α_θ', help: 'step size α_θ of the option logits' },
+    { key: 'lrCodes', type: 'number', min: 0, max: 1, default: 0.5, metavar: 'A', symbol: 'α_μ', help: 'step size α_μ of the codes (fraction of the way toward a rewarded z); 0 = logits only, as the seed' },
+    { key: 'baselineDecay', type: 'number', min: 0, max: 1, exclusiveMax: true, default: 0.9, metavar: 'B', symbol: 'β', help: 'baseline decay β in b ← β b + (1 − β) r' },
+    { key: 'baselineInit', flag: false, type: 'number', min: 0, max: 1, default: 0.5, symbol: 'b₀', help: 'baseline before any feedback, b₀' },
+    { key: 'init', flag: 'policy-init', type: 'enum', choices: ['encoder', 'random'], default: 'encoder', metavar: 'encoder|random', help: "initial codes: posterior means of real examples, or 0.1·N(0, I) (the seed's)" },
+  ],
+  { section: 'latent policy', path: 'policy' },
+);
 
-/** Validates a (partial) policy config and fills defaults; `prefix` names the options in errors. */
-export function resolveLatentPolicyConfig(partial: Partial<LatentPolicyConfig> = {}, prefix = 'policy'): LatentPolicyConfig {
-  const c = { ...DEFAULT_LATENT_POLICY, ...partial };
-  for (const key of Object.keys(partial)) if (!(key in DEFAULT_LATENT_POLICY)) throw new ConfigError(`${prefix}.${key}`, `unknown option ${prefix}.${key}`);
-  if (!(Number.isInteger(c.options) && c.options >= 1 && c.options <= 1024)) throw new ConfigError(`${prefix}.options`, `${prefix}.options must be an integer in 1..1024, got ${c.options}`);
-  if (!(c.sigma >= 0 && c.sigma <= 10)) throw new ConfigError(`${prefix}.sigma`, `${prefix}.sigma must be in [0, 10], got ${c.sigma}`);
-  if (!(c.lrLogits >= 0 && c.lrLogits <= 100)) throw new ConfigError(`${prefix}.lrLogits`, `${prefix}.lrLogits must be in [0, 100], got ${c.lrLogits}`);
-  if (!(c.lrCodes >= 0 && c.lrCodes <= 1)) throw new ConfigError(`${prefix}.lrCodes`, `${prefix}.lrCodes must be in [0, 1], got ${c.lrCodes}`);
-  if (!(c.baselineDecay >= 0 && c.baselineDecay < 1)) throw new ConfigError(`${prefix}.baselineDecay`, `${prefix}.baselineDecay must be in [0, 1), got ${c.baselineDecay}`);
-  if (!(c.baselineInit >= 0 && c.baselineInit <= 1)) throw new ConfigError(`${prefix}.baselineInit`, `${prefix}.baselineInit must be in [0, 1], got ${c.baselineInit}`);
-  if (c.init !== 'encoder' && c.init !== 'random') throw new ConfigError(`${prefix}.init`, `${prefix}.init must be "encoder" or "random", got ${String(c.init)}`);
-  return c;
+export const DEFAULT_LATENT_POLICY: LatentPolicyConfig = LATENT_POLICY_OPTIONS.resolve();
+
+/** Validates a (partial) policy config and fills defaults; errors name the flag and the option (policy.sigma). */
+export function resolveLatentPolicyConfig(partial: Partial<LatentPolicyConfig> = {}): LatentPolicyConfig {
+  return LATENT_POLICY_OPTIONS.resolve(partial);
 }
 
 /** One draw from the policy. */

@@ -2,7 +2,7 @@
  * `rlhf pretrain digits`: trains the conditional VAE, the classifier's warm start and the simulated judge, with a
  * progress bar, and saves them as one safetensors checkpoint.
  */
-import { ConfigError } from '../../core/errors.js';
+import { defineOptions } from '../../core/config/options.js';
 import { Rng } from '../../core/rng.js';
 import { FusedAdam } from './adam.js';
 import { createProgress } from '../../loop/progress.js';
@@ -39,54 +39,36 @@ export interface PretrainConfig {
   judgeLr: number;
 }
 
-export const DEFAULT_PRETRAIN: PretrainConfig = {
-  data: DEFAULT_DATA_DIR,
-  seed: 0,
-  trainSize: 15000,
-  valSize: 3000,
-  vaeEpochs: 10,
-  vaeBatch: 256,
-  vaeLr: 1e-3,
-  vaeHidden: 400,
-  zDim: 16,
-  classifierSteps: 200,
-  classifierBatch: 256,
-  classifierLr: 1e-3,
-  classifierHidden: 128,
-  judgeHidden: 256,
-  judgeEpochs: 5,
-  judgeBatch: 128,
-  judgeLr: 1e-3,
-};
+/** Pretraining's options, each described once (`rlhf pretrain digits`, and `rlhf run digits` without --pretrained). */
+export const PRETRAIN_OPTIONS = defineOptions<PretrainConfig>(
+  'pretrain',
+  [
+    { key: 'data', type: 'string', nonEmpty: true, default: DEFAULT_DATA_DIR, metavar: 'DIR', help: 'MNIST-format IDX directory' },
+    { key: 'seed', type: 'int', min: -2147483648, max: 2147483647, default: 0, metavar: 'N', help: 'seed of the splits and of every weight and batch' },
+    { key: 'trainSize', type: 'int', min: 1, max: 60000, default: 15000, metavar: 'N', help: 'training subset (VAE and classifier warm start)' },
+    { key: 'valSize', type: 'int', min: 1, max: 10000, default: 3000, metavar: 'N', help: 'held-out validation images from t10k' },
+    { key: 'vaeEpochs', type: 'int', min: 0, max: 1000, default: 10, metavar: 'N', help: 'VAE epochs' },
+    { key: 'vaeBatch', type: 'int', min: 1, max: 60000, default: 256, metavar: 'N', help: 'VAE batch' },
+    { key: 'vaeLr', type: 'number', min: 0, exclusiveMin: true, max: 1, default: 1e-3, metavar: 'LR', help: 'VAE Adam learning rate' },
+    { key: 'vaeHidden', flag: false, type: 'int', min: 1, max: 4096, default: 400, help: 'VAE hidden units' },
+    { key: 'zDim', flag: false, type: 'int', min: 1, max: 256, default: 16, help: 'VAE latent size' },
+    { key: 'classifierSteps', type: 'int', min: 0, max: 1_000_000, default: 200, metavar: 'N', help: 'classifier warm-start steps (Adam on uniform batches, as the seed)' },
+    { key: 'classifierBatch', flag: false, type: 'int', min: 1, max: 60000, default: 256, help: 'classifier warm-start batch' },
+    { key: 'classifierLr', flag: false, type: 'number', min: 0, exclusiveMin: true, max: 1, default: 1e-3, help: 'classifier warm-start learning rate' },
+    { key: 'classifierHidden', flag: false, type: 'int', min: 1, max: 4096, default: 128, help: 'classifier hidden units' },
+    { key: 'judgeHidden', flag: false, type: 'int', min: 1, max: 4096, default: 256, help: 'simulated judge hidden units' },
+    { key: 'judgeEpochs', type: 'int', min: 0, max: 1000, default: 5, metavar: 'N', help: 'simulated judge epochs on the full training set' },
+    { key: 'judgeBatch', flag: false, type: 'int', min: 1, max: 60000, default: 128, help: 'simulated judge batch' },
+    { key: 'judgeLr', flag: false, type: 'number', min: 0, exclusiveMin: true, max: 1, default: 1e-3, help: 'simulated judge learning rate' },
+  ],
+  { section: 'pretraining' },
+);
 
-const INT_RANGES: Partial<Record<keyof PretrainConfig, [number, number]>> = {
-  trainSize: [1, 60000],
-  valSize: [1, 10000],
-  vaeEpochs: [0, 1000],
-  vaeBatch: [1, 60000],
-  vaeHidden: [1, 4096],
-  zDim: [1, 256],
-  classifierSteps: [0, 1_000_000],
-  classifierBatch: [1, 60000],
-  classifierHidden: [1, 4096],
-  judgeHidden: [1, 4096],
-  judgeEpochs: [0, 1000],
-  judgeBatch: [1, 60000],
-};
+export const DEFAULT_PRETRAIN: PretrainConfig = PRETRAIN_OPTIONS.resolve();
 
-/** Validates a partial pretrain config (unknown keys, integer ranges, positive learning rates) and fills defaults. */
+/** Validates a partial pretrain config (unknown keys, ranges) and fills defaults. */
 export function resolvePretrainConfig(partial: Partial<PretrainConfig> = {}): PretrainConfig {
-  for (const k of Object.keys(partial)) if (!(k in DEFAULT_PRETRAIN)) throw new ConfigError(k, `unknown pretrain option "${k}"`);
-  const c = { ...DEFAULT_PRETRAIN, ...partial };
-  if (typeof c.data !== 'string' || c.data.length === 0) throw new ConfigError('data', 'data must name a directory');
-  if (!Number.isInteger(c.seed)) throw new ConfigError('seed', `seed must be an integer, got ${c.seed}`);
-  for (const [k, [lo, hi]] of Object.entries(INT_RANGES) as Array<[keyof PretrainConfig, [number, number]]>) {
-    const v = c[k] as number;
-    if (!(Number.isInteger(v) && v >= lo && v <= hi)) throw new ConfigError(k, `${k} must be an integer in ${lo}..${hi}, got ${v}`);
-  }
-  for (const k of ['vaeLr', 'classifierLr', 'judgeLr'] as const)
-    if (!(c[k] > 0 && c[k] <= 1)) throw new ConfigError(k, `${k} must be in (0, 1], got ${c[k]}`);
-  return c;
+  return PRETRAIN_OPTIONS.resolve(partial);
 }
 
 /**

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { FlagReader, parseFlags, COMMON_RUN_FLAGS } from '../../cli/args.js';
-import { configFromFlags, configFromJson, configToJson, defaultPathIterations, resolveGridworldConfig, GRIDWORLD_FLAGS } from './config.js';
+import { configFromArgv } from '../../cli/args.js';
+import { configFromJson, configToJson, defaultPathIterations, resolveGridworldConfig, GRIDWORLD_OPTIONS } from './config.js';
 
-const read = (argv: string[]) => configFromFlags(new FlagReader(parseFlags(argv, { ...COMMON_RUN_FLAGS, ...GRIDWORLD_FLAGS }).values));
+const read = (argv: string[]) => configFromArgv(GRIDWORLD_OPTIONS, argv);
 
 describe('gridworld config', () => {
   it('defaults are DESIGN.md’s: 5×5, start (0,0), goal (4,4), horizon 30, batch 100, 200 iterations, 50 Adam steps at 1e-2', () => {

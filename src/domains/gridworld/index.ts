@@ -6,11 +6,11 @@ export { Gridworld, ACTIONS, type ActionName, type GridworldSpec } from './env.j
 export { rollout, allocTrajectories, type Trajectories } from './rollout.js';
 export {
   resolveGridworldConfig,
-  configFromFlags,
   configToJson,
   configFromJson,
   defaultPathIterations,
   GRIDWORLD_DEFAULTS,
+  GRIDWORLD_OPTIONS,
   REWARD_IMPLS,
   type GridworldConfig,
   type GridworldConfigInput,

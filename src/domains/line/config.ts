@@ -1,12 +1,13 @@
 /**
  * Line domain config: every hyperparameter in one place, each with its meaning and default, two presets
- * ('default' — the loop that works; 'seed' — the seed demo's configuration, to see the difference) and a resolver
- * that checks every range with a ConfigError naming the CLI flag.
+ * ('default' — the loop that works; 'seed' — the seed demo's configuration, to see the difference), and LINE_OPTIONS:
+ * each option described once (flag, range, default per preset, help), from which come the resolver (a ConfigError
+ * naming the CLI flag), the flag reading and --help.
  */
-import { ConfigError } from '../../core/errors.js';
-import { QUERY_SELECTIONS, resolveQuerySelection, type QuerySelection } from '../../reward/querySelection.js';
-import { LABEL_SCHEDULES, type LabelSchedule } from '../../reward/labelBudget.js';
-import { resolveTeacher, type TeacherConfig } from '../../teachers/bpref.js';
+import { defineOptions, type Option } from '../../core/config/options.js';
+import { activeQueryOptions, type QuerySelection } from '../../reward/querySelection.js';
+import type { LabelSchedule } from '../../reward/labelBudget.js';
+import { teacherOptions, type TeacherConfig } from '../../teachers/bpref.js';
 
 export const LINE_FEEDBACK = ['comparison', 'regression'] as const;
 export type LineFeedback = (typeof LINE_FEEDBACK)[number];
@@ -77,156 +78,80 @@ export interface LineConfig {
   seed: number;
 }
 
-const COMMON = {
-  size: 10,
-  evalSteps: 50,
-  segmentLength: 10,
-  labelBudget: Infinity,
-  labelSchedule: 'constant' as LabelSchedule,
-  labelDecay: 0.9,
-  poolFactor: 10,
-  queryBuffer: 100,
-  bootstrap: true,
-  hidden: 32,
-  gradClip: 1,
-  teacher: 'oracle',
-  seed: 0,
-};
+export type LineOverrides = Partial<Omit<LineConfig, 'teacherConfig'>> & { teacherConfig?: Partial<TeacherConfig> };
 
-export const LINE_PRESET_VALUES: Record<LinePreset, Omit<LineConfig, 'teacherConfig'>> = {
-  default: {
-    ...COMMON,
-    preset: 'default',
-    episodes: 200,
-    episodesPerIteration: 10,
-    maxSteps: 50,
-    feedback: 'comparison',
-    labelsPerIteration: 10,
-    querySelection: 'disagreement',
-    rewardEnsemble: 3,
-    rewardLr: 0.01,
-    rewardSteps: 50,
-    policyLr: 0.01,
-    adamEps: 1e-8,
-    discount: 0,
-    baseline: 'expected',
-    baselineRate: 0.1,
-    entropyCoef: 0.01,
-    normalizeState: true,
+const RUN = 'run';
+const teacher = teacherOptions<LineConfig>({ params: 'teacherConfig', default: 'oracle' });
+const aq = activeQueryOptions<LineConfig>({ rewardEnsemble: { default: 3 }, querySelection: { default: 'disagreement' } });
+
+const OPTIONS: Option<LineConfig>[] = [
+  { key: 'preset', type: 'enum', choices: LINE_PRESETS, default: 'default', metavar: 'P', help: '"seed": the seed demo (per-step regression on the sparse reward, no baseline, lr 1e-3, raw positions, 500 episodes)' },
+  { key: 'size', type: 'int', min: 2, max: 10_000, default: 10, metavar: 'N', help: 'positions 0..N−1; the goal is N−1' },
+  { key: 'episodes', type: 'int', min: 1, default: 200, metavar: 'N', mayDifferOnResume: true, help: 'training episodes' },
+  { key: 'episodesPerIteration', type: 'int', min: 1, default: 10, metavar: 'N', help: 'episodes between reward fits and query rounds' },
+  { key: 'maxSteps', type: 'int', min: 1, default: 50, metavar: 'N', help: 'step cap of a training episode' },
+  { key: 'evalSteps', type: 'int', min: 1, default: 50, metavar: 'N', help: 'success = the goal within N steps' },
+  { key: 'feedback', type: 'enum', choices: LINE_FEEDBACK, default: 'comparison', metavar: 'F', help: 'comparison: the teacher compares segments (Bradley–Terry); regression: per-step MSE on the sparse env reward (the seed)' },
+  { key: 'segmentLength', type: 'int', min: 1, default: 10, metavar: 'N', help: 'steps per compared segment' },
+  { key: 'queryBuffer', type: 'int', min: 1, max: 1_000_000, default: 100, metavar: 'N', help: 'candidate segments come from the last N episodes' },
+  { key: 'hidden', type: 'int', min: 1, max: 4096, default: 32, metavar: 'N', help: 'hidden units of the policy and reward MLPs' },
+  { key: 'rewardLr', type: 'number', min: 0, exclusiveMin: true, max: 10, default: 0.01, metavar: 'LR', help: "reward models' Adam step" },
+  { key: 'rewardSteps', type: 'int', min: 1, default: 50, metavar: 'N', help: 'full-batch Adam steps on all labels per iteration' },
+  { key: 'policyLr', type: 'number', min: 0, exclusiveMin: true, max: 10, default: 0.01, metavar: 'LR', help: "policy's Adam step" },
+  { key: 'adamEps', type: 'number', min: 0, exclusiveMin: true, max: 1, default: 1e-8, metavar: 'E', symbol: 'ε', help: 'Adam ε (Keras 1e-7, PyTorch 1e-8)' },
+  { key: 'discount', type: 'number', min: 0, max: 1, default: 0, metavar: 'G', symbol: 'γ', help: 'γ of the return-to-go over predicted rewards (0 = the immediate predicted reward)' },
+  {
+    key: 'baseline',
+    type: 'enum',
+    choices: LINE_BASELINES,
+    default: 'expected',
+    metavar: 'B',
+    help: 'REINFORCE baseline: none, moving (average of returns), expected (Σₐ π(a|s) r̂(s,a), needs --discount 0)',
+    check: (v, c) => (v === 'expected' && c.discount > 0 ? `--baseline expected is the exact value of the immediate reward; with --discount ${c.discount} use --baseline moving` : undefined),
   },
-  seed: {
-    ...COMMON,
-    preset: 'seed',
-    episodes: 500,
-    episodesPerIteration: 10,
-    maxSteps: 1000,
-    feedback: 'regression',
-    labelsPerIteration: 1,
-    querySelection: 'random',
-    rewardEnsemble: 1,
-    rewardLr: 0.001,
-    rewardSteps: 1,
-    policyLr: 0.001,
-    adamEps: 1e-7,
-    discount: 0,
-    baseline: 'none',
-    baselineRate: 0.1,
-    entropyCoef: 0,
-    normalizeState: false,
-  },
+  { key: 'baselineRate', type: 'number', min: 0, exclusiveMin: true, max: 1, default: 0.1, metavar: 'R', symbol: 'η', help: 'η of the moving baseline: b ← b + η (G − b)' },
+  { key: 'entropyCoef', type: 'number', min: 0, max: 10, default: 0.01, metavar: 'C', help: 'entropy bonus in the policy loss' },
+  { key: 'gradClip', type: 'number', min: 0, exclusiveMin: true, max: 1e6, default: 1, metavar: 'C', help: 'clamp each gradient element to [−C, C] after the per-episode mean' },
+  { key: 'normalizeState', flag: 'raw-state', type: 'bool', sets: false, default: true, help: 'feed raw positions s instead of s/(size−1)' },
+  aq.labelsPerIteration,
+  aq.labelBudget,
+  aq.labelSchedule,
+  aq.labelDecay,
+  aq.querySelection,
+  aq.poolFactor,
+  aq.rewardEnsemble,
+  aq.bootstrap,
+  teacher.teacher,
+  teacher.params,
+  { key: 'seed', type: 'int', min: 0, max: 2 ** 31 - 1, default: 0, metavar: 'N', section: RUN, help: 'seed; the same seed gives the same run' },
+];
+
+/** The seed preset: the seed demo's values where they differ from the default preset's. */
+const SEED_PRESET: Partial<LineConfig> = {
+  episodes: 500,
+  maxSteps: 1000,
+  feedback: 'regression',
+  labelsPerIteration: 1,
+  querySelection: 'random',
+  rewardEnsemble: 1,
+  rewardLr: 0.001,
+  rewardSteps: 1,
+  policyLr: 0.001,
+  adamEps: 1e-7,
+  baseline: 'none',
+  entropyCoef: 0,
+  normalizeState: false,
 };
 
-/** Flag name of each config field, for error messages. */
-export const LINE_FLAGS: Record<keyof LineConfig, string> = {
-  preset: 'preset',
-  size: 'size',
-  episodes: 'episodes',
-  episodesPerIteration: 'episodes-per-iteration',
-  maxSteps: 'max-steps',
-  evalSteps: 'eval-steps',
-  feedback: 'feedback',
-  segmentLength: 'segment-length',
-  labelsPerIteration: 'labels-per-iteration',
-  labelBudget: 'label-budget',
-  labelSchedule: 'label-schedule',
-  labelDecay: 'label-decay',
-  querySelection: 'query-selection',
-  poolFactor: 'pool-factor',
-  queryBuffer: 'query-buffer',
-  rewardEnsemble: 'reward-ensemble',
-  bootstrap: 'no-bootstrap',
-  hidden: 'hidden',
-  rewardLr: 'reward-lr',
-  rewardSteps: 'reward-steps',
-  policyLr: 'policy-lr',
-  adamEps: 'adam-eps',
-  discount: 'discount',
-  baseline: 'baseline',
-  baselineRate: 'baseline-rate',
-  entropyCoef: 'entropy-coef',
-  gradClip: 'grad-clip',
-  normalizeState: 'raw-state',
-  teacher: 'teacher',
-  teacherConfig: 'teacher',
-  seed: 'seed',
-};
+/** Every line option, described once: the resolver, the flags and --help come from it. */
+export const LINE_OPTIONS = defineOptions<LineConfig, LineOverrides>('line', OPTIONS, { presets: { key: 'preset', values: { seed: SEED_PRESET } } });
 
-export type LineOverrides = Partial<Omit<LineConfig, 'teacherConfig'>> & { teacherOverrides?: Partial<TeacherConfig> };
+/** The resolved config of each preset. */
+export const LINE_PRESET_VALUES: Record<LinePreset, LineConfig> = { default: LINE_OPTIONS.resolve({ preset: 'default' }), seed: LINE_OPTIONS.resolve({ preset: 'seed' }) };
 
-function int(key: keyof LineConfig, v: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
-  if (!Number.isInteger(v) || v < min || v > max)
-    throw new ConfigError(LINE_FLAGS[key], `--${LINE_FLAGS[key]} must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? '∞' : max}], got ${v}`);
-}
-
-function num(key: keyof LineConfig, v: number, lo: number, hi: number, loOpen = false): void {
-  if (!(Number.isFinite(v) && (loOpen ? v > lo : v >= lo) && v <= hi))
-    throw new ConfigError(LINE_FLAGS[key], `--${LINE_FLAGS[key]} must be in ${loOpen ? '(' : '['}${lo}, ${hi}], got ${v}`);
-}
-
-function oneOf<T extends string>(key: keyof LineConfig, v: string, choices: readonly T[]): void {
-  if (!(choices as readonly string[]).includes(v)) throw new ConfigError(LINE_FLAGS[key], `--${LINE_FLAGS[key]} must be one of ${choices.join(', ')}; got "${v}"`);
-}
-
-/** The preset's values, then the overrides; every field checked. */
+/** The preset's values, then the overrides; every field checked (ConfigError names the flag). */
 export function resolveLineConfig(o: LineOverrides = {}): LineConfig {
-  const preset = o.preset ?? 'default';
-  oneOf('preset', preset, LINE_PRESETS);
-  const { teacherOverrides, ...rest } = o;
-  const known = new Set(Object.keys(LINE_FLAGS));
-  for (const k of Object.keys(rest)) if (!known.has(k)) throw new ConfigError(k, `unknown line option "${k}"`);
-  const c = { ...LINE_PRESET_VALUES[preset], ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) } as Omit<LineConfig, 'teacherConfig'>;
-  int('size', c.size, 2, 10_000);
-  int('episodes', c.episodes, 1);
-  int('episodesPerIteration', c.episodesPerIteration, 1);
-  int('maxSteps', c.maxSteps, 1);
-  int('evalSteps', c.evalSteps, 1);
-  oneOf('feedback', c.feedback, LINE_FEEDBACK);
-  int('segmentLength', c.segmentLength, 1);
-  int('labelsPerIteration', c.labelsPerIteration, 1);
-  if (!(c.labelBudget === Infinity || (Number.isInteger(c.labelBudget) && c.labelBudget >= 0)))
-    throw new ConfigError('label-budget', `--label-budget must be an integer ≥ 0, got ${c.labelBudget}`);
-  oneOf('labelSchedule', c.labelSchedule, LABEL_SCHEDULES);
-  num('labelDecay', c.labelDecay, 0, 1, true);
-  oneOf('querySelection', c.querySelection, QUERY_SELECTIONS);
-  int('poolFactor', c.poolFactor, 1, 1000);
-  int('queryBuffer', c.queryBuffer, 1, 1_000_000);
-  int('rewardEnsemble', c.rewardEnsemble, 1, 64);
-  resolveQuerySelection(c.querySelection, c.rewardEnsemble);
-  int('hidden', c.hidden, 1, 4096);
-  num('rewardLr', c.rewardLr, 0, 10, true);
-  int('rewardSteps', c.rewardSteps, 1);
-  num('policyLr', c.policyLr, 0, 10, true);
-  num('adamEps', c.adamEps, 0, 1, true);
-  num('discount', c.discount, 0, 1);
-  oneOf('baseline', c.baseline, LINE_BASELINES);
-  if (c.baseline === 'expected' && c.discount > 0)
-    throw new ConfigError('baseline', `--baseline expected is the exact value of the immediate reward; with --discount ${c.discount} use --baseline moving`);
-  num('baselineRate', c.baselineRate, 0, 1, true);
-  num('entropyCoef', c.entropyCoef, 0, 10);
-  num('gradClip', c.gradClip, 0, 1e6, true);
-  int('seed', c.seed, 0, 2 ** 31 - 1);
-  const teacherConfig = resolveTeacher(c.teacher, teacherOverrides ?? {});
-  return { ...c, teacherConfig };
+  return LINE_OPTIONS.resolve(o);
 }
 
 /** Number of iterations: ceil(episodes / episodesPerIteration). */

@@ -3,8 +3,8 @@
  * directory, or drive the trainer one iteration at a time.
  */
 export { LineEnv, LEFT, RIGHT, successProbability, greedySuccess, type Episode } from './env.js';
-export { resolveLineConfig, lineConfigToJson, lineIterations, LINE_PRESETS, LINE_PRESET_VALUES, type LineConfig, type LineOverrides, type LinePreset } from './config.js';
+export { resolveLineConfig, lineConfigToJson, lineIterations, LINE_OPTIONS, LINE_PRESETS, LINE_PRESET_VALUES, type LineConfig, type LineOverrides, type LinePreset } from './config.js';
 export { LineTrainer, LINE_SUCCESS_TARGET, type LineMetrics, type LineState } from './train.js';
 export { runLine, summarizeLine, type LineRunOptions, type LineRunResult } from './run.js';
 export type { LineSummary } from './summary.js';
-export { lineCommand, lineConfigFromFlags, LINE_HELP } from './cli.js';
+export { lineCommand, lineConfigFromFlags, lineHelp } from './cli.js';

@@ -10,10 +10,12 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { tf, initTensors, BACKEND_NAMES, type BackendName } from '../../core/tensor.js';
+import { tf, initTensors } from '../../core/tensor.js';
 import { Rng } from '../../core/rng.js';
 import { ConfigError } from '../../core/errors.js';
-import { commandFlags, type FlagSpec } from '../../cli/args.js';
+import { commandFlags } from '../../cli/args.js';
+import { defineOptions, renderHelp } from '../../core/config/options.js';
+import { RUN_OPTIONS } from '../../core/config/runOptions.js';
 import { createProgress } from '../../loop/progress.js';
 import { resolveGpt2Config, type Gpt2Config } from '../../models/gpt2/config.js';
 import { Gpt2 } from '../../models/gpt2/model.js';
@@ -66,61 +68,50 @@ export interface PretrainTextConfig {
   workers: number;
 }
 
-export const DEFAULT_PRETRAIN: Omit<PretrainTextConfig, 'out'> = {
-  corpus: DEFAULT_CORPUS,
-  seed: 0,
-  vocab: 2048,
-  layers: 4,
-  width: 128,
-  heads: 4,
-  block: 128,
-  batch: 16,
-  steps: 800,
-  lr: 3e-3,
-  minLr: 3e-4,
-  warmup: 30,
-  weightDecay: 0.1,
-  valFraction: 0.05,
-  evalEvery: 100,
-  evalBatches: 8,
-  maxMinutes: 0,
-  samples: 6,
-  workers: 1,
-};
-
 /** The command's --workers default: one thread per core of a 2-core machine. */
 export const DEFAULT_CLI_WORKERS = 2;
 
 export const DEFAULT_PRETRAIN_OUT = 'models/fortunes-tiny';
 
+/** Every pretraining option, described once: the resolver, the flags of `rlhf pretrain text` and --help come from it. */
+export const PRETRAIN_TEXT_OPTIONS = defineOptions<PretrainTextConfig>('pretrain text', [
+  { key: 'corpus', type: 'string', nonEmpty: true, default: DEFAULT_CORPUS, metavar: 'FILE|DIR', help: 'text to learn: entries split on "%" lines (fortune format), or on blank lines for plain text' },
+  { key: 'seed', type: 'int', min: -2147483648, max: 2147483647, default: 0, metavar: 'N', help: 'seed of the split, tokenizer sampling, initialisation and batches' },
+  { key: 'vocab', type: 'int', min: 257, max: 65535, default: 2048, metavar: 'N', help: 'byte-level BPE vocabulary learned on the corpus: 256 bytes + merges + <|endoftext|>' },
+  { key: 'layers', type: 'int', min: 1, max: 48, default: 4, metavar: 'N', help: 'transformer blocks' },
+  { key: 'width', type: 'int', min: 8, max: 4096, default: 128, metavar: 'N', help: 'model width (embedding size)' },
+  { key: 'heads', type: 'int', min: 1, max: 64, default: 4, metavar: 'N', help: 'attention heads', check: (v, c) => (c.width % v !== 0 ? `--width (${c.width}) must be divisible by --heads (${v})` : undefined) },
+  { key: 'block', type: 'int', min: 8, max: 4096, default: 128, metavar: 'N', help: 'context length (tokens)' },
+  { key: 'batch', type: 'int', min: 1, max: 4096, default: 16, metavar: 'N', help: 'sequences per step' },
+  { key: 'steps', type: 'int', min: 1, default: 800, metavar: 'N', help: 'optimizer steps' },
+  { key: 'lr', type: 'number', min: 0, max: 1, exclusiveMin: true, exclusiveMax: true, default: 3e-3, metavar: 'X', help: 'peak learning rate' },
+  { key: 'minLr', type: 'number', min: 0, max: (c) => c.lr, default: 3e-4, metavar: 'X', help: 'floor of the cosine decay (≤ --lr)' },
+  { key: 'warmup', type: 'int', min: 0, default: 30, metavar: 'N', help: 'linear warm-up steps' },
+  { key: 'weightDecay', type: 'number', min: 0, max: 1, exclusiveMax: true, default: 0.1, metavar: 'X', help: 'AdamW decoupled decay of weight matrices (not biases, LayerNorm or embeddings)' },
+  { key: 'valFraction', type: 'number', min: 0, max: 0.5, exclusiveMin: true, exclusiveMax: true, default: 0.05, metavar: 'X', help: 'entries held out for validation and prompts' },
+  { key: 'evalEvery', type: 'int', min: 0, default: 100, metavar: 'N', help: 'validation every N steps (0: only at the end)' },
+  { key: 'evalBatches', type: 'int', min: 1, max: 1000, default: 8, metavar: 'N', help: 'validation batches per evaluation' },
+  { key: 'maxMinutes', type: 'number', min: 0, default: 0, metavar: 'X', help: 'stop early after X minutes and save what was learned; 0 = no limit' },
+  { key: 'samples', type: 'int', min: 0, max: 100, default: 6, metavar: 'N', help: 'continuations of held-out prompts to print at the end' },
+  {
+    key: 'workers',
+    type: 'int',
+    min: 1,
+    max: 16,
+    default: 1,
+    metavar: 'N',
+    help: 'data-parallel threads, one model copy each (1 = this thread only); the same seed and --workers give the same model',
+    check: (v, c) => (v > c.batch ? `--workers (${v}) must be ≤ --batch (${c.batch}): each thread needs at least one sequence` : undefined),
+  },
+  { key: 'out', type: 'string', nonEmpty: true, default: DEFAULT_PRETRAIN_OUT, metavar: 'DIR', help: 'model directory to write: config.json, model.safetensors, tokenizer.json, pretrain.json' },
+]);
+
+/** The defaults (the library's: --workers 1). */
+export const DEFAULT_PRETRAIN: PretrainTextConfig = PRETRAIN_TEXT_OPTIONS.resolve();
+
 /** Validates a config; throws ConfigError naming the flag. */
 export function resolvePretrainTextConfig(p: Partial<PretrainTextConfig>): PretrainTextConfig {
-  const c: PretrainTextConfig = { ...DEFAULT_PRETRAIN, out: DEFAULT_PRETRAIN_OUT, ...p };
-  const int = (k: keyof PretrainTextConfig, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): void => {
-    const v = c[k] as number;
-    if (!Number.isInteger(v) || v < min || v > max) throw new ConfigError(flag, `--${flag} must be an integer in [${min}, ${max}], got ${v}`);
-  };
-  int('vocab', 'vocab', 257, 65535);
-  int('layers', 'layers', 1, 48);
-  int('width', 'width', 8, 4096);
-  int('heads', 'heads', 1, 64);
-  int('block', 'block', 8, 4096);
-  int('batch', 'batch', 1, 4096);
-  int('steps', 'steps', 1);
-  int('warmup', 'warmup', 0);
-  int('evalEvery', 'eval-every', 0);
-  int('evalBatches', 'eval-batches', 1, 1000);
-  int('samples', 'samples', 0, 100);
-  int('workers', 'workers', 1, 16);
-  if (c.workers > c.batch) throw new ConfigError('workers', `--workers (${c.workers}) must be ≤ --batch (${c.batch}): each thread needs at least one sequence`);
-  if (c.width % c.heads !== 0) throw new ConfigError('heads', `--width (${c.width}) must be divisible by --heads (${c.heads})`);
-  if (!(c.lr > 0 && c.lr < 1)) throw new ConfigError('lr', `--lr must be in (0, 1), got ${c.lr}`);
-  if (!(c.minLr >= 0 && c.minLr <= c.lr)) throw new ConfigError('min-lr', `--min-lr must be in [0, --lr=${c.lr}], got ${c.minLr}`);
-  if (!(c.weightDecay >= 0 && c.weightDecay < 1)) throw new ConfigError('weight-decay', `--weight-decay must be in [0, 1), got ${c.weightDecay}`);
-  if (!(c.valFraction > 0 && c.valFraction < 0.5)) throw new ConfigError('val-fraction', `--val-fraction must be in (0, 0.5), got ${c.valFraction}`);
-  if (!(c.maxMinutes >= 0)) throw new ConfigError('max-minutes', `--max-minutes must be ≥ 0, got ${c.maxMinutes}`);
-  if (c.out.trim() === '') throw new ConfigError('out', '--out must name a directory');
-  return c;
+  return PRETRAIN_TEXT_OPTIONS.resolve(p);
 }
 
 /** Learning rate at a step: linear warm-up, then cosine from lr down to minLr. */
@@ -391,89 +382,19 @@ export function sampleContinuations(model: Gpt2, tok: Tokenizer, entries: readon
   return prompts.map((p, i) => ({ prompt: p.text, continuation: tok.decode(g.responses[i]!.filter((t) => t !== tok.eosId)) }));
 }
 
-const FLAGS = {
-  corpus: { type: 'string' },
-  out: { type: 'string' },
-  seed: { type: 'string' },
-  vocab: { type: 'string' },
-  layers: { type: 'string' },
-  width: { type: 'string' },
-  heads: { type: 'string' },
-  block: { type: 'string' },
-  batch: { type: 'string' },
-  steps: { type: 'string' },
-  lr: { type: 'string' },
-  'min-lr': { type: 'string' },
-  warmup: { type: 'string' },
-  'weight-decay': { type: 'string' },
-  'val-fraction': { type: 'string' },
-  'eval-every': { type: 'string' },
-  'eval-batches': { type: 'string' },
-  'max-minutes': { type: 'string' },
-  samples: { type: 'string' },
-  workers: { type: 'string' },
-  backend: { type: 'string' },
-  quiet: { type: 'boolean' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies FlagSpec;
+/** `rlhf pretrain text`: the pretraining options with the command's --workers default, and how to talk. */
+export const PRETRAIN_TEXT_COMMAND_SETS = [PRETRAIN_TEXT_OPTIONS.withDefaults({ workers: DEFAULT_CLI_WORKERS }), RUN_OPTIONS.pick(['backend', 'quiet', 'json'])] as const;
 
-const d = DEFAULT_PRETRAIN;
-export const PRETRAIN_TEXT_HELP = `rlhf pretrain text — train the small default GPT on a text corpus
-
-usage: rlhf pretrain text [options]
-
-  --corpus FILE|DIR    text to learn (default ${d.corpus}, Debian's fortunes; entries split on "%" lines,
-                       or on blank lines for plain text)
-  --out DIR            model directory to write (default ${DEFAULT_PRETRAIN_OUT}): config.json, model.safetensors,
-                       tokenizer.json, pretrain.json
-  --seed N             seed for the split, tokenizer sampling, initialisation and batches (default ${d.seed})
-  --vocab N            byte-level BPE vocabulary learned on the corpus (default ${d.vocab})
-  --layers N --width N --heads N --block N
-                       model shape and context length (default ${d.layers}, ${d.width}, ${d.heads}, ${d.block})
-  --batch N            sequences per step (default ${d.batch})
-  --steps N            optimizer steps (default ${d.steps})
-  --lr X --min-lr X    peak learning rate and cosine floor (default ${d.lr}, ${d.minLr}); --warmup N steps (${d.warmup})
-  --weight-decay X     AdamW decay of weight matrices (default ${d.weightDecay})
-  --val-fraction X     entries held out for validation and prompts (default ${d.valFraction})
-  --eval-every N       validation every N steps (default ${d.evalEvery}); --eval-batches N (default ${d.evalBatches})
-  --max-minutes X      stop early after X minutes and save what was learned (default: no limit)
-  --samples N          continuations of held-out prompts to print (default ${d.samples})
-  --workers N          data-parallel threads, one model copy each (default ${DEFAULT_CLI_WORKERS}; 1 = this thread only);
-                       the same seed and --workers give the same model
-  --backend NAME       ${BACKEND_NAMES.join(' | ')} (default auto)
-  --quiet              no progress bar or report lines
-  --json               print the result as JSON`;
+export function pretrainTextHelp(): string {
+  return renderHelp('rlhf pretrain text — train the small default GPT on a text corpus', PRETRAIN_TEXT_COMMAND_SETS, 'rlhf pretrain text [options]');
+}
 
 /** The `rlhf pretrain text` command. */
 export async function pretrainTextCommand(argv: string[]): Promise<number> {
-  const f = commandFlags(argv, FLAGS, PRETRAIN_TEXT_HELP);
-  if (!f) return 0;
-  const config = resolvePretrainTextConfig({
-    corpus: f.string('corpus', d.corpus),
-    out: f.string('out', DEFAULT_PRETRAIN_OUT),
-    seed: f.int('seed', d.seed, { min: -2147483648, max: 2147483647 }),
-    vocab: f.int('vocab', d.vocab),
-    layers: f.int('layers', d.layers),
-    width: f.int('width', d.width),
-    heads: f.int('heads', d.heads),
-    block: f.int('block', d.block),
-    batch: f.int('batch', d.batch),
-    steps: f.int('steps', d.steps),
-    lr: f.number('lr', d.lr),
-    minLr: f.number('min-lr', d.minLr),
-    warmup: f.int('warmup', d.warmup),
-    weightDecay: f.number('weight-decay', d.weightDecay),
-    valFraction: f.number('val-fraction', d.valFraction),
-    evalEvery: f.int('eval-every', d.evalEvery),
-    evalBatches: f.int('eval-batches', d.evalBatches),
-    maxMinutes: f.number('max-minutes', d.maxMinutes),
-    samples: f.int('samples', d.samples),
-    workers: f.int('workers', DEFAULT_CLI_WORKERS),
-  });
-  const backend = f.choice('backend', BACKEND_NAMES, 'auto') as BackendName;
-  const quiet = f.bool('quiet');
-  const json = f.bool('json');
+  const values = commandFlags(argv, PRETRAIN_TEXT_COMMAND_SETS, pretrainTextHelp);
+  if (!values) return 0;
+  const config = PRETRAIN_TEXT_COMMAND_SETS[0].resolveFlags(values);
+  const { backend, quiet, json } = PRETRAIN_TEXT_COMMAND_SETS[1].resolveFlags(values);
   await initTensors(backend);
   const log = quiet || json ? undefined : (line: string) => console.error(line);
   const r = await pretrainTextParallel(config, { quiet: quiet || json, log });

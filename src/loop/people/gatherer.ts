@@ -12,6 +12,7 @@
  * In human mode, queries still unanswered at the timeout stay in the pool: people may still judge them (the store
  * keeps those judgements for export and agreement), but the loop has moved on and does not train on them.
  */
+import { defineOptions } from '../../core/config/options.js';
 import { ConfigError, RlhfError } from '../../core/errors.js';
 import { comparisonTarget, type Judgement, type JudgementRecord, type Preference, type Query } from '../../feedback/types.js';
 import { postQueries, unansweredQueries, waitForJudgements } from '../../server/loopBridge.js';
@@ -33,20 +34,35 @@ export interface HumanJudgeConfig {
   pollMs: number;
 }
 
-export const HUMAN_JUDGE_DEFAULTS: HumanJudgeConfig = { mode: 'human', labelsPerIteration: 10, timeoutSeconds: 300, redundancy: 1, pollMs: 200 };
+/** --help section of the people-in-the-loop options. */
+export const HUMAN_JUDGE_SECTION = 'people in the loop (docs/labeling.md)';
+
+/** The judge's options, each described once (resolveHumanJudgeConfig, the flags and --help come from it). */
+export const HUMAN_JUDGE_OPTIONS = defineOptions<HumanJudgeConfig>(
+  'human judge',
+  [
+    {
+      key: 'mode',
+      flag: 'judge',
+      type: 'enum',
+      choices: JUDGE_MODES,
+      default: 'human',
+      metavar: 'MODE',
+      help: 'who judges: simulated (the teacher), human (people in the web app), mixed (people; the teacher answers what they leave unanswered at the timeout)',
+    },
+    { key: 'labelsPerIteration', type: 'int', min: 1, max: 10_000, default: 10, metavar: 'N', help: 'comparisons shown to people per iteration' },
+    { key: 'timeoutSeconds', flag: 'judge-timeout', type: 'number', min: 0, exclusiveMin: true, max: 7 * 24 * 3600, default: 300, metavar: 'S', help: 'seconds to wait for people per iteration' },
+    { key: 'redundancy', type: 'int', min: 1, max: 100, default: 1, metavar: 'R', help: 'different annotators asked per comparison (measures agreement)' },
+    { key: 'pollMs', flag: false, type: 'int', min: 10, max: 60_000, default: 200, help: 'how often the store is polled while waiting, ms' },
+  ],
+  { section: HUMAN_JUDGE_SECTION },
+);
+
+export const HUMAN_JUDGE_DEFAULTS: HumanJudgeConfig = HUMAN_JUDGE_OPTIONS.resolve();
 
 /** Fills defaults and checks every range; ConfigError names the command-line flag. */
 export function resolveHumanJudgeConfig(partial: Partial<HumanJudgeConfig> = {}): HumanJudgeConfig {
-  const c = { ...HUMAN_JUDGE_DEFAULTS, ...partial };
-  if (!JUDGE_MODES.includes(c.mode)) throw new ConfigError('judge', `--judge must be one of ${JUDGE_MODES.join(', ')}; got "${String(c.mode)}"`);
-  if (!(Number.isInteger(c.labelsPerIteration) && c.labelsPerIteration >= 1 && c.labelsPerIteration <= 10_000))
-    throw new ConfigError('labels-per-iteration', `--labels-per-iteration must be an integer in 1..10000, got ${c.labelsPerIteration}`);
-  if (!(Number.isFinite(c.timeoutSeconds) && c.timeoutSeconds > 0 && c.timeoutSeconds <= 7 * 24 * 3600))
-    throw new ConfigError('judge-timeout', `--judge-timeout must be a number of seconds in (0, 604800], got ${c.timeoutSeconds}`);
-  if (!(Number.isInteger(c.redundancy) && c.redundancy >= 1 && c.redundancy <= 100))
-    throw new ConfigError('redundancy', `--redundancy must be an integer in 1..100, got ${c.redundancy}`);
-  if (!(Number.isInteger(c.pollMs) && c.pollMs >= 10 && c.pollMs <= 60_000)) throw new ConfigError('poll-ms', `poll interval must be an integer in 10..60000 ms, got ${c.pollMs}`);
-  return c;
+  return HUMAN_JUDGE_OPTIONS.resolve(partial);
 }
 
 /** What happened in the last gather (for logs, the dashboard and tests). */

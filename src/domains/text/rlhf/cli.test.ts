@@ -5,11 +5,10 @@ import { join } from 'node:path';
 import { initTensors } from '../../../core/tensor.js';
 import { Rng } from '../../../core/rng.js';
 import { ConfigError } from '../../../core/errors.js';
-import { FlagReader, parseFlags, COMMON_RUN_FLAGS } from '../../../cli/args.js';
 import { Gpt2 } from '../../../models/gpt2/model.js';
 import { resolveGpt2Config } from '../../../models/gpt2/config.js';
 import { saveGpt2 } from '../../../models/load.js';
-import { promptSplit, runText, textConfigFromFlags, TEXT_FLAGS } from './cli.js';
+import { promptSplit, runText, textConfigFromArgv } from './cli.js';
 import { loadCorpus, splitCorpus } from '../corpus.js';
 
 let tmp = '';
@@ -25,7 +24,7 @@ afterAll(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-const flags = (argv: string[]): ReturnType<typeof textConfigFromFlags> => textConfigFromFlags(new FlagReader(parseFlags(argv, { ...COMMON_RUN_FLAGS, ...TEXT_FLAGS }).values));
+const flags = (argv: string[]): ReturnType<typeof textConfigFromArgv> => textConfigFromArgv(argv);
 
 describe('rlhf run text flags', () => {
   it('validate each value and name the flag', () => {

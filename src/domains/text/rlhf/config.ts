@@ -1,9 +1,10 @@
 /**
- * The text RLHF run's config: every option in one place with its meaning and default, the CLI flag that sets it,
- * and a resolver that checks each range with a ConfigError naming the flag.
+ * The text RLHF run's config: every option in one place with its meaning and default, and TEXT_RLHF_OPTIONS: each
+ * option described once (flag, range, default, help), from which come the resolver (a ConfigError naming the flag),
+ * the flag reading and --help.
  */
-import { ConfigError } from '../../../core/errors.js';
-import { resolveTeacher, type TeacherConfig } from '../../../teachers/bpref.js';
+import { defineOptions, type Option } from '../../../core/config/options.js';
+import { teacherOptions, type TeacherConfig } from '../../../teachers/bpref.js';
 import { SENTIMENT_MODES, type SentimentMode } from '../../../teachers/sentiment.js';
 import { DPO_LOSS_TYPES, type DPOLossType } from '../../../policy/dpo.js';
 
@@ -105,149 +106,77 @@ export interface TextRlhfConfig {
   dpoBatchSize: number;
 }
 
-export const DEFAULT_TEXT_RLHF: Omit<TextRlhfConfig, 'teacherConfig'> = {
-  optimizer: 'ppo',
-  judge: 'simulated',
-  teacher: 'oracle',
-  sentimentMode: 'score',
-  model: null,
-  corpus: null,
-  seed: 0,
-  promptMinTokens: 2,
-  promptMaxTokens: 8,
-  evalPrompts: 64,
-  responseLength: 24,
-  temperature: 0.7,
-  labels: 10000,
-  rewardBackbone: 'linear',
-  rewardL2: 1e-4,
-  rewardSource: 'model',
-  rewardEpochs: 8,
-  rewardLr: 1e-2,
-  rewardBatchSize: 32,
-  rewardValidation: 0.2,
-  loraR: 8,
-  loraAlpha: 16,
-  iterations: 50,
-  batchSize: 32,
-  miniBatchSize: 8,
-  ppoEpochs: 4,
-  learningRate: 1e-3,
-  klCoef: 0.25,
-  klTarget: 6,
-  klHorizon: 10000,
-  fixedKl: false,
-  normalizeScores: true,
-  scoreClip: 2,
-  tokenRewards: false,
-  dpoBeta: 0.1,
-  dpoLoss: 'sigmoid',
-  dpoEpochs: 3,
-  dpoBatchSize: 8,
-};
+export type TextRlhfOverrides = Partial<Omit<TextRlhfConfig, 'teacherConfig'>> & { teacherConfig?: Partial<TeacherConfig> };
 
-/** The CLI flag of each field. */
-export const TEXT_RLHF_FLAGS: Record<keyof TextRlhfConfig, string> = {
-  optimizer: 'optimizer',
-  judge: 'judge',
-  teacher: 'teacher',
-  teacherConfig: 'teacher',
-  sentimentMode: 'sentiment-mode',
-  model: 'model',
-  corpus: 'corpus',
-  seed: 'seed',
-  promptMinTokens: 'prompt-min-tokens',
-  promptMaxTokens: 'prompt-max-tokens',
-  evalPrompts: 'eval-prompts',
-  responseLength: 'response-length',
-  temperature: 'temperature',
-  labels: 'labels',
-  rewardBackbone: 'reward-backbone',
-  rewardL2: 'reward-l2',
-  rewardSource: 'reward-source',
-  rewardEpochs: 'reward-epochs',
-  rewardLr: 'reward-lr',
-  rewardBatchSize: 'reward-batch-size',
-  rewardValidation: 'reward-validation',
-  loraR: 'lora-r',
-  loraAlpha: 'lora-alpha',
-  iterations: 'iterations',
-  batchSize: 'batch-size',
-  miniBatchSize: 'mini-batch-size',
-  ppoEpochs: 'ppo-epochs',
-  learningRate: 'lr',
-  klCoef: 'kl-coef',
-  klTarget: 'kl-target',
-  klHorizon: 'kl-horizon',
-  fixedKl: 'fixed-kl',
-  normalizeScores: 'no-normalize-scores',
-  scoreClip: 'score-clip',
-  tokenRewards: 'token-rewards',
-  dpoBeta: 'dpo-beta',
-  dpoLoss: 'dpo-loss',
-  dpoEpochs: 'dpo-epochs',
-  dpoBatchSize: 'dpo-batch-size',
-};
+const RUN = 'run';
+const REWARD = 'reward model';
+const PPO = 'PPO';
+const DPO = 'DPO';
+const teacher = teacherOptions<TextRlhfConfig>({ params: 'teacherConfig', default: 'oracle' });
 
-export type TextRlhfOverrides = Partial<Omit<TextRlhfConfig, 'teacherConfig'>> & { teacherOverrides?: Partial<TeacherConfig> };
+const OPTIONS: Option<TextRlhfConfig>[] = [
+  { key: 'optimizer', type: 'enum', choices: TEXT_OPTIMIZERS, default: 'ppo', metavar: 'NAME', help: 'ppo: reward model + PPO with a KL leash; dpo: DPO on the preference pairs' },
+  { key: 'judge', type: 'enum', choices: TEXT_JUDGES, default: 'simulated', metavar: 'NAME', help: 'who labels: the simulated sentiment judge, people in the web app (human), or people with the judge filling in (mixed)' },
+  teacher.teacher,
+  { key: 'sentimentMode', type: 'enum', choices: SENTIMENT_MODES, default: 'score', metavar: 'M', help: 'AFINN total (score) or per word (comparative)' },
+  { key: 'model', type: 'string', nullable: true, nonEmpty: true, default: null, defaultHelp: 'models/fortunes-tiny', metavar: 'DIR', help: 'GPT-2 directory (config.json + model.safetensors)' },
+  { key: 'corpus', type: 'string', nullable: true, nonEmpty: true, default: null, defaultHelp: "the model's pretraining corpus, else Debian's fortunes", metavar: 'PATH', help: 'prompt source: a text/fortune file or directory' },
+  { key: 'seed', type: 'int', min: 0, max: 2 ** 31 - 1, default: 0, metavar: 'S', section: RUN, help: 'master seed' },
+  { key: 'promptMinTokens', type: 'int', min: 1, max: 256, default: 2, metavar: 'K', help: 'prompt length in tokens, at least (prompts are the first K..M tokens of corpus entries)' },
+  { key: 'promptMaxTokens', type: 'int', min: (c) => c.promptMinTokens, max: 256, default: 8, metavar: 'M', help: 'prompt length in tokens, at most' },
+  { key: 'evalPrompts', type: 'int', min: 1, max: 100_000, default: 64, metavar: 'N', help: 'held-out prompts of the before/after evaluation' },
+  { key: 'responseLength', type: 'int', min: 1, max: 1024, default: 24, metavar: 'N', help: 'tokens generated per continuation' },
+  { key: 'temperature', type: 'number', min: 0, exclusiveMin: true, max: 10, default: 0.7, metavar: 'T', help: "sampling temperature (1 = the model's distribution, as PPO assumes)" },
+  { key: 'labels', type: 'int', min: 2, max: 10_000_000, default: 10000, metavar: 'N', section: REWARD, help: 'comparisons asked of the judge (pairs of continuations of one prompt, from the reference policy)' },
+  { key: 'rewardBackbone', type: 'enum', choices: REWARD_BACKBONES, default: 'linear', metavar: 'B', section: REWARD, help: "linear in token counts, a tanh layer over token frequencies (bag), or the model's transformer with its own LoRA (gpt2)" },
+  { key: 'rewardL2', type: 'number', min: 0, max: 1e6, default: 1e-4, metavar: 'L', section: REWARD, help: "L2 penalty on the reward model's weights" },
+  { key: 'rewardSource', type: 'enum', choices: REWARD_SOURCES, default: 'model', metavar: 'S', section: REWARD, help: "what PPO maximizes: the learned reward model, or the judge's score itself (an ablation)" },
+  { key: 'rewardEpochs', type: 'int', min: 1, max: 10_000, default: 8, metavar: 'N', section: REWARD, help: 'passes over the labels' },
+  { key: 'rewardLr', type: 'number', min: 0, exclusiveMin: true, max: 1, default: 1e-2, metavar: 'LR', section: REWARD, help: 'Adam learning rate of the reward model' },
+  { key: 'rewardBatchSize', type: 'int', min: 1, max: 100_000, default: 32, metavar: 'N', section: REWARD, help: 'pairs per reward-model step' },
+  { key: 'rewardValidation', type: 'number', min: 0, max: 0.9, default: 0.2, metavar: 'F', section: REWARD, help: "fraction of labels held out for the reward model's accuracy" },
+  { key: 'loraR', type: 'int', min: 1, max: 4096, default: 8, metavar: 'R', help: 'LoRA rank r of the policy (and of a gpt2 reward backbone)' },
+  { key: 'loraAlpha', type: 'number', min: 0, exclusiveMin: true, max: 1e6, default: 16, metavar: 'A', symbol: 'α', help: 'LoRA α' },
+  { key: 'iterations', type: 'int', min: 0, max: 1_000_000, default: 50, metavar: 'N', section: PPO, mayDifferOnResume: true, help: 'PPO steps (each: generate a batch, score it, ppo-epochs × minibatches of updates)' },
+  { key: 'batchSize', type: 'int', min: 1, max: 100_000, default: 32, metavar: 'N', section: PPO, help: 'rollouts per PPO step' },
+  { key: 'miniBatchSize', type: 'int', min: 1, max: (c) => c.batchSize, default: 8, metavar: 'N', section: PPO, help: 'rollouts per gradient step' },
+  { key: 'ppoEpochs', type: 'int', min: 1, max: 1000, default: 4, metavar: 'N', section: PPO, help: 'passes per PPO step' },
+  { key: 'learningRate', flag: 'lr', type: 'number', min: 0, exclusiveMin: true, max: 1, default: 1e-3, metavar: 'LR', help: 'Adam learning rate of the policy (PPO and DPO)' },
+  { key: 'klCoef', type: 'number', min: 0, max: 1e6, default: 0.25, metavar: 'B', symbol: 'β₀', section: PPO, help: 'β₀ of the per-token KL penalty' },
+  { key: 'klTarget', type: 'number', min: 0, exclusiveMin: true, max: 1e6, default: 6, metavar: 'K', section: PPO, help: 'KL target (nats per sequence) of the adaptive controller' },
+  { key: 'klHorizon', type: 'number', min: 0, exclusiveMin: true, max: 1e12, default: 10000, metavar: 'H', section: PPO, help: 'horizon of the adaptive KL controller' },
+  { key: 'fixedKl', type: 'bool', default: false, section: PPO, help: 'keep β fixed (no adaptive controller)' },
+  { key: 'normalizeScores', flag: 'no-normalize-scores', type: 'bool', sets: false, default: true, section: PPO, help: 'use raw reward-model scores (default: standardized by their mean and std on reference samples)' },
+  { key: 'scoreClip', type: 'number', min: 0, max: 1e6, default: 2, metavar: 'C', section: PPO, help: "clip each continuation's standardized reward to [−C, C] (TRL score_clip); 0 = off" },
+  {
+    key: 'tokenRewards',
+    type: 'bool',
+    negatable: true,
+    default: (c) => c.rewardBackbone === 'linear' && c.rewardSource === 'model',
+    defaultHelp: 'on with the linear reward model',
+    section: PPO,
+    help: 'pay each token its reward-model weight w[x_t] when generated (dense credit); off: the whole score on the last token',
+    check: (v, c) =>
+      v && c.rewardBackbone !== 'linear'
+        ? `--token-rewards needs a reward model that is a sum over tokens (--reward-backbone linear), got --reward-backbone ${c.rewardBackbone}`
+        : v && c.rewardSource !== 'model'
+          ? '--token-rewards pays the learned reward model per token; it does not apply with --reward-source judge'
+          : undefined,
+  },
+  { key: 'dpoBeta', type: 'number', min: 0, exclusiveMin: true, max: 1e6, default: 0.1, metavar: 'B', symbol: 'β', section: DPO, help: 'DPO β (higher: less deviation from the reference)' },
+  { key: 'dpoLoss', type: 'enum', choices: DPO_LOSS_TYPES, default: 'sigmoid', metavar: 'L', section: DPO, help: 'DPO loss' },
+  { key: 'dpoEpochs', type: 'int', min: 1, max: 10_000, default: 3, metavar: 'N', section: DPO, mayDifferOnResume: true, help: 'passes over the pairs' },
+  { key: 'dpoBatchSize', type: 'int', min: 1, max: 100_000, default: 8, metavar: 'N', section: DPO, help: 'pairs per DPO step' },
+  teacher.params,
+];
 
-const flag = (k: keyof TextRlhfConfig): string => TEXT_RLHF_FLAGS[k];
+/** Every text RLHF option, described once: the resolver, the flags and --help come from it. */
+export const TEXT_RLHF_OPTIONS = defineOptions<TextRlhfConfig, TextRlhfOverrides>('text RLHF', OPTIONS);
 
-function int(k: keyof TextRlhfConfig, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): void {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
-    throw new ConfigError(flag(k), `--${flag(k)} must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? '∞' : max}], got ${JSON.stringify(v)}`);
-}
+/** The defaults. */
+export const DEFAULT_TEXT_RLHF: TextRlhfConfig = TEXT_RLHF_OPTIONS.resolve();
 
-function num(k: keyof TextRlhfConfig, v: unknown, lo: number, hi: number, loOpen = false): void {
-  if (typeof v !== 'number' || !(Number.isFinite(v) && (loOpen ? v > lo : v >= lo) && v <= hi))
-    throw new ConfigError(flag(k), `--${flag(k)} must be a number in ${loOpen ? '(' : '['}${lo}, ${hi}], got ${JSON.stringify(v)}`);
-}
-
-function oneOf<T extends string>(k: keyof TextRlhfConfig, v: unknown, choices: readonly T[]): void {
-  if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) throw new ConfigError(flag(k), `--${flag(k)} must be one of ${choices.join(', ')}; got ${JSON.stringify(v)}`);
-}
-
-/** Defaults, then the overrides; every field checked. */
+/** Defaults, then the overrides; every field checked (ConfigError names the flag). */
 export function resolveTextRlhfConfig(o: TextRlhfOverrides = {}): TextRlhfConfig {
-  const { teacherOverrides, ...rest } = o;
-  for (const k of Object.keys(rest)) if (!(k in DEFAULT_TEXT_RLHF)) throw new ConfigError(k, `unknown text RLHF option "${k}"`);
-  const c = { ...DEFAULT_TEXT_RLHF, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) } as Omit<TextRlhfConfig, 'teacherConfig'>;
-  if (rest.tokenRewards === undefined) c.tokenRewards = c.rewardBackbone === 'linear' && c.rewardSource === 'model';
-  oneOf('optimizer', c.optimizer, TEXT_OPTIMIZERS);
-  oneOf('judge', c.judge, TEXT_JUDGES);
-  oneOf('sentimentMode', c.sentimentMode, SENTIMENT_MODES);
-  int('seed', c.seed, 0, 2 ** 31 - 1);
-  int('promptMinTokens', c.promptMinTokens, 1, 256);
-  int('promptMaxTokens', c.promptMaxTokens, c.promptMinTokens, 256);
-  int('evalPrompts', c.evalPrompts, 1, 100_000);
-  int('responseLength', c.responseLength, 1, 1024);
-  num('temperature', c.temperature, 0, 10, true);
-  int('labels', c.labels, 2, 10_000_000);
-  oneOf('rewardBackbone', c.rewardBackbone, REWARD_BACKBONES);
-  num('rewardL2', c.rewardL2, 0, 1e6);
-  oneOf('rewardSource', c.rewardSource, REWARD_SOURCES);
-  int('rewardEpochs', c.rewardEpochs, 1, 10_000);
-  num('rewardLr', c.rewardLr, 0, 1, true);
-  int('rewardBatchSize', c.rewardBatchSize, 1, 100_000);
-  num('rewardValidation', c.rewardValidation, 0, 0.9);
-  int('loraR', c.loraR, 1, 4096);
-  num('loraAlpha', c.loraAlpha, 0, 1e6, true);
-  int('iterations', c.iterations, 0, 1_000_000);
-  int('batchSize', c.batchSize, 1, 100_000);
-  int('miniBatchSize', c.miniBatchSize, 1, c.batchSize);
-  int('ppoEpochs', c.ppoEpochs, 1, 1000);
-  num('learningRate', c.learningRate, 0, 1, true);
-  num('klCoef', c.klCoef, 0, 1e6);
-  num('klTarget', c.klTarget, 0, 1e6, true);
-  num('klHorizon', c.klHorizon, 0, 1e12, true);
-  if (c.tokenRewards && c.rewardBackbone !== 'linear')
-    throw new ConfigError('token-rewards', `--token-rewards needs a reward model that is a sum over tokens (--reward-backbone linear), got --reward-backbone ${c.rewardBackbone}`);
-  if (c.tokenRewards && c.rewardSource !== 'model') throw new ConfigError('token-rewards', '--token-rewards pays the learned reward model per token; it does not apply with --reward-source judge');
-  num('scoreClip', c.scoreClip, 0, 1e6);
-  num('dpoBeta', c.dpoBeta, 0, 1e6, true);
-  oneOf('dpoLoss', c.dpoLoss, DPO_LOSS_TYPES);
-  int('dpoEpochs', c.dpoEpochs, 1, 10_000);
-  int('dpoBatchSize', c.dpoBatchSize, 1, 100_000);
-  const teacherConfig = resolveTeacher(c.teacher, teacherOverrides ?? {}, 'teacher');
-  return { ...c, teacherConfig };
+  return TEXT_RLHF_OPTIONS.resolve(o);
 }

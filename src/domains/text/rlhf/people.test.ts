@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initTensors } from '../../../core/tensor.js';
 import { Rng } from '../../../core/rng.js';
-import { FlagReader, parseFlags, COMMON_RUN_FLAGS } from '../../../cli/args.js';
 import type { Preference, Query } from '../../../feedback/types.js';
 import { resolveHumanJudgeConfig } from '../../../loop/people/gatherer.js';
 import type { HumanJudgeSetup } from '../../../loop/people/session.js';
@@ -12,7 +11,7 @@ import { openStore } from '../../../store/index.js';
 import { Gpt2 } from '../../../models/gpt2/model.js';
 import { resolveGpt2Config } from '../../../models/gpt2/config.js';
 import { saveGpt2 } from '../../../models/load.js';
-import { runText, textConfigFromFlags, TEXT_FLAGS } from './cli.js';
+import { runText, textConfigFromArgv } from './cli.js';
 import { textQueryMaker } from './people.js';
 import type { TextSamplePayload } from '../payload.js';
 
@@ -30,14 +29,7 @@ afterAll(() => {
 });
 
 const config = (judge: string) =>
-  textConfigFromFlags(
-    new FlagReader(
-      parseFlags(
-        ['--judge', judge, '--model', join(tmp, 'model'), '--corpus', join(tmp, 'corpus.txt'), '--eval-prompts', '2', '--labels', '4', '--iterations', '1', '--batch-size', '4', '--mini-batch-size', '2', '--ppo-epochs', '1', '--response-length', '4', '--reward-epochs', '1', '--prompt-max-tokens', '4'],
-        { ...COMMON_RUN_FLAGS, ...TEXT_FLAGS },
-      ).values,
-    ),
-  ).config;
+  textConfigFromArgv(['--judge', judge, '--model', join(tmp, 'model'), '--corpus', join(tmp, 'corpus.txt'), '--eval-prompts', '2', '--labels', '4', '--iterations', '1', '--batch-size', '4', '--mini-batch-size', '2', '--ppo-epochs', '1', '--response-length', '4', '--reward-epochs', '1', '--prompt-max-tokens', '4']).config;
 const people = (mode: 'human' | 'mixed', timeoutSeconds: number): HumanJudgeSetup => ({
   config: resolveHumanJudgeConfig({ mode, timeoutSeconds, pollMs: 20 }),
   port: 0,
