@@ -19,7 +19,7 @@ import { basename } from 'node:path';
 import { FlagReader, type FlagSpec } from '../cli/args.js';
 import { ConfigError, RlhfError } from '../core/errors.js';
 import { comparisonTarget, type Judgement, type JudgementRecord, type Preference, type Query } from '../feedback/types.js';
-import { ensureRun, postQueries, unansweredQueries, waitForJudgements, emitMetrics } from '../server/loopBridge.js';
+import { ensureRun, postQueries, unansweredQueries, waitForJudgements, emitMetrics } from '../store/loopBridge.js';
 import { generateToken, hashToken } from '../store/tokens.js';
 import type { FeedbackStore, JsonObject, RunStatus } from '../store/types.js';
 import type { Gatherer, IterationEvent, Metrics } from './orchestrator.js';

@@ -7,7 +7,7 @@ import { RlhfError } from '../../src/core/errors.js';
 import type { Judgement, Query } from '../../src/feedback/types.js';
 import { LATEST_SCHEMA_VERSION, computeAgreement, hashToken } from '../../src/store/index.js';
 import type { FeedbackStore } from '../../src/store/types.js';
-import { postQueries, unansweredQueries, waitForJudgements } from '../../src/server/loopBridge.js';
+import { postQueries, unansweredQueries, waitForJudgements } from '../../src/store/loopBridge.js';
 import { availableBackends, testClock, type Backend, type TestClock } from './backends.js';
 import { cmpQuery, prefer } from './queries.js';
 

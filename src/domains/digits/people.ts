@@ -24,7 +24,7 @@ import type { BackendName } from '../../core/tensor.js';
 import type { Judgement, Query } from '../../feedback/types.js';
 import { RunDir } from '../../loop/runDir.js';
 import { runIdFromDir, openHumanSession, teacherJudgeName, type HumanJudgeSetup, type HumanSession } from '../../loop/humanJudge.js';
-import { ensureRun, postQueries } from '../../server/loopBridge.js';
+import { ensureRun, postQueries } from '../../store/loopBridge.js';
 import type { FeedbackStore, JsonObject } from '../../store/types.js';
 import type { DigitsConfig } from './config.js';
 import { FASHION_CLASSES, NUM_CLASSES } from './data.js';
