@@ -10,7 +10,7 @@ import { ANNOTATOR_NAME_PATTERN, ID_PATTERN } from '../feedback/validate.js';
 import { openStore } from '../store/index.js';
 import { generateToken, hashToken, TOKEN_PATTERN } from '../store/tokens.js';
 import type { FeedbackStore } from '../store/types.js';
-import { ensureRun } from './loopBridge.js';
+import { ensureRun } from '../store/loopBridge.js';
 import { createServer, type Server } from './app.js';
 
 export const DEFAULT_SERVE_DB = 'runs/feedback.sqlite';

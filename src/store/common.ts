@@ -1,6 +1,5 @@
 /**
- * Pieces both store backends share: row ↔ object mapping, input checks and the store's errors.
- * Backends only differ in SQL and in how they run transactions.
+ * Pieces of the store's logic (sqlStore.ts): row ↔ object mapping, input checks and the store's errors.
  */
 import { RlhfError, StoreError } from '../core/errors.js';
 import type { Judgement, JudgementRecord, Query, QueryKind, Sample } from '../feedback/types.js';
@@ -188,6 +187,11 @@ export function checkAnnotatorInput(a: { name: string; role: Role; tokenHash: st
 
 export function checkJudgeName(name: string): void {
   expectId(name, 'annotator', JUDGE_NAME_PATTERN);
+}
+
+/** An optional ISO 8601 time given by the client (imports keep the original time). */
+export function checkCreatedAt(s: string | undefined, field: string): void {
+  if (s !== undefined && (typeof s !== 'string' || Number.isNaN(Date.parse(s)))) throw new FieldError(field, `expected an ISO 8601 date string, got ${JSON.stringify(s)}`);
 }
 
 export function checkLeaseMs(ms: number): void {

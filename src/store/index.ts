@@ -16,7 +16,7 @@ export { PostgresStore } from './postgres.js';
 export { MIGRATIONS, LATEST_SCHEMA_VERSION } from './migrations.js';
 export { generateToken, hashToken, TOKEN_PATTERN } from './tokens.js';
 export { computeAgreement, type Agreement } from './agreement.js';
-export * from '../server/loopBridge.js';
+export * from './loopBridge.js';
 
 /** The SQLite file name inside a run directory. */
 export const DEFAULT_DB_FILE = 'feedback.sqlite';

@@ -6,6 +6,7 @@
  * Times are integer milliseconds since the epoch (BIGINT), JSON is stored as text (canonical for judgements,
  * so an idempotent retry is a string comparison).
  */
+import { StoreError } from '../core/errors.js';
 
 export interface Migration {
   version: number;
@@ -81,3 +82,10 @@ export const MIGRATIONS: readonly Migration[] = [
 
 /** The schema version this build of rlhfkit writes. */
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+
+/** Refuses a store whose schema (`at`) was written by a newer rlhfkit. */
+export function refuseNewerSchema(at: number): void {
+  if (at > LATEST_SCHEMA_VERSION) {
+    throw new StoreError(`the store's schema is version ${at}, newer than this rlhfkit understands (${LATEST_SCHEMA_VERSION}); upgrade rlhfkit`);
+  }
+}

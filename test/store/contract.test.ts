@@ -7,7 +7,7 @@ import { RlhfError } from '../../src/core/errors.js';
 import type { Judgement, Query } from '../../src/feedback/types.js';
 import { LATEST_SCHEMA_VERSION, computeAgreement, hashToken } from '../../src/store/index.js';
 import type { FeedbackStore } from '../../src/store/types.js';
-import { postQueries, unansweredQueries, waitForJudgements } from '../../src/server/loopBridge.js';
+import { postQueries, unansweredQueries, waitForJudgements } from '../../src/store/loopBridge.js';
 import { availableBackends, testClock, type Backend, type TestClock } from './backends.js';
 import { cmpQuery, prefer } from './queries.js';
 
@@ -166,6 +166,38 @@ describe.each(backends)('FeedbackStore contract: $name', (backend: Backend) => {
     await s.close();
   });
 
+  it('a bad client value is E_FEEDBACK naming its field (createdAt, import records too)', async () => {
+    const q = cmpQuery('q1');
+    const s = await withRun(undefined, [q]);
+    const bad = { queryId: 'q1', annotator: 'alice', judgement: prefer(q, 'left'), createdAt: 'yesterday' };
+    await expect(s.addJudgement(bad)).rejects.toMatchObject({ code: 'E_FEEDBACK', field: 'createdAt' });
+    await expect(s.importBatch({ runs: [], queries: [], judgements: [{ ...bad, runId: 'r1' }] })).rejects.toMatchObject({
+      code: 'E_FEEDBACK',
+      field: 'judgements.0.createdAt',
+    });
+    expect(await s.countJudgements('r1')).toBe(0);
+    const ok = await s.addJudgement({ ...bad, createdAt: '2024-05-01T12:00:00Z' });
+    expect(ok.record.createdAt).toBe('2024-05-01T12:00:00.000Z');
+    await s.close();
+  });
+
+  it('counts judgements of every run by iteration, and names the first duplicate of a query batch', async () => {
+    const s = await withRun(undefined, [cmpQuery('q1', 0), cmpQuery('q2', 1)]);
+    await s.createRun({ id: 'r2', domain: 'gridworld' });
+    await s.addQueries('r2', [cmpQuery('x1', 1, 'r2')]);
+    await s.addJudgement({ queryId: 'q1', annotator: 'alice', judgement: prefer(cmpQuery('q1'), 'left') });
+    await s.addJudgement({ queryId: 'q2', annotator: 'alice', judgement: prefer(cmpQuery('q2'), 'left') });
+    await s.addJudgement({ queryId: 'x1', annotator: 'alice', judgement: prefer(cmpQuery('x1'), 'left') });
+    expect(await s.countJudgements(undefined)).toBe(3);
+    expect(await s.countJudgements(undefined, { iteration: 1 })).toBe(2);
+    expect(await s.countJudgements(undefined, { iteration: 1, annotator: 'alice' })).toBe(2);
+    expect(await s.countJudgements(undefined, { iteration: 0, annotator: 'bob' })).toBe(0);
+    const batch = [cmpQuery('n1'), cmpQuery('n2'), cmpQuery('q2'), cmpQuery('n3'), cmpQuery('q1')];
+    await expect(s.addQueries('r1', batch)).rejects.toMatchObject({ code: 'E_CONFLICT', message: expect.stringMatching(/^queries\.2\.id: query "q2"/) });
+    expect(await s.getQuery('n1')).toBeUndefined();
+    await s.close();
+  });
+
   it('redundancy hands a query to several different annotators, one at a time', async () => {
     const s = await withRun();
     await s.addQueries('r1', [cmpQuery('m1')], { redundancy: 2 });
@@ -274,6 +306,31 @@ describe.each(backends)('FeedbackStore contract: $name', (backend: Backend) => {
     expect(await codeOf(s.importBatch(conflicting))).toBe('E_CONFLICT');
     expect(await s.getQuery('i2')).toBeUndefined();
     expect(await s.countJudgements('imp')).toBe(1);
+    await s.close();
+  });
+
+  it('writes issued together are each all or nothing: a failing one leaves the others', async () => {
+    const s = await withRun(undefined, [cmpQuery('q1'), cmpQuery('q2')]);
+    const q3 = cmpQuery('q3');
+    const failing = {
+      runs: [],
+      queries: [{ query: q3, wanted: 1 }],
+      judgements: [
+        { queryId: 'q3', runId: 'r1', annotator: 'alice', judgement: prefer(q3, 'left'), createdAt: '2024-05-01T00:00:00.000Z' },
+        { queryId: 'q1', runId: 'other', annotator: 'alice', judgement: prefer(cmpQuery('q1'), 'left'), createdAt: '2024-05-01T00:00:00.000Z' },
+      ],
+    };
+    // same turn of the event loop: SQLite commits these in one transaction, one savepoint each
+    const [a, b, c] = await Promise.allSettled([
+      s.addJudgement({ queryId: 'q1', annotator: 'bob', judgement: prefer(cmpQuery('q1'), 'left') }),
+      s.importBatch(failing),
+      s.addJudgement({ queryId: 'q2', annotator: 'bob', judgement: prefer(cmpQuery('q2'), 'right') }),
+    ]);
+    expect([a.status, b.status, c.status]).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(b.status === 'rejected' && (b.reason as RlhfError).code).toBe('E_CONFLICT');
+    expect(await s.getQuery('q3')).toBeUndefined();
+    expect((await s.listJudgements('r1')).map((j) => `${j.queryId}:${j.annotator}`)).toEqual(['q1:bob', 'q2:bob']);
+    expect(await s.getQuery('q1')).toMatchObject({ judged: 1 });
     await s.close();
   });
 

@@ -25,7 +25,7 @@ import type { Judgement, Query } from '../../feedback/types.js';
 import { RunDir } from '../../loop/runDir.js';
 import { teacherJudgeName } from '../../loop/people/gatherer.js';
 import { runIdFromDir, openHumanSession, type HumanJudgeSetup, type HumanSession } from '../../loop/people/session.js';
-import { ensureRun, postQueries } from '../../server/loopBridge.js';
+import { ensureRun, postQueries } from '../../store/loopBridge.js';
 import type { FeedbackStore, JsonObject } from '../../store/types.js';
 import type { DigitsConfig } from './config.js';
 import { FASHION_CLASSES, NUM_CLASSES } from './data.js';

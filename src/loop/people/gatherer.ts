@@ -15,7 +15,7 @@
 import { defineOptions } from '../../core/config/options.js';
 import { ConfigError, RlhfError } from '../../core/errors.js';
 import { comparisonTarget, type Judgement, type JudgementRecord, type Preference, type Query } from '../../feedback/types.js';
-import { postQueries, unansweredQueries, waitForJudgements } from '../../server/loopBridge.js';
+import { postQueries, unansweredQueries, waitForJudgements } from '../../store/loopBridge.js';
 import type { FeedbackStore } from '../../store/types.js';
 import { JUDGE_MODES, type JudgeMode, type Gatherer, type Label, type Metrics, type QueryMaker } from '../parts.js';
 export { JUDGE_MODES, type JudgeMode, type QueryMaker } from '../parts.js';

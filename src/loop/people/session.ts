@@ -5,7 +5,7 @@
  * `peopleInTheLoop` makes the driver's PeopleHooks (src/loop/driver.ts) from the --judge setup.
  */
 import { basename } from 'node:path';
-import { ensureRun, emitMetrics } from '../../server/loopBridge.js';
+import { ensureRun, emitMetrics } from '../../store/loopBridge.js';
 import { generateToken, hashToken } from '../../store/tokens.js';
 import type { FeedbackStore, JsonObject, RunStatus } from '../../store/types.js';
 import type { FigureEvent, Gatherer, IterationEvent, PeopleHooks, QueryMaker } from '../parts.js';

@@ -5,7 +5,8 @@
  */
 import { RlhfError } from '../core/errors.js';
 import type { JudgementRecord, Query } from '../feedback/types.js';
-import type { AddQueriesOptions, FeedbackStore, JsonObject, MetricEvent, NewRun, Run } from '../store/types.js';
+import { notFound } from './common.js';
+import type { AddQueriesOptions, FeedbackStore, JsonObject, MetricEvent, NewRun, Run } from './types.js';
 
 /** Adds an iteration's queries to the run (validated, all or nothing). Returns how many were added. */
 export async function postQueries(store: FeedbackStore, runId: string, queries: Query[], opts: AddQueriesOptions = {}): Promise<number> {
@@ -57,7 +58,7 @@ export async function waitForJudgements(
 ): Promise<WaitResult> {
   const pollMs = opts.pollMs ?? 200;
   const setStatus = opts.setStatus ?? true;
-  if (!(await store.getRun(runId))) throw new RlhfError('E_NOT_FOUND', `run "${runId}" does not exist`);
+  if (!(await store.getRun(runId))) throw notFound('run', runId);
   const deadline = Date.now() + timeoutMs;
   if (setStatus) await store.updateRun(runId, { status: 'waiting' });
   let n = await store.countJudgements(runId, { iteration });
