@@ -25,6 +25,7 @@ const COMMANDS: Record<string, Record<string, [string, string]>> = {
   serve: { '': ['../server/cli.js', 'serveCommand'] },
   export: { '': ['../server/cli.js', 'exportCommand'] },
   import: { '': ['../server/cli.js', 'importCommand'] },
+  generate: { '': ['./generate.js', 'generateCommand'] },
 };
 
 const USAGE = `rlhf — reinforcement learning from human feedback

@@ -23,9 +23,15 @@ export type TokenizerJson =
       special_tokens: Record<string, number>;
     };
 
+/** Hugging Face's own tokenizer.json (Llama, Qwen2, SmolLM2, …), kept as read and saved back unchanged (hf.ts). */
+export interface HfTokenizerJson {
+  model: { type: string; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
 export interface Tokenizer {
-  /** 'tiktoken' (GPT-2 BPE, 50257 ids) or 'byte-bpe' (learned on a corpus; byte-level when it has no merges) */
-  readonly type: TokenizerJson['type'];
+  /** 'tiktoken' (GPT-2 BPE, 50257 ids), 'byte-bpe' (learned on a corpus; byte-level when it has no merges) or 'hf' (a Hugging Face tokenizer.json, hf.ts) */
+  readonly type: TokenizerJson['type'] | 'hf';
   /** number of ids, specials included */
   readonly vocabSize: number;
   /** id of <|endoftext|> */
@@ -34,5 +40,5 @@ export interface Tokenizer {
   encode(text: string): number[];
   /** ids → text (invalid UTF-8 from a partial character becomes U+FFFD) */
   decode(ids: readonly number[]): string;
-  toJSON(): TokenizerJson;
+  toJSON(): TokenizerJson | HfTokenizerJson;
 }

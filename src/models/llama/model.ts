@@ -1,0 +1,350 @@
+/**
+ * Llama-family decoder (Llama 2/3, SmolLM2, Qwen2/2.5) on TensorFlow.js, numerically equivalent to Hugging Face's
+ * LlamaForCausalLM / Qwen2ForCausalLM (checked against plain PyTorch: scripts/llama_reference.py):
+ *   x = E[ids]
+ *   for each block: x = x + o_proj(attn(rope(q), rope(k), v));  x = x + down(silu(gate(n)) · up(n))
+ *                   (q, k, v from n = rms_norm(x) before attention; n = rms_norm(x) again before the MLP)
+ *   h = rms_norm(x); logits = h Wᵀ with W = lm_head, or E when tied; values = v_head(h)
+ * Grouped-query attention: nh query heads share n_kv key/value heads (query head j reads kv head ⌊j / (nh/n_kv)⌋,
+ * HF's repeat_kv), computed without materialising the repeated keys: queries are grouped as [B, n_kv, rep·T, d].
+ *
+ * Padding: pass an attention mask [B, T] (1 = token, 0 = padding; prompts are left-padded). Position ids are
+ * cumsum(mask) − 1, so a left-padded row computes what the unpadded row would. LoRA adapters wrap any linear
+ * projection (llamaLoraSites) and are switchable per call (off = the reference policy); the value head is TRL's.
+ *
+ * wasm notes: the embedding lookup is `gather` (gradient: UnsortedSegmentSum from ../kernels.ts); no `gather` with
+ * batchDims and no stridedSlice anywhere.
+ */
+import { tf } from '../../core/tensor.js';
+import type { Rng } from '../../core/rng.js';
+import type { NamedTensor } from '../../core/safetensors.js';
+import { ShapeError } from '../../core/errors.js';
+import type { CausalLm, ForwardOptions, ForwardOutput, KvCache, LayerKv } from '../causalLm.js';
+import { attentionInputs, cachedAttentionBias, embeddingLookup, variableFrom } from '../layers.js';
+import { LoraAdapters, type LoraConfig, type LoraSites, resolveLoraConfig } from '../lora.js';
+import { applyValueHead, createValueHead, disposeValueHead, type ValueHead, type ValueHeadArrays, valueHeadFromTensors } from '../valueHead.js';
+import { registerMissingWasmKernels } from '../kernels.js';
+import { type LlamaConfig, primaryEos } from './config.js';
+import { applyRope, rmsNorm, ropeInvFreq, ropeTables, siluGate } from './layers.js';
+import { initLlamaParams, llamaLoraSites, llamaParamSpecs, llamaParamsFromCheckpoint } from './params.js';
+
+/** The modules adapted when no targetModules are given: PEFT's default for Llama and Qwen2. */
+export const LLAMA_LORA_TARGETS = ['q_proj', 'v_proj'] as const;
+
+/** Per-call context threaded through the blocks. */
+interface Ctx {
+  adapters: boolean;
+  training: boolean;
+  rng: Rng | undefined;
+}
+
+/** Rotary tables of one pass: [B, T, 1, d] each. */
+interface Rope {
+  cos: tf.Tensor4D;
+  sin: tf.Tensor4D;
+}
+
+export class Llama implements CausalLm {
+  /** base weights under HF names (model.embed_tokens.weight, model.layers.0.self_attn.q_proj.weight, …) */
+  readonly params: Map<string, tf.Variable>;
+  /** LoRA adapters, when added */
+  lora: LoraAdapters | null = null;
+  /** TRL's ValueHead: v = h wᵀ + b, w [1, C], b [1] (valueHead.ts) */
+  valueHead: ValueHead | null = null;
+  /** RoPE inverse frequencies [d/2] (with the config's scaling) */
+  readonly invFreq: Float32Array;
+
+  private constructor(
+    readonly config: LlamaConfig,
+    arrays: Map<string, Float32Array>,
+  ) {
+    registerMissingWasmKernels();
+    this.invFreq = ropeInvFreq(config.head_dim, config.rope_theta, config.rope_scaling);
+    this.params = new Map();
+    for (const s of llamaParamSpecs(config)) {
+      const data = arrays.get(s.name);
+      if (!data) throw new ShapeError(`Llama: no data for parameter ${s.name}`);
+      if (data.length !== s.shape.reduce((a, b) => a * b, 1)) throw new ShapeError(`Llama: parameter ${s.name} has ${data.length} values, expected [${s.shape}]`);
+      this.params.set(s.name, variableFrom(data, s.shape));
+    }
+  }
+
+  /** A model with HF-style random weights drawn from `rng`. */
+  static random(config: LlamaConfig, rng: Rng): Llama {
+    return new Llama(config, initLlamaParams(config, rng));
+  }
+
+  /** A model from parameter arrays under HF names (params.ts). */
+  static fromArrays(config: LlamaConfig, arrays: Map<string, Float32Array>): Llama {
+    return new Llama(config, arrays);
+  }
+
+  /**
+   * A model from a checkpoint's tensors (model.safetensors or all shards, parsed): parameters under HF names plus a
+   * value head when the tensors hold one. No file access: a browser can call it on fetched bytes; load.ts
+   * `loadLlama` reads a directory. `source` names the file(s) in errors.
+   */
+  static fromCheckpoint(config: LlamaConfig, tensors: Map<string, NamedTensor>, source: string): Llama {
+    const { params, extra } = llamaParamsFromCheckpoint(config, tensors, source);
+    const model = new Llama(config, params);
+    const vh = valueHeadFromTensors(extra, config.hidden_size, source);
+    if (vh) model.addValueHead(vh);
+    return model;
+  }
+
+  get vocabSize(): number {
+    return this.config.vocab_size;
+  }
+
+  get contextLength(): number {
+    return this.config.max_position_embeddings;
+  }
+
+  get hiddenSize(): number {
+    return this.config.hidden_size;
+  }
+
+  /** the first of config.eos_token_id */
+  get eosId(): number {
+    return primaryEos(this.config);
+  }
+
+  /** every id that ends a sequence (config.eos_token_id; Llama 3.1 lists several) */
+  get eosIds(): readonly number[] {
+    return this.config.eos_token_id.length ? this.config.eos_token_id : [this.eosId];
+  }
+
+  loraSites(): LoraSites {
+    return llamaLoraSites(this.config);
+  }
+
+  /**
+   * Adds fresh LoRA adapters (B = 0: the model's outputs do not change). Replaces existing ones. Without
+   * targetModules, q_proj and v_proj are adapted (PEFT's default for Llama and Qwen2).
+   */
+  addLora(partial: Partial<LoraConfig>, rng: Rng): LoraAdapters {
+    this.lora?.dispose();
+    const sites = this.loraSites();
+    const cfg = resolveLoraConfig({ ...partial, targetModules: partial.targetModules ?? [...LLAMA_LORA_TARGETS] }, sites);
+    this.lora = LoraAdapters.create(sites, cfg, rng);
+    return this.lora;
+  }
+
+  /** Adds a scalar value head: weight ~ N(0, initializer_range) drawn from an Rng and bias 0, or given arrays. */
+  addValueHead(init: Rng | ValueHeadArrays): void {
+    disposeValueHead(this.valueHead);
+    this.valueHead = null;
+    this.valueHead = createValueHead(this.config.hidden_size, init, this.config.initializer_range);
+  }
+
+  private p(name: string): tf.Variable {
+    const v = this.params.get(name);
+    if (!v) throw new ShapeError(`Llama: no parameter ${name}`);
+    return v;
+  }
+
+  private dropout(x: tf.Tensor, rate: number, ctx: Ctx): tf.Tensor {
+    if (!ctx.training || rate <= 0) return x;
+    if (!ctx.rng) throw new ShapeError('Llama: training with dropout needs an Rng (ForwardOptions.rng)');
+    return tf.dropout(x, rate, undefined, ctx.rng.nextUint32());
+  }
+
+  /** nn.Linear with an optional LoRA update: y = x Wᵀ + b + (α/r) dropout(x) Aᵀ Bᵀ.  x [N, in] → [N, out] */
+  private linear(x: tf.Tensor2D, module: string, ctx: Ctx): tf.Tensor2D {
+    let y = tf.matMul(x, this.p(`${module}.weight`), false, true) as tf.Tensor2D; // [N, out] = x Wᵀ
+    const bias = this.params.get(`${module}.bias`);
+    if (bias) y = tf.add(y, bias); // (no fused bias: tfjs-wasm 4.22 adds it wrongly to transposed products)
+    const pair = ctx.adapters ? this.lora?.get(module) : undefined;
+    if (pair && this.lora) {
+      const xd = this.dropout(x, this.lora.config.dropout, ctx) as tf.Tensor2D; // [N, in]
+      const down = tf.matMul(xd, pair.A, false, true); // [N, r]
+      const up = tf.matMul(down, pair.B, false, true); // [N, out]
+      y = tf.add(y, tf.mul(up, this.lora.scale)) as tf.Tensor2D;
+    }
+    return y;
+  }
+
+  /**
+   * Grouped-query self-attention of block i with an optional cache of earlier (rotated) keys and values.
+   * x [B·T, C], bias [B, 1, T, S] (0 = may attend, −1e9 = masked); returns y [B·T, C] and this block's keys/values
+   * [B, n_kv, S, d].
+   */
+  private attn(x: tf.Tensor2D, i: number, B: number, T: number, rope: Rope, bias: tf.Tensor4D, past: LayerKv | null, ctx: Ctx): { y: tf.Tensor2D; kv: LayerKv } {
+    const { num_attention_heads: nh, num_key_value_heads: nkv, head_dim: d } = this.config;
+    const rep = nh / nkv;
+    const m = `model.layers.${i}.self_attn`;
+    const q = applyRope(tf.reshape(this.linear(x, `${m}.q_proj`, ctx), [B, T, nh, d]), rope.cos, rope.sin); // [B, T, nh, d]
+    const k0 = applyRope(tf.reshape(this.linear(x, `${m}.k_proj`, ctx), [B, T, nkv, d]), rope.cos, rope.sin); // [B, T, n_kv, d]
+    const v0 = tf.reshape(this.linear(x, `${m}.v_proj`, ctx), [B, T, nkv, d]); // [B, T, n_kv, d]
+    let k = tf.transpose(k0, [0, 2, 1, 3]) as tf.Tensor4D; // [B, n_kv, T, d]
+    let v = tf.transpose(v0, [0, 2, 1, 3]) as tf.Tensor4D; // [B, n_kv, T, d]
+    if (past) {
+      k = tf.concat([past.k, k], 2); // [B, n_kv, S, d]
+      v = tf.concat([past.v, v], 2); // [B, n_kv, S, d]
+    }
+    const S = k.shape[2];
+    // query head j = g·rep + r uses kv head g: group the queries as [B, n_kv, rep·T, d]
+    const qh = tf.reshape(tf.transpose(tf.mul(q, 1 / Math.sqrt(d)), [0, 2, 1, 3]), [B, nkv, rep * T, d]); // [B, n_kv, rep·T, d], scaled by 1/√d
+    let att = tf.reshape(tf.matMul(qh, k, false, true), [B, nh, T, S]); // [B, nh, T, S] = q kᵀ / √d
+    att = tf.softmax(tf.add(att, bias), -1); // [B, nh, T, S]
+    att = this.dropout(att, this.config.attention_dropout, ctx) as tf.Tensor4D;
+    const yh = tf.matMul(tf.reshape(att, [B, nkv, rep * T, S]), v); // [B, n_kv, rep·T, d]
+    const y = tf.reshape(tf.transpose(tf.reshape(yh, [B, nh, T, d]), [0, 2, 1, 3]), [B * T, nh * d]) as tf.Tensor2D; // [B·T, nh·d]
+    return { y: this.linear(y, `${m}.o_proj`, ctx), kv: { k, v } };
+  }
+
+  /** SwiGLU MLP of block i: down(silu(gate(x)) · up(x)).  [B·T, C] → [B·T, C] */
+  private mlp(x: tf.Tensor2D, i: number, ctx: Ctx): tf.Tensor2D {
+    const m = `model.layers.${i}.mlp`;
+    const h = siluGate(this.linear(x, `${m}.gate_proj`, ctx), this.linear(x, `${m}.up_proj`, ctx)); // [B·T, I]
+    return this.linear(h, `${m}.down_proj`, ctx); // [B·T, C]
+  }
+
+  /** RMSNorm with the weight `name`.  [N, C] */
+  private norm(x: tf.Tensor2D, name: string): tf.Tensor2D {
+    return rmsNorm(x, this.p(name), this.config.rms_norm_eps);
+  }
+
+  /**
+   * The decoder trunk: embeddings, blocks, final norm. ids [B, T] int32, positions [B·T], bias [B, 1, T, S] with
+   * S = (cached length) + T. Returns the final hidden state [B·T, C] and every block's keys/values.
+   */
+  private trunk(ids: tf.Tensor2D, positions: Int32Array, bias: tf.Tensor4D, past: LayerKv[] | null, ctx: Ctx): { h: tf.Tensor2D; kv: LayerKv[] } {
+    const [B, T] = ids.shape;
+    const d = this.config.head_dim;
+    const tables = ropeTables(positions, this.invFreq);
+    const rope: Rope = { cos: tf.tensor4d(tables.cos, [B, T, 1, d]), sin: tf.tensor4d(tables.sin, [B, T, 1, d]) };
+    let x = embeddingLookup(this.p('model.embed_tokens.weight'), tf.reshape(ids, [B * T])); // [B·T, C]
+    const kv: LayerKv[] = [];
+    for (let i = 0; i < this.config.num_hidden_layers; i++) {
+      const l = `model.layers.${i}`;
+      const a = this.attn(this.norm(x, `${l}.input_layernorm.weight`), i, B, T, rope, bias, past ? past[i]! : null, ctx);
+      x = tf.add(x, a.y); // x = x + attn(rms_norm(x))
+      x = tf.add(x, this.mlp(this.norm(x, `${l}.post_attention_layernorm.weight`), i, ctx)); // x = x + mlp(rms_norm(x))
+      kv.push(a.kv);
+    }
+    return { h: this.norm(x, 'model.norm.weight'), kv };
+  }
+
+  /** The output embedding: lm_head.weight, or embed_tokens when tied.  [V, C] */
+  private headWeight(): tf.Variable {
+    return this.p(this.config.tie_word_embeddings ? 'model.embed_tokens.weight' : 'lm_head.weight');
+  }
+
+  private ctx(opts: ForwardOptions): Ctx {
+    return { adapters: opts.adapters ?? this.lora !== null, training: opts.training ?? false, rng: opts.rng };
+  }
+
+  private checkIds(ids: tf.Tensor, mask?: tf.Tensor): [number, number] {
+    if (ids.rank !== 2) throw new ShapeError(`Llama forward: ids must be [B, T], got shape [${ids.shape}]`);
+    if (ids.dtype !== 'int32') throw new ShapeError(`Llama forward: ids must be int32, got ${ids.dtype}`);
+    const [B, T] = ids.shape as [number, number];
+    if (mask && (mask.rank !== 2 || mask.shape[0] !== B || mask.shape[1] !== T))
+      throw new ShapeError(`Llama forward: mask must have the shape of ids [${B}, ${T}], got [${mask.shape}]`);
+    // an id outside the vocabulary would read past the embedding table (wasm's gather does not check)
+    const V = this.config.vocab_size;
+    const data = ids.dataSync();
+    for (let i = 0; i < data.length; i++)
+      if (!(data[i]! >= 0 && data[i]! < V)) throw new ShapeError(`Llama forward: token id ${data[i]} is outside the vocabulary [0, ${V}) (a tokenizer/model mismatch?)`);
+    return [B, T];
+  }
+
+  /**
+   * Full forward pass.  ids [B, T] int32, mask [B, T] (1 token / 0 padding; default all ones).
+   * The caller owns (and disposes) the returned tensors; call inside tf.tidy to free them with the step.
+   */
+  forward(ids: tf.Tensor2D, mask?: tf.Tensor2D, opts: ForwardOptions = {}): ForwardOutput {
+    const [B, T] = this.checkIds(ids, mask);
+    if (T > this.contextLength)
+      throw new ShapeError(`Cannot forward a sequence of length ${T}, the model's context (max_position_embeddings) is only ${this.contextLength}`);
+    const m = mask ? (mask.dataSync() as Float32Array | Int32Array) : undefined;
+    const { positions, bias } = attentionInputs(B, T, m);
+    const ctx = this.ctx(opts);
+    const out = tf.tidy(() => {
+      const biasT = tf.tensor4d(bias, [B, 1, T, T]);
+      const { h } = this.trunk(ids, positions, biasT, null, ctx); // [B·T, C]
+      const r = this.heads(h, B, T, opts);
+      return r.values ? { logits: r.logits, values: r.values, hidden: r.hidden } : { logits: r.logits, hidden: r.hidden };
+    });
+    return { logits: out.logits, hidden: out.hidden, values: 'values' in out ? (out.values ?? null) : null };
+  }
+
+  /** LM head and value head on the final hidden state h [B·T, C]. */
+  private heads(h: tf.Tensor2D, B: number, T: number, opts: ForwardOptions): ForwardOutput {
+    const C = this.config.hidden_size;
+    const V = this.config.vocab_size;
+    const hidden = tf.reshape(h, [B, T, C]) as tf.Tensor3D; // [B, T, C]
+    let logits: tf.Tensor3D;
+    if (opts.noLogits) logits = tf.zeros([B, 0, V]);
+    else {
+      const n = Math.min(T, opts.logitsLast ?? T);
+      if (!(n >= 1)) throw new ShapeError(`Llama forward: logitsLast must be ≥ 1, got ${opts.logitsLast}`);
+      const hl = n === T ? h : (tf.reshape(tf.slice(hidden, [0, T - n, 0], [B, n, C]), [B * n, C]) as tf.Tensor2D); // [B·n, C]
+      logits = tf.reshape(tf.matMul(hl, this.headWeight(), false, true), [B, n, V]) as tf.Tensor3D; // [B, n, V] = h Wᵀ
+    }
+    let values: tf.Tensor2D | null = null;
+    if (this.valueHead) values = tf.reshape(applyValueHead(this.valueHead, h), [B, T]) as tf.Tensor2D; // [B, T] = h wᵀ + b
+    return { logits, values, hidden };
+  }
+
+  /**
+   * One incremental step with a key/value cache (generation). ids [B, T] are the new tokens at `positions` [B, T];
+   * keyMask [B, S] covers the cached and the new positions (S = cached + T). Returns next-token logits of the last
+   * new position [B, V] and the extended cache; the caller disposes both (and the old cache when it is done with it).
+   */
+  step(ids: tf.Tensor2D, positions: Int32Array, keyMask: ArrayLike<number>, past: KvCache | null, opts: ForwardOptions = {}): { logits: tf.Tensor2D; cache: KvCache } {
+    const [B, T] = this.checkIds(ids);
+    const S = (past?.[0]?.k.shape[2] ?? 0) + T;
+    if (positions.length !== B * T) throw new ShapeError(`Llama step: positions must be [${B}, ${T}], got ${positions.length} values`);
+    if (keyMask.length !== B * S) throw new ShapeError(`Llama step: keyMask must be [${B}, ${S}], got ${keyMask.length} values`);
+    if (S > this.contextLength) throw new ShapeError(`Cannot attend over ${S} positions, the model's context (max_position_embeddings) is only ${this.contextLength}`);
+    const bias = cachedAttentionBias(B, T, S, keyMask); // [B, T, S]
+    const ctx = this.ctx(opts);
+    return tf.tidy(() => {
+      const biasT = tf.tensor4d(bias, [B, 1, T, S]);
+      const { h, kv } = this.trunk(ids, positions, biasT, past, ctx); // [B·T, C]
+      const C = this.config.hidden_size;
+      const last = T === 1 ? h : (tf.reshape(tf.slice(tf.reshape(h, [B, T, C]), [0, T - 1, 0], [B, 1, C]), [B, C]) as tf.Tensor2D); // [B, C]
+      const logits = tf.matMul(last, this.headWeight(), false, true) as tf.Tensor2D; // [B, V]
+      const cache = kv.map((l) => ({ k: tf.keep(l.k), v: tf.keep(l.v) }));
+      return { logits, cache };
+    });
+  }
+
+  /**
+   * Trainable variables: 'lora' = LoRA adapters + value head (the base weights stay frozen, and shared with the
+   * reference policy); 'full' = every base weight + value head (+ adapters if present).
+   */
+  trainableVariables(mode: 'lora' | 'full'): tf.Variable[] {
+    const vh = this.valueHead ? [this.valueHead.weight, this.valueHead.bias] : [];
+    if (mode === 'lora') {
+      if (!this.lora) throw new ShapeError("trainableVariables('lora'): the model has no LoRA adapters; call addLora first");
+      return [...this.lora.variables(), ...vh];
+    }
+    return [...this.params.values(), ...vh, ...(this.lora?.variables() ?? [])];
+  }
+
+  /** Number of base parameters (tied embeddings counted once). */
+  numParams(): number {
+    let n = 0;
+    for (const v of this.params.values()) n += v.size;
+    return n;
+  }
+
+  /** Base weights as plain arrays under HF names (for saving). */
+  paramArrays(): Map<string, { shape: number[]; data: Float32Array }> {
+    const out = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const [name, v] of this.params) out.set(name, { shape: v.shape, data: v.dataSync() as Float32Array });
+    return out;
+  }
+
+  /** Frees every variable of the model. */
+  dispose(): void {
+    for (const v of this.params.values()) v.dispose();
+    this.params.clear();
+    this.lora?.dispose();
+    this.lora = null;
+    disposeValueHead(this.valueHead);
+    this.valueHead = null;
+  }
+}
