@@ -117,9 +117,9 @@ describe('rlhf generate: invalid flags and model directories', () => {
     ['a file as --model', ['--model', join(tmp, 'placeholder'), '--prompt', 'x'], 'model', /no such directory/],
     ['--chat on a model without a chat template', ['--model', GPT2, '--prompt', 'x', '--chat'], 'chat', /--chat needs a chat template/],
     ['--system without --chat', ['--model', LLAMA, '--prompt', 'x', '--system', 'hi'], 'system', /--system is a chat message; give --chat too/],
-    ['--top-p 0', ['--model', LLAMA, '--prompt', 'x', '--top-p', '0'], 'top-p', /--top-p must be > 0, got 0/],
+    ['--top-p 0', ['--model', LLAMA, '--prompt', 'x', '--top-p', '0'], 'top-p', /--top-p must be in \(0, 1\], got 0$/],
     ['--temperature 0', ['--model', LLAMA, '--prompt', 'x', '--temperature', '0'], 'temperature', /--temperature must be > 0/],
-    ['--max-new-tokens 0', ['--model', LLAMA, '--prompt', 'x', '--max-new-tokens', '0'], 'max-new-tokens', /--max-new-tokens must be ≥ 1/],
+    ['--max-new-tokens 0', ['--model', LLAMA, '--prompt', 'x', '--max-new-tokens', '0'], 'max-new-tokens', /--max-new-tokens must be an integer ≥ 1, got 0$/],
     ['more tokens than the context', ['--model', GPT2, '--prompt', 'x', '--max-new-tokens', '500'], 'max-new-tokens', /--max-new-tokens 500 with a prompt of \d+ tokens exceeds the model's context of 128/],
     ['an unknown flag', ['--model', LLAMA, '--prompt', 'x', '--beams', '4'], 'beams', /Unknown option '--beams'/],
   ];

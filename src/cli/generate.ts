@@ -6,9 +6,11 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { commandFlags, type FlagSpec } from './args.js';
+import { commandFlags } from './args.js';
+import { defineOptions, renderHelp } from '../core/config/options.js';
+import { BACKENDS } from '../core/config/runOptions.js';
 import { ConfigError, DataError } from '../core/errors.js';
-import { BACKEND_NAMES, initTensors, type BackendName } from '../core/tensor.js';
+import { initTensors } from '../core/tensor.js';
 import { Rng } from '../core/rng.js';
 import { generate } from '../models/generate.js';
 import { loadCausalLm, modelArchitecture, readModelConfigJson, type LoadedCausalLm } from '../models/load.js';
@@ -16,55 +18,63 @@ import { HfTokenizer } from '../models/tokenizers/hf.js';
 import type { ChatMessage } from '../models/chat.js';
 import { Llama } from '../models/llama/model.js';
 
-export const GENERATE_FLAGS = {
-  model: { type: 'string' },
-  prompt: { type: 'string' },
-  'max-new-tokens': { type: 'string' },
-  greedy: { type: 'boolean' },
-  temperature: { type: 'string' },
-  'top-k': { type: 'string' },
-  'top-p': { type: 'string' },
-  seed: { type: 'string' },
-  chat: { type: 'boolean' },
-  system: { type: 'string' },
-  json: { type: 'boolean' },
-  backend: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies FlagSpec;
-
-export const GENERATE_USAGE = `rlhf generate — continue a prompt with a model (GPT-2 or Llama family: Llama, Qwen2, SmolLM2)
-
-usage: rlhf generate --model DIR --prompt TEXT [options]
-
-options:
-  --model DIR            a model directory as save_pretrained writes it: config.json, model.safetensors (or shards
-                         with model.safetensors.index.json), tokenizer.json (+ tokenizer_config.json)
-  --prompt TEXT          the text to continue (with --chat: the user's message)
-  --max-new-tokens N     most tokens to generate [32]
-  --greedy               always take the most likely token (ignores temperature, top-k, top-p)
-  --temperature T        divide logits by T before sampling [1]
-  --top-k K              sample among the K most likely tokens, 0 = all [0]
-  --top-p P              sample from the smallest set of tokens with probability ≥ P [1]
-  --seed S               seed of the sampler [0]
-  --chat                 render the prompt with the model's chat template (tokenizer_config.json chat_template)
-  --system TEXT          with --chat: a system message before the user's
-  --json                 print one JSON object: prompt, completion, token_ids, prompt_ids, finish_reason, …
-  --backend NAME         ${BACKEND_NAMES.join(', ')} [auto]`;
-
 /** The validated options of one `rlhf generate`. */
 export interface GenerateOptions {
+  /** a model directory as save_pretrained writes it */
   model: string;
   prompt: string;
   maxNewTokens: number;
   greedy: boolean;
+  /** T: logits are divided by T before sampling */
   temperature: number;
+  /** k of top-k sampling, 0 = all tokens */
   topK: number;
+  /** p of nucleus (top-p) sampling */
   topP: number;
   seed: number;
   chat: boolean;
-  system: string | undefined;
+  system: string | null;
   json: boolean;
-  backend: BackendName;
+  backend: (typeof BACKENDS)[number];
+}
+
+/** Every option of `rlhf generate`, described once (the flags, the checks and --help come from it). */
+export const GENERATE_OPTIONS = defineOptions<GenerateOptions>(
+  'generate',
+  [
+    {
+      key: 'model',
+      type: 'string',
+      default: '',
+      metavar: 'DIR',
+      help: 'a model directory as save_pretrained writes it: config.json, model.safetensors (or shards with model.safetensors.index.json), tokenizer.json (+ tokenizer_config.json)',
+      check: (v) => (v.trim() === '' ? '--model DIR is required (a directory with config.json + model.safetensors)' : undefined),
+    },
+    { key: 'prompt', type: 'string', default: '', defaultHelp: 'required', metavar: 'TEXT', help: "the text to continue (with --chat: the user's message); may be empty" },
+    { key: 'maxNewTokens', type: 'int', min: 1, default: 32, metavar: 'N', help: 'most tokens to generate' },
+    { key: 'greedy', type: 'bool', default: false, help: 'always take the most likely token (ignores temperature, top-k, top-p)' },
+    { key: 'temperature', type: 'number', min: 0, exclusiveMin: true, default: 1, metavar: 'T', symbol: 'T', help: 'divide logits by T before sampling' },
+    { key: 'topK', type: 'int', min: 0, default: 0, metavar: 'K', help: 'sample among the K most likely tokens, 0 = all' },
+    { key: 'topP', type: 'number', min: 0, exclusiveMin: true, max: 1, default: 1, metavar: 'P', help: 'sample from the smallest set of tokens with probability ≥ P' },
+    { key: 'seed', type: 'int', min: 0, max: 2 ** 32 - 1, default: 0, metavar: 'S', help: 'seed of the sampler' },
+    { key: 'chat', type: 'bool', default: false, help: "render the prompt with the model's chat template (tokenizer_config.json chat_template)" },
+    {
+      key: 'system',
+      type: 'string',
+      nullable: true,
+      default: null,
+      metavar: 'TEXT',
+      help: "with --chat: a system message before the user's",
+      check: (v, c) => (v !== null && !c.chat ? '--system is a chat message; give --chat too' : undefined),
+    },
+    { key: 'json', type: 'bool', default: false, help: 'print one JSON object: prompt, completion, token_ids, prompt_ids, finish_reason, …' },
+    { key: 'backend', type: 'enum', choices: BACKENDS, default: 'auto', metavar: 'NAME', help: `tensor backend: ${BACKENDS.join(', ')}` },
+  ],
+  { section: 'options' },
+);
+
+export function generateHelp(): string {
+  return renderHelp('rlhf generate — continue a prompt with a model (GPT-2 or Llama family: Llama, Qwen2, SmolLM2)', [GENERATE_OPTIONS], 'rlhf generate --model DIR --prompt TEXT [options]');
 }
 
 /** What `rlhf generate --json` prints. */
@@ -88,29 +98,11 @@ export interface GenerateResult {
 
 /** Reads and validates the flags (ConfigError naming the flag), before any model is loaded. */
 export function resolveGenerateOptions(argv: string[]): GenerateOptions | undefined {
-  const f = commandFlags(argv, GENERATE_FLAGS, GENERATE_USAGE);
-  if (!f) return undefined;
-  const model = f.string('model');
-  if (model === undefined || model.trim() === '') throw new ConfigError('model', '--model DIR is required (a directory with config.json + model.safetensors)');
-  const prompt = f.string('prompt');
-  if (prompt === undefined) throw new ConfigError('prompt', '--prompt TEXT is required');
-  const chat = f.bool('chat');
-  const system = f.string('system');
-  if (system !== undefined && !chat) throw new ConfigError('system', '--system is a chat message; give --chat too');
-  return {
-    model,
-    prompt,
-    maxNewTokens: f.int('max-new-tokens', 32, { min: 1 }),
-    greedy: f.bool('greedy'),
-    temperature: f.number('temperature', 1, { min: 0, exclusiveMin: true }),
-    topK: f.int('top-k', 0, { min: 0 }),
-    topP: f.number('top-p', 1, { min: 0, exclusiveMin: true, max: 1 }),
-    seed: f.int('seed', 0, { min: 0, max: 2 ** 32 - 1 }),
-    chat,
-    system,
-    json: f.bool('json'),
-    backend: f.choice('backend', BACKEND_NAMES, 'auto'),
-  };
+  const values = commandFlags(argv, [GENERATE_OPTIONS], generateHelp);
+  if (!values) return undefined;
+  if (values.model === undefined) throw new ConfigError('model', '--model DIR is required (a directory with config.json + model.safetensors)');
+  if (values.prompt === undefined) throw new ConfigError('prompt', '--prompt TEXT is required');
+  return GENERATE_OPTIONS.resolveFlags(values);
 }
 
 /** A --model that is missing, or holds no model rlhfkit reads, is a usage error naming the flag (exit 2). */
@@ -132,7 +124,7 @@ function promptIds(loaded: LoadedCausalLm, o: GenerateOptions): { text: string; 
   if (o.chat) {
     if (!(tok instanceof HfTokenizer) || !tok.chatTemplate)
       throw new ConfigError('chat', `--chat needs a chat template (tokenizer_config.json chat_template); the tokenizer of ${o.model} has none`);
-    const messages: ChatMessage[] = [...(o.system !== undefined ? [{ role: 'system', content: o.system }] : []), { role: 'user', content: o.prompt }];
+    const messages: ChatMessage[] = [...(o.system !== null ? [{ role: 'system', content: o.system }] : []), { role: 'user', content: o.prompt }];
     return tok.applyChatTemplate(messages);
   }
   const ids = tok instanceof HfTokenizer ? tok.encode(o.prompt, { addSpecialTokens: true }) : tok.encode(o.prompt);

@@ -33,6 +33,7 @@ const USAGE = `rlhf — reinforcement learning from human feedback
 usage:
   rlhf run <domain> [options]      run the RLHF loop on a domain (${Object.keys(COMMANDS.run!).join(', ')})
   rlhf pretrain <domain> [options] pretrain a domain's base model
+  rlhf generate --model DIR --prompt TEXT   continue a prompt with a GPT-2 or Llama-family model
   rlhf serve [options]             start the labeling server and web app
   rlhf export | import [options]   move judgements to and from JSONL
 
