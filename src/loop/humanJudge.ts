@@ -18,6 +18,7 @@
 import { basename } from 'node:path';
 import { FlagReader, type FlagSpec } from '../cli/args.js';
 import { ConfigError, RlhfError } from '../core/errors.js';
+import { sigmoid } from '../core/math.js';
 import { comparisonTarget, type Judgement, type JudgementRecord, type Preference, type Query } from '../feedback/types.js';
 import { ensureRun, postQueries, unansweredQueries, waitForJudgements, emitMetrics } from '../server/loopBridge.js';
 import { generateToken, hashToken } from '../store/tokens.js';
@@ -260,8 +261,6 @@ export interface GridworldQueryOptions {
    */
   learnedReward?: () => ArrayLike<number> | undefined;
 }
-
-const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 
 /**
  * Queries about gridworld trajectory pairs. People see the states s₀..s_{H−1} of each trajectory, exactly the
