@@ -383,13 +383,11 @@ export class LineTrainer {
     rm.backward(dr);
     clipByValue(rm.flatGrads, c.gradClip);
     this.regressionLabels += T;
-    // policy with A = r̂ (no baseline): ∂/∂z(s) of −Σ n(s,a) r̂(s,a) log π(a|s)
+    // policy: REINFORCE with A = r̂ (no baseline), ∂/∂z(s) of −(1/T) Σ n(s,a) r̂(s,a) log π(a|s)
     const dz = new Float64Array(F);
     for (let s = 0; s < S; s++) {
-      const p = [1 - pRight[s]!, pRight[s]!];
-      const cs = [n[s * 2]! * rhat[s * 2]!, n[s * 2 + 1]! * rhat[s * 2 + 1]!];
-      const csum = cs[0]! + cs[1]!;
-      for (let a = 0; a < NUM_ACTIONS; a++) dz[s * 2 + a] = -(cs[a]! - csum * p[a]!) / T;
+      const at = s * NUM_ACTIONS;
+      softmaxReinforceGrad([n[at]! * rhat[at]!, n[at + 1]! * rhat[at + 1]!], [1 - pRight[s]!, pRight[s]!], T, dz.subarray(at, at + NUM_ACTIONS));
     }
     this.policy.forward(this.policyInputs, S);
     this.policy.zeroGrad();
