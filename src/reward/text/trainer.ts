@@ -142,7 +142,7 @@ export function fitTextRewardModel(
   const heldPairs = [...cmp.held, ...rnk.held.flatMap(rankingPairs)];
   const shuffler = rng.fork('shuffle');
   const variables = model.trainableVariables();
-  const optimizer = new TensorAdam(variables, { lr: c.learningRate });
+  const optimizer = new TensorAdam(variables, { lr: c.learningRate, eps: 1e-7 }); // ε: tf.train.adam's, which this trainer was tuned with
   const history: TextRewardEpoch[] = [];
   for (let epoch = 1; epoch <= c.epochs; epoch++) {
     const cOrder = shuffler.shuffle(cmp.train.map((_, i) => i));

@@ -180,7 +180,8 @@ export class TextRlhf {
       this.backbone = new BagOfTokensBackbone(inputs.vocabSize, 32, this.rng.fork('reward-bag'));
     }
     this.rewardModel = new TextRewardModel(this.backbone, this.rng.fork('reward-head'), inputs.codec.eosId);
-    this.optimizer = new TensorAdam(m.trainableVariables('lora'), { lr: config.learningRate });
+    // ε 1e-7: tf.train.adam's (the float32 backend's ε), which the text runs were tuned with
+    this.optimizer = new TensorAdam(m.trainableVariables('lora'), { lr: config.learningRate, eps: 1e-7 });
     this.klController = makeKLController({ adaptiveKl: !config.fixedKl, initKlCoef: config.klCoef, klTarget: config.klTarget, klHorizon: config.klHorizon });
   }
 
