@@ -26,7 +26,7 @@ import { installFastTransposedMatMul } from '../src/domains/digits/kernels.js';
 import { CondVae, DEFAULT_VAE_SHAPE } from '../src/domains/digits/vae.js';
 import { trainVae } from '../src/domains/digits/train.js';
 import { disposeParams } from '../src/domains/digits/nn.js';
-import { FusedAdam } from '../src/domains/digits/adam.js';
+import { TensorAdam } from '../src/optim/tensorAdam.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const TORCH_PYTHON = '/usr/bin/python3';
@@ -85,7 +85,7 @@ const median = (a: number[]): number => {
 function runOurs(train: ReturnType<typeof loadIdxDir>['train'], o: Options, seed: number): EpochRun {
   const rng = new Rng(seed);
   const vae = new CondVae(DEFAULT_VAE_SHAPE, rng);
-  const opt = new FusedAdam(vae.variables, { lr: 1e-3 });
+  const opt = new TensorAdam(vae.variables, { lr: 1e-3 });
   const epochs: number[] = [];
   const cpu: number[] = [];
   const losses: number[] = [];
@@ -105,7 +105,7 @@ function runOurs(train: ReturnType<typeof loadIdxDir>['train'], o: Options, seed
 async function profileStep(train: ReturnType<typeof loadIdxDir>['train'], batch: number): Promise<Array<{ kernel: string; ms: number; calls: number }>> {
   const rng = new Rng(1);
   const vae = new CondVae(DEFAULT_VAE_SHAPE, rng);
-  const opt = new FusedAdam(vae.variables, { lr: 1e-3 });
+  const opt = new TensorAdam(vae.variables, { lr: 1e-3 });
   const x = tf.tensor2d(train.images.subarray(0, batch * train.dim), [batch, train.dim]);
   const y = tf.tensor2d(oneHot(train.labels.subarray(0, batch)), [batch, 10]);
   const eps = tf.tensor2d(rng.normalArray(batch * DEFAULT_VAE_SHAPE.zDim), [batch, DEFAULT_VAE_SHAPE.zDim]);

@@ -24,7 +24,8 @@ import { Rng } from '../src/core/rng.js';
 import { resolveLineConfig, type LineOverrides } from '../src/domains/line/config.js';
 import { runLine } from '../src/domains/line/run.js';
 import type { LineSummary } from '../src/domains/line/summary.js';
-import { Adam, Mlp } from '../src/reward/mlp.js';
+import { Adam } from '../src/optim/adam.js';
+import { Mlp } from '../src/reward/mlp.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PEER_DIR = process.env.RLHF_PEERS ?? '/work/shared/peers';
@@ -71,21 +72,21 @@ async function ours(o: LineOverrides): Promise<LineSummary> {
 function typedStep(sizes: number[], rows: number, steps: number): number {
   const rng = new Rng(0);
   const m = new Mlp({ sizes }, rng);
-  const opt = new Adam(m.params, { lr: 1e-3 });
+  const opt = new Adam(m.numParams, { lr: 1e-3, precision: 'float32' });
   const x = Float64Array.from(rng.normalArray(rows * sizes[0]!));
   const dy = Float64Array.from(rng.normalArray(rows * sizes[sizes.length - 1]!));
   for (let i = 0; i < 50; i++) {
     m.forward(x, rows);
     m.zeroGrad();
     m.backward(dy);
-    opt.step(m.grads);
+    opt.step(m.flatParams, m.flatGrads);
   }
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) {
     m.forward(x, rows);
     m.zeroGrad();
     m.backward(dy);
-    opt.step(m.grads);
+    opt.step(m.flatParams, m.flatGrads);
   }
   return ((performance.now() - t0) * 1000) / steps;
 }
@@ -93,6 +94,7 @@ function typedStep(sizes: number[], rows: number, steps: number): number {
 /** µs per update of the same MLP through tfjs (wasm): optimizer.minimize on a linear loss Σ y·dy. */
 async function tfjsStep(sizes: number[], rows: number, steps: number): Promise<{ us: number; backend: string }> {
   const { initTensors, tf } = await import('../src/core/tensor.js');
+  const { TensorAdam } = await import('../src/optim/tensorAdam.js');
   const backend = await initTensors('wasm');
   const rng = new Rng(0);
   const vars: import('@tensorflow/tfjs').Variable[] = [];
@@ -102,7 +104,7 @@ async function tfjsStep(sizes: number[], rows: number, steps: number): Promise<{
   }
   const x = tf.tensor2d(rng.normalArray(rows * sizes[0]!), [rows, sizes[0]!]);
   const dy = tf.tensor2d(rng.normalArray(rows * sizes[sizes.length - 1]!), [rows, sizes[sizes.length - 1]!]);
-  const opt = tf.train.adam(1e-3);
+  const opt = new TensorAdam(vars, { lr: 1e-3 });
   const step = () =>
     opt.minimize(() => {
       let h: import('@tensorflow/tfjs').Tensor = x;
@@ -111,13 +113,12 @@ async function tfjsStep(sizes: number[], rows: number, steps: number): Promise<{
         if (l + 2 < vars.length) h = tf.relu(h);
       }
       return tf.sum(tf.mul(h, dy)) as import('@tensorflow/tfjs').Scalar;
-    }, false);
+    });
   for (let i = 0; i < 50; i++) step();
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) step();
   const us = ((performance.now() - t0) * 1000) / steps;
   tf.dispose([x, dy, ...vars]);
-  opt.dispose();
   return { us, backend };
 }
 

@@ -6,7 +6,7 @@
  * Phases timed as the peer (../shared/peers/gpt2_ppo_step.py) times them: generation (KV cache, batched, pure
  * sampling), scoring forwards (policy + value head, then the reference = adapters off / the frozen copy, in
  * minibatches of 4), optimisation (ppoStep from src/policy: 4 epochs × 4 minibatches, dropout 0.1, Adam at 1.5e-5;
- * FusedAdam here). Scores are random normals, as in the peer (no reward model in either). Peak memory is the
+ * src/optim's TensorAdam here). Scores are random normals, as in the peer (no reward model in either). Peak memory is the
  * process's VmHWM (peak resident set) plus the wasm heap's tensor bytes.
  * The peer runs in the same invocation (LD_LIBRARY_PATH at OpenBLAS, 2 threads); the load average is recorded
  * because the machine is shared. `--quick` shrinks the model to 2 layers (a smoke test, not a benchmark).
@@ -23,7 +23,7 @@ import { GPT2_SMALL, resolveGpt2Config } from '../src/models/gpt2/config.js';
 import { Gpt2 } from '../src/models/gpt2/model.js';
 import { generate } from '../src/models/generate.js';
 import { scoreResponses } from '../src/models/logprobs.js';
-import { FusedAdam } from '../src/domains/text/model/adam.js';
+import { TensorAdam } from '../src/optim/tensorAdam.js';
 import { gpt2PolicyForward } from '../src/domains/text/rlhf/forward.js';
 import { ppoStep, resolvePPOConfig, makeKLController, type PPORollouts } from '../src/policy/ppo.js';
 
@@ -163,14 +163,13 @@ async function runOurs(mode: 'full' | 'lora', o: Options, log: (s: string) => vo
     scores: Float32Array.from({ length: B }, () => rng.normal()),
   };
   const cfg = resolvePPOConfig({ learningRate: 1.5e-5, ppoEpochs: o.epochs, batchSize: B, miniBatchSize: MB });
-  const optimizer = new FusedAdam({ learningRate: cfg.learningRate });
+  const optimizer = new TensorAdam(vars, { lr: cfg.learningRate });
   const forward = gpt2PolicyForward(model, { adapters: true, training: true, rng: rng.fork('dropout') });
   const [stats, tOpt] = timeIt(() => ppoStep(rollouts, { config: cfg, forward, optimizer, variables: vars, klController: makeKLController(cfg), rng: rng.fork('ppo') }), 'ppo_optimisation');
   notePeak();
   log(`  optimisation ${tOpt.toFixed(2)} s (cpu ${cpuByPhase.ppo_optimisation!.toFixed(2)} s; ${o.epochs} epochs × ${B / MB} minibatches)`);
   const cpu = process.cpuUsage(cpu0);
   if (o.profile) await profileMinibatch(model, gen.sequences.subarray(0, MB * L), gen.attentionMask.subarray(0, MB * L), L, vars, log);
-  optimizer.dispose();
   model.dispose();
   reference?.dispose();
   const total = tGen + tPol + tRef + tOpt;

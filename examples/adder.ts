@@ -29,5 +29,5 @@ while (!trainer.done) {
 const a = [3, 12, 7, 19];
 const b = [4, 9, 0, 18];
 const x = trainer.greedy(a, b);
-console.log(`\nθ = [${Array.from(trainer.members[0]!.params[0]!).map((v) => v.toFixed(2)).join(', ')}]`);
+console.log(`\nθ = [${Array.from(trainer.members[0]!.flatParams).map((v) => v.toFixed(2)).join(', ')}]`);
 a.forEach((ai, i) => console.log(`${ai} + ${b[i]} → ${x[i]!.toFixed(3)}`));

@@ -11,6 +11,9 @@ export * from './core/errors.js';
 export { Rng, hashString, type RngState } from './core/rng.js';
 export { initTensors, liveTensors, tensorFrom, tf, BACKEND_NAMES, type BackendName } from './core/tensor.js';
 export * from './core/safetensors.js';
+export * from './core/math.js';
+// numerics: Adam (typed arrays and tensors), clipping, clip-and-apply
+export * from './optim/index.js';
 // judgements and their storage
 export * from './feedback/types.js';
 export * from './feedback/validate.js';
@@ -23,7 +26,7 @@ export * from './teachers/sentiment.js';
 export * from './reward/losses.js';
 export * from './reward/tabular.js';
 export * from './reward/trainer.js';
-export { Mlp, resolveMlpConfig, clipGradByNorm, clipGradByValue, ACTIVATIONS, type Activation, type MlpConfig, Adam as MlpAdam } from './reward/mlp.js';
+export { Mlp, resolveMlpConfig, ACTIVATIONS, type Activation, type MlpConfig } from './reward/mlp.js';
 export * from './reward/ensemble.js';
 export {
   QUERY_SELECTIONS,

@@ -4,6 +4,7 @@ import { Rng } from '../core/rng.js';
 import { ConfigError } from '../core/errors.js';
 import { dpoLoss, dpoStep, resolveDPOConfig, sequenceLogprobs, type DPOBatch } from './dpo.js';
 import { ToyPolicy } from './toy.js';
+import { TensorAdam } from '../optim/tensorAdam.js';
 
 beforeAll(async () => {
   await initTensors();
@@ -72,7 +73,7 @@ describe('dpoStep', () => {
     const policy = new ToyPolicy({ vocab: 4, hidden: 16, seed: rng.fork('init') });
     const ref = policy.frozenCopy();
     const config = resolveDPOConfig({ beta: 0.5, learningRate: 0.05 });
-    const optimizer = tf.train.adam(config.learningRate);
+    const optimizer = new TensorAdam(policy.variables, { lr: config.learningRate });
     const ctx = { config, policy: policy.forward, reference: ref.forward, optimizer, variables: policy.variables };
     const batch = makePairs(rng, 16);
     const first = dpoStep(batch, ctx);
@@ -97,7 +98,36 @@ describe('dpoStep', () => {
     expect(wins).toBeGreaterThanOrEqual(7);
     policy.dispose();
     ref.dispose();
-    optimizer.dispose();
+  });
+
+  it('IPO compares per-token mean log-probs, as TRL and the IPO paper (one pair, 10 tokens, log-ratio ±0.1 per token, β 0.1: 23.04)', () => {
+    // rows [prompt token | 10 response tokens]; per token log π = −0.9 (chosen), −1.1 (rejected), log π_ref = −1
+    const T = 11;
+    const lossMask = Float32Array.from({ length: T }, (_, t) => (t === 0 ? 0 : 1));
+    const batch: DPOBatch = {
+      n: 1,
+      length: T,
+      chosenIds: new Int32Array(T),
+      chosenMask: new Float32Array(T).fill(1),
+      chosenLossMask: lossMask,
+      rejectedIds: new Int32Array(T),
+      rejectedMask: new Float32Array(T).fill(1),
+      rejectedLossMask: lossMask,
+      refChosenLogps: Float32Array.of(-10), // Σ over the 10 tokens
+      refRejectedLogps: Float32Array.of(-10),
+    };
+    const w = tf.variable(tf.scalar(0));
+    const perToken = tf.tensor2d([Array.from({ length: T }, () => -0.9), Array.from({ length: T }, () => -1.1)]); // [2, T]: chosen row, rejected row
+    const policy = () => ({ logprobs: tf.add(perToken, tf.mul(w, 0)) as tf.Tensor2D });
+    const step = (lossType: 'ipo' | 'sigmoid') => dpoStep(batch, { config: resolveDPOConfig({ beta: 0.1, lossType, maxGradNorm: null }), policy, optimizer: tf.train.sgd(0), variables: [w] });
+    const ipo = step('ipo');
+    // log-ratios per token ±0.1 → delta = 0.1 − (−0.1) = 0.2;  (0.2 − 1/(2·0.1))² = 23.04  (summing gives (2 − 5)² = 9)
+    expect(ipo.loss).toBeCloseTo(23.04, 3);
+    expect(ipo['logps/chosen']).toBeCloseTo(-0.9, 5); // reported per token, as TRL does for IPO
+    expect(ipo['rewards/chosen']).toBeCloseTo(0.1 * 0.1, 5);
+    // the DPO (sigmoid) loss keeps the summed log-probs: −log σ(0.1 · 2)
+    expect(step('sigmoid').loss).toBeCloseTo(Math.log1p(Math.exp(-0.2)), 5);
+    tf.dispose([w, perToken]);
   });
 
   it('needs reference log-probs from somewhere', () => {

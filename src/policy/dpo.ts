@@ -8,11 +8,14 @@
  *   delta            = chosenLogRatio − rejectedLogRatio
  *   L_DPO            = −log σ(β · delta)                          (DPO paper, Eq. 7)
  * The implicit reward of a response is r̂(x, y) = β (log π(y|x) − log π_ref(y|x)) (Eq. 5).
+ * For the IPO loss the log-probs are per-token means, log π(y|x) / |y| (Azar et al. 2023; TRL's DPOTrainer divides
+ * them by the completion's length for loss_type "ipo"): dpoStep averages them, dpoLoss takes what it is given.
  */
 import { tf } from '../core/tensor.js';
 import { ShapeError } from '../core/errors.js';
+import { clipAndApply, disposeGrads } from '../optim/gradients.js';
+import type { GradientApplier } from '../optim/tensorAdam.js';
 import { checkChoice, checkNumber, mergeKnown } from './resolve.js';
-import { clipByGlobalNorm, disposeGrads } from './clip.js';
 import type { LogprobForward } from './types.js';
 
 export const DPO_LOSS_TYPES = ['sigmoid', 'hinge', 'ipo'] as const;
@@ -24,7 +27,7 @@ export interface DPOConfig {
   beta: number;
   /** ε ∈ [0, 0.5): conservative DPO, the assumed probability that a label is flipped (TRL label_smoothing, 0) */
   labelSmoothing: number;
-  /** sigmoid = DPO; hinge = SLiC max(0, 1 − β·delta); ipo = (delta − 1/(2β))² (TRL loss_type, "sigmoid") */
+  /** sigmoid = DPO; hinge = SLiC max(0, 1 − β·delta); ipo = (delta − 1/(2β))² on per-token mean log-probs (TRL loss_type, "sigmoid") */
   lossType: DPOLossType;
   /** learning rate, for trainers that build the optimizer (TRL learning_rate, 1e-6) */
   learningRate: number;
@@ -74,7 +77,8 @@ export interface DPOLossOutputs {
  * The DPO loss from sequence log-probabilities, each [N].
  *   sigmoid: −(1 − ε) log σ(β·delta) − ε log σ(−β·delta)       (Eq. 7; ε > 0 is conservative DPO)
  *   hinge:   max(0, 1 − β·delta)                                 (SLiC-HF)
- *   ipo:     (delta − 1/(2β))²                                   (IPO, Azar et al. 2023, Eq. 17)
+ *   ipo:     (delta − 1/(2β))²                                   (IPO, Azar et al. 2023, Eq. 17; log-probs averaged
+ *                                                                  over each completion's tokens: dpoStep does that)
  */
 export function dpoLoss(
   policyChosenLogps: tf.Tensor1D,
@@ -165,7 +169,7 @@ export interface DPOStepContext {
   policy: LogprobForward;
   /** the reference policy (adapters off); needed unless the batch carries reference log-probs */
   reference?: LogprobForward;
-  optimizer: tf.Optimizer;
+  optimizer: GradientApplier;
   /** variables to train (default: every trainable variable) */
   variables?: tf.Variable[];
 }
@@ -173,7 +177,10 @@ export interface DPOStepContext {
 /** Namespaced metrics (TRL's names): loss, rewards/chosen, rewards/rejected, rewards/accuracies, rewards/margins, logps/chosen, logps/rejected. */
 export type DPOStats = Record<string, number>;
 
-/** One gradient step of DPO on a batch of pairs; chosen and rejected rows go through one forward pass. */
+/**
+ * One gradient step of DPO on a batch of pairs; chosen and rejected rows go through one forward pass. With the IPO
+ * loss, every log-prob (policy and reference) is divided by its completion's token count Σ_t lossMask_t.
+ */
 export function dpoStep(batch: DPOBatch, ctx: DPOStepContext): DPOStats {
   const N = batch.n;
   const T = batch.length;
@@ -196,6 +203,12 @@ export function dpoStep(batch: DPOBatch, ctx: DPOStepContext): DPOStats {
     refRejected = sequenceLogprobs(ctx.reference, batch.rejectedIds, batch.rejectedMask, batch.rejectedLossMask, N, T, 16, batch.responseLength);
   }
   if (refChosen.length !== N || refRejected.length !== N) throw new ShapeError(`DPO batch: reference log-probs must have N = ${N} entries`);
+  // IPO: per-token means, log π(y|x) / |y| (TRL: all_logps / loss_mask.sum(-1))
+  const lengths = ctx.config.lossType === 'ipo' ? completionLengths(batch) : null; // [2N] chosen then rejected
+  if (lengths) {
+    refChosen = Float32Array.from(refChosen, (x, i) => x / lengths[i]!);
+    refRejected = Float32Array.from(refRejected, (x, i) => x / lengths[N + i]!);
+  }
 
   // 2. one forward over [chosen; rejected] rows, the loss, and its gradient
   const ids = tf.tidy(() => tf.concat([tf.tensor2d(batch.chosenIds, [N, T], 'int32'), tf.tensor2d(batch.rejectedIds, [N, T], 'int32')], 0) as tf.Tensor2D); // [2N, T]
@@ -203,10 +216,12 @@ export function dpoStep(batch: DPOBatch, ctx: DPOStepContext): DPOStats {
   const lossMask = tf.tidy(() => tf.concat([tf.tensor2d(batch.chosenLossMask, [N, T]), tf.tensor2d(batch.rejectedLossMask, [N, T])], 0) as tf.Tensor2D); // [2N, T]
   const refC = tf.tensor1d(refChosen);
   const refR = tf.tensor1d(refRejected);
+  const lengthT = lengths ? tf.tensor1d(lengths) : null; // [2N]
   let stats: tf.Tensor | undefined;
   try {
     const { value, grads } = tf.variableGrads(() => {
-      const logps = tfSequenceLogprobs(ctx.policy, ids, mask, lossMask, batch.responseLength); // [2N]
+      const sums = tfSequenceLogprobs(ctx.policy, ids, mask, lossMask, batch.responseLength); // [2N]
+      const logps = lengthT ? tf.div(sums, lengthT) : sums; // [2N]
       const chosen = tf.slice(logps, [0], [N]) as tf.Tensor1D; // [N]
       const rejected = tf.slice(logps, [N], [N]) as tf.Tensor1D; // [N]
       const out = dpoLoss(chosen, rejected, refC, refR, ctx.config);
@@ -224,15 +239,7 @@ export function dpoStep(batch: DPOBatch, ctx: DPOStepContext): DPOStats {
     }, ctx.variables);
     const loss = value.dataSync()[0]!;
     value.dispose();
-    let gradNorm: number | undefined;
-    if (ctx.config.maxGradNorm !== null) {
-      const clipped = clipByGlobalNorm(grads, ctx.config.maxGradNorm);
-      gradNorm = clipped.norm;
-      ctx.optimizer.applyGradients(clipped.grads);
-      disposeGrads(clipped.grads);
-    } else {
-      ctx.optimizer.applyGradients(grads);
-    }
+    const gradNorm = clipAndApply(ctx.optimizer, grads, ctx.config.maxGradNorm); // NaN when not clipping
     disposeGrads(grads);
     const s = stats!.dataSync();
     const result: DPOStats = {
@@ -244,10 +251,23 @@ export function dpoStep(batch: DPOBatch, ctx: DPOStepContext): DPOStats {
       'logps/chosen': s[4]!,
       'logps/rejected': s[5]!,
     };
-    if (gradNorm !== undefined) result['grad_norm'] = gradNorm;
+    if (ctx.config.maxGradNorm !== null) result['grad_norm'] = gradNorm;
     return result;
   } finally {
     stats?.dispose();
     tf.dispose([ids, mask, lossMask, refC, refR]);
+    lengthT?.dispose();
   }
+}
+
+/** [2N] token counts Σ_t lossMask_t of the chosen rows, then of the rejected rows (≥ 1: an empty completion counts 1). */
+function completionLengths(b: DPOBatch): Float32Array {
+  const out = new Float32Array(2 * b.n);
+  for (const [k, lm] of [b.chosenLossMask, b.rejectedLossMask].entries())
+    for (let i = 0; i < b.n; i++) {
+      let s = 0;
+      for (let t = 0; t < b.length; t++) s += lm[i * b.length + t]!;
+      out[k * b.n + i] = Math.max(1, s);
+    }
+  return out;
 }

@@ -1,11 +1,10 @@
 /**
- * Policy optimizers, domain-independent: GAE, PPO (RLHF form), DPO, REINFORCE, gradient utilities, and the small
- * model interfaces they are written against. docs/algorithms.md has every formula and metric key.
+ * Policy optimizers, domain-independent: GAE, PPO (RLHF form), DPO, REINFORCE, and the small model interfaces they
+ * are written against (the optimizer and gradient clipping: src/optim). docs/algorithms.md has every formula and metric key.
  */
 export type { LogprobForward, LogprobOutput, PolicyForward, PolicyOutput } from './types.js';
 export { gae, discountedReturns, type GaeOptions, type GaeResult } from './gae.js';
 export { maskedMean, maskedVar, maskedWhiten, tfMaskedMean } from './masked.js';
-export { clipByGlobalNorm, globalNorm, gradientStep, disposeGrads, GradientAccumulator } from './clip.js';
 export {
   AdaptiveKLController,
   DEFAULT_PPO_CONFIG,
@@ -46,14 +45,5 @@ export {
   type DPOStats,
   type DPOStepContext,
 } from './dpo.js';
-export {
-  DEFAULT_REINFORCE_CONFIG,
-  KeyedBaseline,
-  MovingAverageBaseline,
-  reinforceAdvantages,
-  reinforceLoss,
-  reinforceStep,
-  resolveReinforceConfig,
-  type ReinforceConfig,
-} from './reinforce.js';
+export { MovingBaseline, returnsToGo, softmaxReinforceGrad } from './reinforce.js';
 export { ToyPolicy, type ToyPolicyOptions } from './toy.js';

@@ -19,6 +19,7 @@ import {
   type PPORollouts,
 } from './ppo.js';
 import { ToyPolicy } from './toy.js';
+import { TensorAdam } from '../optim/tensorAdam.js';
 
 beforeAll(async () => {
   await initTensors();
@@ -159,12 +160,12 @@ describe('ppoStep', () => {
     const policy = new ToyPolicy({ vocab: V, hidden: 16, seed: rng.fork('init') });
     const ref = policy.frozenCopy();
     const config = resolvePPOConfig({ batchSize: 32, miniBatchSize: 8, initKlCoef: 0.05, learningRate: 0.03, ppoEpochs: 4 });
-    const optimizer = tf.train.adam(config.learningRate);
+    const optimizer = new TensorAdam(policy.variables, { lr: config.learningRate });
     const klController = makeKLController(config);
     const ctx = { config, forward: policy.forward, optimizer, variables: policy.variables, klController, rng: rng.fork('ppo') };
     const first = rollouts(policy, ref, 32, rng);
     const before = first.scores.reduce((a, b) => a + b, 0) / 32;
-    const s0 = ppoStep(first, ctx); // warm-up: Adam creates its slots here
+    const s0 = ppoStep(first, ctx);
     expect(s0['objective/kl']).toBeCloseTo(0, 5); // π = π_ref on the first batch
     expect(s0['ppo/minibatches']).toBe(16);
     for (const k of ['objective/kl', 'objective/rlhf_reward', 'objective/non_score_reward', 'policy/clipfrac', 'policy/approx_kl', 'policy/entropy', 'val/vpred', 'val/error', 'val/clipfrac', 'loss/policy', 'loss/value']) {
@@ -183,7 +184,6 @@ describe('ppoStep', () => {
     expect(last['objective/kl']).toBeGreaterThan(0.05);
     policy.dispose();
     ref.dispose();
-    optimizer.dispose();
   });
 
   it('adds per-token rewards to r_t (dense credit): objective/scores counts them', () => {

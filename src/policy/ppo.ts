@@ -15,7 +15,8 @@ import { ShapeError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { gae } from './gae.js';
 import { maskedMean, maskedVar, maskedWhiten, tfMaskedMean } from './masked.js';
-import { clipByGlobalNorm, disposeGrads } from './clip.js';
+import { clipAndApply, disposeGrads } from '../optim/gradients.js';
+import type { GradientApplier } from '../optim/tensorAdam.js';
 import { checkBoolean, checkChoice, checkNumber, mergeKnown } from './resolve.js';
 import type { LogprobForward, PolicyForward, PolicyOutput } from './types.js';
 import { ConfigError } from '../core/errors.js';
@@ -362,7 +363,7 @@ export interface PPOStepContext {
   config: PPOConfig;
   /** the trainable policy with value head */
   forward: PolicyForward;
-  optimizer: tf.Optimizer;
+  optimizer: GradientApplier;
   /** variables to train (default: every trainable variable) */
   variables?: tf.Variable[];
   klController: KLController;
@@ -488,7 +489,7 @@ export function ppoStep(r: PPORollouts, ctx: PPOStepContext): PPOStats {
         const [pgLoss, vfLoss, loss, pgClipfrac, vfClipfrac, approxKl, ratio, vpred, valError, entropy] = Array.from(s) as number[];
         const skip = ratio! > c.ratioThreshold;
         value.dispose();
-        if (!skip) applyClipped(ctx.optimizer, grads, c.maxGradNorm);
+        if (!skip) clipAndApply(ctx.optimizer, grads, c.maxGradNorm); // g ← g · min(1, c / ‖g‖)
         else skipped++;
         disposeGrads(grads);
         add('loss/policy', pgLoss!);
@@ -539,16 +540,6 @@ export function ppoStep(r: PPORollouts, ctx: PPOStepContext): PPOStats {
   // 6. the KL controller sees this batch's KL
   ctx.klController.update(meanKl, B);
   return stats;
-}
-
-function applyClipped(optimizer: tf.Optimizer, grads: tf.NamedTensorMap, maxGradNorm: number | null): void {
-  if (maxGradNorm === null) {
-    optimizer.applyGradients(grads);
-    return;
-  }
-  const clipped = clipByGlobalNorm(grads, maxGradNorm); // g ← g · min(1, c / ‖g‖)
-  optimizer.applyGradients(clipped.grads);
-  disposeGrads(clipped.grads);
 }
 
 /** 1 − Var(R̂ − V) / Var(R̂) over real tokens (CleanRL's explained variance); NaN when Var(R̂) = 0. */

@@ -9,6 +9,7 @@
  * Plain numbers only: importing this module does not load tfjs.
  */
 import { ConfigError, ShapeError } from '../core/errors.js';
+import { sigmoid } from '../core/math.js';
 import type { Rng } from '../core/rng.js';
 import type { PairProbabilities } from './querySelection.js';
 
@@ -104,11 +105,6 @@ export class RewardEnsemble<M> {
   meanAndStd(predict: (member: M, k: number) => ArrayLike<number>): { mean: Float64Array; std: Float64Array } {
     return meanAndStd(this.members.map((m, k) => predict(m, k)));
   }
-}
-
-/** sigmoid(d), stable for large |d|. (Kept here rather than imported from losses.ts, which loads tfjs.) */
-function sigmoid(d: number): number {
-  return d >= 0 ? 1 / (1 + Math.exp(-d)) : Math.exp(d) / (1 + Math.exp(d));
 }
 
 /** [K, N] probabilities (and their log-odds) from each member's predicted returns of the left and right segments. */

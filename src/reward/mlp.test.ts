@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../core/rng.js';
-import { Adam, Mlp, clipGradByNorm, clipGradByValue, type Activation } from './mlp.js';
+import { Adam } from '../optim/adam.js';
+import { Mlp, type Activation } from './mlp.js';
 
 /** loss = ½ Σ y², so dL/dy = y */
 function loss(m: Mlp, x: Float64Array, n: number): number {
@@ -48,7 +49,7 @@ describe('Mlp', () => {
     const fit = (seed: number) => {
       const rng = new Rng(seed);
       const m = new Mlp({ sizes: [1, 16, 1], activation: 'tanh' }, rng);
-      const opt = new Adam(m.params, { lr: 0.02 });
+      const opt = new Adam(m.numParams, { lr: 0.02, precision: 'float32' });
       const xs = Float64Array.from({ length: 32 }, (_, i) => i / 16 - 1);
       let mse = 0;
       for (let step = 0; step < 500; step++) {
@@ -62,7 +63,7 @@ describe('Mlp', () => {
         }
         m.zeroGrad();
         m.backward(dy);
-        opt.step(m.grads);
+        opt.step(m.flatParams, m.flatGrads);
       }
       return { mse, w: Array.from(m.params[0]!) };
     };
@@ -74,30 +75,35 @@ describe('Mlp', () => {
   it('round-trips weights and optimizer state through arrays', () => {
     const rng = new Rng(2);
     const m = new Mlp({ sizes: [2, 3, 1] }, rng);
-    const opt = new Adam(m.params, { lr: 0.1 });
+    const opt = new Adam(m.numParams, { lr: 0.1 });
     m.forward([1, 2], 1);
     m.zeroGrad();
     m.backward([1]);
-    opt.step(m.grads);
+    opt.step(m.flatParams, m.flatGrads);
     const arrays = new Map(
       Object.entries({ ...m.toArrays('rm'), ...opt.toArrays('opt') }).map(([k, v]) => [k, { dtype: 'F32' as const, shape: v.shape, data: v.data }]),
     );
     const m2 = new Mlp({ sizes: [2, 3, 1] }, new Rng(99));
-    const opt2 = new Adam(m2.params, { lr: 0.1 });
+    const opt2 = new Adam(m2.numParams, { lr: 0.1 });
     m2.fromArrays('rm', arrays);
     opt2.fromArrays('opt', arrays);
     expect(Array.from(m2.params[0]!)).toEqual(Array.from(m.params[0]!));
-    opt.step(m.grads);
-    opt2.step(m.grads);
+    opt.step(m.flatParams, m.flatGrads);
+    opt2.step(m2.flatParams, m.flatGrads);
     expect(Array.from(m2.params[2]!)).toEqual(Array.from(m.params[2]!));
+    expect(Array.from(m2.flatParams)).toEqual(Array.from(m.flatParams));
   });
 
-  it('clips gradients', () => {
-    const g = [Float32Array.of(3, -4), Float32Array.of(0.5)];
-    clipGradByValue(g, 1);
-    expect(Array.from(g[0]!)).toEqual([1, -1]);
-    const h = [Float32Array.of(3, 4)];
-    expect(clipGradByNorm(h, 1)).toBeCloseTo(5);
-    expect(h[0]![0]!).toBeCloseTo(0.6);
+  it('keeps every weight in one buffer: params and grads are views of flatParams and flatGrads, layer by layer', () => {
+    const m = new Mlp({ sizes: [2, 3, 1] }, new Rng(4));
+    expect(m.params.map((p) => p.length)).toEqual([6, 3, 3, 1]);
+    expect(m.numParams).toBe(13);
+    m.params[2]![1] = 7; // the second entry of W₂ sits at 6 (W₁) + 3 (b₁) + 1
+    expect(m.flatParams[10]).toBe(7);
+    m.forward([1, -1], 1);
+    m.zeroGrad();
+    m.backward([1]);
+    expect(m.grads[3]![0]).toBe(1); // ∂y/∂b₂ = 1
+    expect(m.flatGrads[12]).toBe(1);
   });
 });

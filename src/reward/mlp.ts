@@ -1,5 +1,5 @@
 /**
- * A small multilayer perceptron on plain typed arrays, with hand-written backprop and Adam.
+ * A small multilayer perceptron on plain typed arrays, with hand-written backprop (its optimizer: src/optim's Adam).
  *
  * Why not tfjs: the reward models and policies of the small domains (line, adder) have a few hundred weights;
  * tensor dispatch costs ~3–6 µs per op, more than the arithmetic (bench/line.ts measures both). This MLP does a
@@ -7,7 +7,8 @@
  * gradient with respect to its inputs too (the adder picks actions by gradient ascent on the reward).
  *
  *   h₀ = x;  zₗ = hₗ₋₁ Wₗ + bₗ;  hₗ = act(zₗ) for hidden layers, h_L = z_L (linear output)
- * Weights are Float32Array (as saved in checkpoints, so a resumed run is exact); sums run in float64.
+ * Weights are Float32Array (as saved in checkpoints, so a resumed run is exact); sums run in float64. All weights sit
+ * in one buffer (`flatParams`, the vector an Adam steps), and so do their gradients (`flatGrads`).
  */
 import { ConfigError, ShapeError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
@@ -39,9 +40,13 @@ export function resolveMlpConfig(c: Partial<MlpConfig> & { sizes: number[] }): M
 
 export class Mlp {
   readonly config: MlpConfig;
-  /** [W₁, b₁, W₂, b₂, …]; Wₗ is [inₗ, outₗ] row-major */
+  /** every weight in one vector: W₁, b₁, W₂, b₂, … in that order */
+  readonly flatParams: Float32Array;
+  /** their gradients, same layout; backward() accumulates into them */
+  readonly flatGrads: Float32Array;
+  /** [W₁, b₁, W₂, b₂, …] as views into flatParams; Wₗ is [inₗ, outₗ] row-major */
   readonly params: Float32Array[];
-  /** gradients, same layout as params; backward() accumulates into them */
+  /** gradients, views into flatGrads with the layout of params */
   readonly grads: Float32Array[];
   /** forward cache for backward: activations hₗ (h₀ = input) and pre-activations zₗ, [n, widthₗ] */
   private hs: Float64Array[] = [];
@@ -51,12 +56,23 @@ export class Mlp {
   constructor(config: Partial<MlpConfig> & { sizes: number[] }, rng: Rng) {
     this.config = resolveMlpConfig(config);
     const { sizes, init, initStd } = this.config;
+    let total = 0;
+    for (let l = 0; l + 1 < sizes.length; l++) total += sizes[l]! * sizes[l + 1]! + sizes[l + 1]!;
+    this.flatParams = new Float32Array(total);
+    this.flatGrads = new Float32Array(total);
     this.params = [];
+    this.grads = [];
+    let at = 0;
+    const views = (n: number): [Float32Array, Float32Array] => {
+      const v: [Float32Array, Float32Array] = [this.flatParams.subarray(at, at + n), this.flatGrads.subarray(at, at + n)];
+      at += n;
+      return v;
+    };
     for (let l = 0; l + 1 < sizes.length; l++) {
       const fin = sizes[l]!;
       const fout = sizes[l + 1]!;
-      const W = new Float32Array(fin * fout);
-      const b = new Float32Array(fout);
+      const [W, gW] = views(fin * fout);
+      const [b, gb] = views(fout);
       if (init === 'glorot') {
         const lim = Math.sqrt(6 / (fin + fout));
         for (let i = 0; i < W.length; i++) W[i] = (2 * rng.uniform() - 1) * lim;
@@ -65,8 +81,8 @@ export class Mlp {
         for (let i = 0; i < b.length; i++) b[i] = rng.normal(0, initStd);
       }
       this.params.push(W, b);
+      this.grads.push(gW, gb);
     }
-    this.grads = this.params.map((p) => new Float32Array(p.length));
   }
 
   get inputSize(): number {
@@ -78,7 +94,7 @@ export class Mlp {
   }
 
   get numParams(): number {
-    return this.params.reduce((s, p) => s + p.length, 0);
+    return this.flatParams.length;
   }
 
   private act(z: number): number {
@@ -198,12 +214,13 @@ export class Mlp {
   }
 
   zeroGrad(): void {
-    for (const g of this.grads) g.fill(0);
+    this.flatGrads.fill(0);
   }
 
   /** Multiplies every gradient by s (e.g. 1/steps for a per-episode mean). */
   scaleGrad(s: number): void {
-    for (const g of this.grads) for (let i = 0; i < g.length; i++) g[i]! *= s;
+    const g = this.flatGrads;
+    for (let i = 0; i < g.length; i++) g[i]! *= s;
   }
 
   /** Weights as named arrays for a checkpoint: `${prefix}.W0`, `${prefix}.b0`, … */
@@ -235,97 +252,6 @@ export class Mlp {
   /** Copies another MLP's weights (same sizes). */
   copyFrom(other: Mlp): void {
     if (JSON.stringify(other.config.sizes) !== JSON.stringify(this.config.sizes)) throw new ShapeError('copyFrom: MLP sizes differ');
-    other.params.forEach((p, i) => this.params[i]!.set(p));
-  }
-}
-
-/** Clamps every gradient element to [−c, c] (the seed's per-episode clipping). */
-export function clipGradByValue(grads: Float32Array[], c: number): void {
-  for (const g of grads) for (let i = 0; i < g.length; i++) g[i] = Math.max(-c, Math.min(c, g[i]!));
-}
-
-/** Scales gradients so their global L2 norm is at most c; returns the norm before clipping. */
-export function clipGradByNorm(grads: Float32Array[], c: number): number {
-  let s = 0;
-  for (const g of grads) for (let i = 0; i < g.length; i++) s += g[i]! * g[i]!;
-  const norm = Math.sqrt(s);
-  if (norm > c && norm > 0) {
-    const k = c / norm;
-    for (const g of grads) for (let i = 0; i < g.length; i++) g[i]! *= k;
-  }
-  return norm;
-}
-
-export interface AdamConfig {
-  /** α, step size */
-  lr: number;
-  /** β₁. Default 0.9. */
-  beta1: number;
-  /** β₂. Default 0.999. */
-  beta2: number;
-  /** ε. Default 1e-8 (Keras uses 1e-7). */
-  eps: number;
-}
-
-/**
- * Adam (Kingma & Ba 2015):  m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − α m̂ / (√v̂ + ε),
- * m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ).
- */
-export class Adam {
-  readonly config: AdamConfig;
-  private m: Float32Array[];
-  private v: Float32Array[];
-  private t = 0;
-
-  constructor(
-    private readonly params: Float32Array[],
-    config: Partial<AdamConfig> & { lr: number },
-  ) {
-    this.config = { beta1: 0.9, beta2: 0.999, eps: 1e-8, ...config };
-    if (!(this.config.lr > 0)) throw new ConfigError('lr', `Adam learning rate must be > 0, got ${this.config.lr}`);
-    this.m = params.map((p) => new Float32Array(p.length));
-    this.v = params.map((p) => new Float32Array(p.length));
-  }
-
-  step(grads: Float32Array[], lr = this.config.lr): void {
-    const { beta1, beta2, eps } = this.config;
-    this.t++;
-    const c1 = 1 - beta1 ** this.t;
-    const c2 = 1 - beta2 ** this.t;
-    for (let k = 0; k < this.params.length; k++) {
-      const p = this.params[k]!;
-      const g = grads[k]!;
-      const m = this.m[k]!;
-      const v = this.v[k]!;
-      for (let i = 0; i < p.length; i++) {
-        const gi = g[i]!;
-        m[i] = beta1 * m[i]! + (1 - beta1) * gi;
-        v[i] = beta2 * v[i]! + (1 - beta2) * gi * gi;
-        p[i]! -= (lr * (m[i]! / c1)) / (Math.sqrt(v[i]! / c2) + eps);
-      }
-    }
-  }
-
-  /** Moments and step count for a checkpoint. */
-  toArrays(prefix: string): Record<string, TensorToWrite> {
-    const out: Record<string, TensorToWrite> = { [`${prefix}.t`]: { shape: [1], data: Int32Array.of(this.t) } };
-    this.m.forEach((m, k) => (out[`${prefix}.m${k}`] = { shape: [m.length], data: m.slice() }));
-    this.v.forEach((v, k) => (out[`${prefix}.v${k}`] = { shape: [v.length], data: v.slice() }));
-    return out;
-  }
-
-  fromArrays(prefix: string, arrays: Map<string, NamedTensor>): void {
-    const t = arrays.get(`${prefix}.t`);
-    if (!t) throw new ShapeError(`checkpoint lacks "${prefix}.t"`);
-    this.t = t.data[0]!;
-    for (const [name, list] of [
-      ['m', this.m],
-      ['v', this.v],
-    ] as const)
-      list.forEach((arr, k) => {
-        const a = arrays.get(`${prefix}.${name}${k}`);
-        if (!a || a.data.length !== arr.length) throw new ShapeError(`checkpoint array "${prefix}.${name}${k}" is missing or has the wrong size`);
-        arr.set(a.data);
-      });
+    this.flatParams.set(other.flatParams);
   }
 }

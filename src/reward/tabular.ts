@@ -1,5 +1,5 @@
 /**
- * Tabular state reward with learnable logits, and its Bradley–Terry trainer (Adam), in plain typed arrays.
+ * Tabular state reward with learnable logits, and its Bradley–Terry trainer (Adam, src/optim), in plain typed arrays.
  *
  *   r_θ(s) = log softmax(θ)_s = θ_s − log Σ_{s'} exp θ_{s'}          (the seed's agent reward: a log target distribution)
  *   R(σ) = Σₜ r_θ(sₜ) = c_σ · r_θ                                     (c_σ: visit counts of segment σ)
@@ -13,6 +13,11 @@
  * checkpoint stores them exactly and a resumed run continues bit for bit.
  */
 import { ConfigError, ShapeError } from '../core/errors.js';
+import { Adam } from '../optim/adam.js';
+import { bradleyTerryGrad, bradleyTerryTerm } from './losses.js';
+
+/** The optimizer TabularBTTrainer steps (src/optim/adam.ts), re-exported for the gridworld, which makes one per member. */
+export { Adam };
 
 /** r = log softmax(θ) into out. */
 export function logSoftmax(theta: ArrayLike<number>, out: Float64Array = new Float64Array(theta.length)): Float64Array {
@@ -172,10 +177,8 @@ export function bradleyTerryTabular(theta: ArrayLike<number>, c: CountComparison
     let d = 0;
     for (let k = a; k < b; k++) d += vals[k]! * r[cols[k]!]!;
     const w = weight[i]! / wsum;
-    const e = Math.exp(-Math.abs(d)); // one exp serves both: sigmoid(d) and softplus(d) = max(d, 0) + log1p(e^−|d|)
-    const sig = d >= 0 ? 1 / (1 + e) : e / (1 + e);
-    if (withLoss) loss += w * (Math.max(d, 0) - mu[i]! * d + Math.log1p(e));
-    const coef = w * (sig - mu[i]!);
+    if (withLoss) loss += w * bradleyTerryTerm(d, mu[i]!);
+    const coef = w * bradleyTerryGrad(d, mu[i]!);
     if (coef !== 0) for (let k = a; k < b; k++) gradOut[cols[k]!]! += coef * vals[k]!;
   }
   // ∂loss/∂θ = g − softmax(θ) Σₖ gₖ   (Jacobian of log-softmax)
@@ -202,52 +205,6 @@ export function comparisonAccuracy(c: CountComparisons, r: ArrayLike<number>): n
     else if (d > 0 === mu > 0.5) hit += 1;
   }
   return n === 0 ? Number.NaN : hit / n;
-}
-
-export interface AdamConfig {
-  /** learning rate (seed: 1e-2) */
-  lr: number;
-  /** β₁, first-moment decay (PyTorch default 0.9) */
-  beta1: number;
-  /** β₂, second-moment decay (PyTorch default 0.999) */
-  beta2: number;
-  /** ε added to √v̂ (PyTorch default 1e-8) */
-  eps: number;
-}
-
-export const DEFAULT_ADAM: AdamConfig = { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
-
-/** Adam's state for one parameter vector: moments m, v (float32) and the step count t. */
-export class Adam {
-  readonly m: Float32Array;
-  readonly v: Float32Array;
-  t = 0;
-  constructor(
-    readonly size: number,
-    readonly config: AdamConfig = DEFAULT_ADAM,
-  ) {
-    if (!(config.lr > 0)) throw new ConfigError('lr', `Adam learning rate must be > 0, got ${config.lr}`);
-    if (!(config.beta1 >= 0 && config.beta1 < 1 && config.beta2 >= 0 && config.beta2 < 1)) throw new ConfigError('beta', `Adam β₁, β₂ must be in [0, 1), got ${config.beta1}, ${config.beta2}`);
-    this.m = new Float32Array(size);
-    this.v = new Float32Array(size);
-  }
-
-  /**
-   * One step (Kingma & Ba 2015, as torch.optim.Adam):
-   *   m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − lr · (m / (1−β₁ᵗ)) / (√(v / (1−β₂ᵗ)) + ε)
-   */
-  step(theta: Float32Array, grad: ArrayLike<number>): void {
-    const { lr, beta1, beta2, eps } = this.config;
-    this.t += 1;
-    const bc1 = 1 - beta1 ** this.t;
-    const bc2 = 1 - beta2 ** this.t;
-    for (let i = 0; i < this.size; i++) {
-      const g = grad[i]!;
-      const m = (this.m[i] = beta1 * this.m[i]! + (1 - beta1) * g);
-      const v = (this.v[i] = beta2 * this.v[i]! + (1 - beta2) * g * g);
-      theta[i] = theta[i]! - (lr * (m / bc1)) / (Math.sqrt(v / bc2) + eps);
-    }
-  }
 }
 
 export interface TabularFitStats {

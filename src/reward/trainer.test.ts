@@ -41,7 +41,6 @@ describe('PreferenceTrainer', () => {
     const cos = (w[0]! * 1 + w[1]! * -2 + w[2]! * 0.5) / (Math.hypot(...w) * Math.hypot(1, -2, 0.5));
     expect(cos).toBeGreaterThan(0.98);
     tf.dispose([left, right]);
-    trainer.dispose();
     p.w.dispose();
   });
 
@@ -63,7 +62,6 @@ describe('PreferenceTrainer', () => {
     const stats = trainer.fitRankings({ items: x, rankings: n, k });
     expect(stats.loss).toBeLessThan(stats.lossBefore * 0.6);
     x.dispose();
-    trainer.dispose();
     p.w.dispose();
   });
 
@@ -78,7 +76,6 @@ describe('PreferenceTrainer', () => {
     trainer.adam.state();
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([left, right]);
-    trainer.dispose();
     p.w.dispose();
   });
 
@@ -101,8 +98,6 @@ describe('PreferenceTrainer', () => {
     expect(Array.from(b.w.dataSync())).toEqual(Array.from(a.w.dataSync()));
     expect(tf.memory().numTensors).toBe(live);
     tf.dispose([left, right]);
-    ta.dispose();
-    tb.dispose();
     a.w.dispose();
     b.w.dispose();
   });
@@ -116,7 +111,6 @@ describe('PreferenceTrainer', () => {
     const x = tf.zeros([2, 3]);
     expect(() => t.fitComparisons({ left: x, right: x, mu: new Float32Array(3) })).toThrow(/2 left and 2 right inputs for 3 targets/);
     x.dispose();
-    t.dispose();
     p.w.dispose();
   });
 });

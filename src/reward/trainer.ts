@@ -6,14 +6,14 @@
  *   rankings:     loss = PL(R(x₁..x_K) per ranking, mask)   (best first, padded rankings masked)
  *
  * Steps are full-batch by default; `batchSize` draws shuffled minibatches from an Rng (deterministic given the seed).
- * Adam is written here (tensorAdam below) rather than tf.train.adam: its whole state is (m, v, t), with the bias
- * corrections computed from t, so a checkpoint restores it exactly (tf.train.adam keeps β^t as a float32 running
- * product that setWeights recomputes differently, so a resumed run would drift). Every step is tidied and the trainer
- * owns only the moment variables, so the number of live tensors is the same before and after a fit (tested).
+ * The optimizer is src/optim's TensorAdam: its whole state is (m, v, t), so `adam.state()`/`setState()` (or a
+ * checkpoint through toArrays) restore it exactly. The trainer owns no tensors: the number of live tensors is the
+ * same before and after a fit (tested).
  */
 import { tf } from '../core/tensor.js';
 import { ConfigError, ShapeError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
+import { TensorAdam } from '../optim/tensorAdam.js';
 import { bradleyTerryLoss, plackettLuceLoss } from './losses.js';
 
 export interface PreferenceTrainerConfig {
@@ -71,73 +71,6 @@ export interface TrainerFitStats {
   steps: number;
 }
 
-/** One Adam state per variable: moments m, v (non-trainable variables) and the shared step count t. */
-export class TensorAdam {
-  t = 0;
-  private readonly m: tf.Variable[];
-  private readonly v: tf.Variable[];
-
-  constructor(
-    private readonly variables: tf.Variable[],
-    readonly config: Pick<PreferenceTrainerConfig, 'lr' | 'beta1' | 'beta2' | 'eps'>,
-  ) {
-    this.m = variables.map((x) => tf.tidy(() => tf.variable(tf.zerosLike(x), false)));
-    this.v = variables.map((x) => tf.tidy(() => tf.variable(tf.zerosLike(x), false)));
-  }
-
-  /**
-   * One step on the gradient of `loss` (Kingma & Ba 2015, as torch.optim.Adam):
-   *   m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − lr · (m / (1−β₁ᵗ)) / (√(v / (1−β₂ᵗ)) + ε)
-   * Returns nothing; the loss tensor is disposed.
-   */
-  step(loss: () => tf.Scalar): void {
-    const { lr, beta1, beta2, eps } = this.config;
-    this.t += 1;
-    const bc1 = 1 - beta1 ** this.t; // bias corrections in double precision, from t alone
-    const bc2 = 1 - beta2 ** this.t;
-    tf.tidy(() => {
-      const { grads } = tf.variableGrads(loss, this.variables);
-      this.variables.forEach((x, i) => {
-        const g = grads[x.name];
-        if (!g) return;
-        const m = tf.add(tf.mul(this.m[i]!, beta1), tf.mul(g, 1 - beta1));
-        const v = tf.add(tf.mul(this.v[i]!, beta2), tf.mul(tf.square(g), 1 - beta2));
-        this.m[i]!.assign(m);
-        this.v[i]!.assign(v);
-        x.assign(tf.sub(x, tf.div(tf.mul(m, lr / bc1), tf.add(tf.sqrt(tf.div(v, bc2)), eps))));
-      });
-    });
-  }
-
-  /** The state for a checkpoint: t and each variable's moments, named "<variable>/m" and "<variable>/v". */
-  state(): { t: number; moments: Array<{ name: string; data: Float32Array; shape: number[] }> } {
-    const moments = this.variables.flatMap((x, i) => [
-      { name: `${x.name}/m`, data: Float32Array.from(this.m[i]!.dataSync()), shape: x.shape.slice() },
-      { name: `${x.name}/v`, data: Float32Array.from(this.v[i]!.dataSync()), shape: x.shape.slice() },
-    ]);
-    return { t: this.t, moments };
-  }
-
-  /** Restores state() output, matching moments to variables by position (names may differ between processes). */
-  setState(s: { t: number; moments: Array<{ data: Float32Array | ArrayLike<number>; shape: number[] }> }): void {
-    if (s.moments.length !== 2 * this.variables.length) throw new ShapeError(`Adam state has ${s.moments.length} moments for ${this.variables.length} variables (expected 2 each)`);
-    this.t = s.t;
-    this.variables.forEach((x, i) => {
-      for (const [slot, st] of [
-        [this.m[i]!, s.moments[2 * i]!],
-        [this.v[i]!, s.moments[2 * i + 1]!],
-      ] as const) {
-        if (st.data.length !== x.size) throw new ShapeError(`Adam moment for ${x.name} has ${st.data.length} values, expected ${x.size}`);
-        slot.assign(tf.tidy(() => tf.tensor(Float32Array.from(st.data), x.shape)));
-      }
-    });
-  }
-
-  dispose(): void {
-    for (const t of [...this.m, ...this.v]) t.dispose();
-  }
-}
-
 export class PreferenceTrainer {
   readonly config: PreferenceTrainerConfig;
   readonly adam: TensorAdam;
@@ -150,7 +83,7 @@ export class PreferenceTrainer {
   ) {
     this.config = resolveTrainerConfig(config);
     if (this.config.batchSize > 0 && !rng) throw new ConfigError('batch-size', 'minibatches need an Rng (pass one to PreferenceTrainer) so shuffles are reproducible');
-    this.adam = new TensorAdam(variables, this.config);
+    this.adam = new TensorAdam(variables, { lr: this.config.lr, beta1: this.config.beta1, beta2: this.config.beta2, eps: this.config.eps });
   }
 
   /** BT loss of a comparison batch (no update). */
@@ -204,13 +137,9 @@ export class PreferenceTrainer {
         idx = tf.tensor1d(order.slice(cursor, cursor + batchSize), 'int32');
         cursor += batchSize;
       }
-      this.adam.step(() => lossOn(idx));
+      this.adam.minimize(() => lossOn(idx));
       idx?.dispose();
     }
     return { lossBefore, loss: fullLoss(), steps };
-  }
-
-  dispose(): void {
-    this.adam.dispose();
   }
 }

@@ -21,7 +21,7 @@ function runAll(tr: AdderTrainer) {
 describe('adder models', () => {
   it('gradient ascent finds a + b on the true-shaped linear reward', () => {
     const m = new LinearFeatureReward(0.1);
-    m.params[0]!.set([5, 0.5]); // θ₂ < 0.4 θ₁: the peak is the kink at x = a + b
+    m.flatParams.set([5, 0.5]); // θ₂ < 0.4 θ₁: the peak is the kink at x = a + b
     const x = greedyActions([m], [3, 10, 0], [4, 9, 1], { method: 'rprop', lr: 2, steps: 40, init: 20, lo: -20, hi: 60 });
     expect(Array.from(x).map((v) => Math.round(v * 1000) / 1000)).toEqual([7, 19, 1]);
   });

@@ -9,11 +9,14 @@
 import type { Rng } from '../../core/rng.js';
 import type { NamedTensor, TensorToWrite } from '../../core/safetensors.js';
 import { ShapeError } from '../../core/errors.js';
+import { sigmoid } from '../../core/math.js';
 import { Mlp, type Activation } from '../../reward/mlp.js';
 
 export interface AdderRewardModel {
-  readonly params: Float32Array[];
-  readonly grads: Float32Array[];
+  /** every weight in one vector (what Adam steps) */
+  readonly flatParams: Float32Array;
+  /** their gradients, same layout; backward() accumulates into them */
+  readonly flatGrads: Float32Array;
   /** r for a batch (keeps what backward needs) */
   forward(a: ArrayLike<number>, b: ArrayLike<number>, x: ArrayLike<number>): Float64Array;
   /** r without touching the backward cache */
@@ -27,14 +30,11 @@ export interface AdderRewardModel {
   fromArrays(prefix: string, arrays: Map<string, NamedTensor>): void;
 }
 
-function sigmoid(z: number): number {
-  return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
-}
-
 /** The seed's 2-parameter model: r = θ₁ (1 − k|z|) + θ₂ sigmoid(z), z = a + b − x; θ starts at 0 as in the seed. */
 export class LinearFeatureReward implements AdderRewardModel {
-  readonly params = [new Float32Array(2)];
-  readonly grads = [new Float32Array(2)];
+  /** θ = (θ₁, θ₂) */
+  readonly flatParams = new Float32Array(2);
+  readonly flatGrads = new Float32Array(2);
   private cache: { f1: Float64Array; f2: Float64Array } | undefined;
   constructor(readonly slope: number) {}
 
@@ -52,7 +52,7 @@ export class LinearFeatureReward implements AdderRewardModel {
 
   predict(a: ArrayLike<number>, b: ArrayLike<number>, x: ArrayLike<number>): Float64Array {
     const { f1, f2 } = this.features(a, b, x);
-    const [t1, t2] = this.params[0]!;
+    const [t1, t2] = this.flatParams;
     return f1.map((v, i) => t1! * v + t2! * f2[i]!);
   }
 
@@ -63,7 +63,7 @@ export class LinearFeatureReward implements AdderRewardModel {
 
   backward(dr: ArrayLike<number>): void {
     if (!this.cache || this.cache.f1.length !== dr.length) throw new ShapeError('LinearFeatureReward.backward needs a matching forward()');
-    const g = this.grads[0]!;
+    const g = this.flatGrads;
     for (let i = 0; i < dr.length; i++) {
       g[0]! += dr[i]! * this.cache.f1[i]!; // ∂r/∂θ₁ = f₁
       g[1]! += dr[i]! * this.cache.f2[i]!; // ∂r/∂θ₂ = f₂
@@ -72,7 +72,7 @@ export class LinearFeatureReward implements AdderRewardModel {
 
   /** ∂r/∂x = θ₁ k sign(z) − θ₂ σ(z)(1 − σ(z))   (∂z/∂x = −1; the kink's subgradient at z = 0 is 0) */
   gradX(a: ArrayLike<number>, b: ArrayLike<number>, x: ArrayLike<number>): Float64Array {
-    const [t1, t2] = this.params[0]!;
+    const [t1, t2] = this.flatParams;
     const out = new Float64Array(x.length);
     for (let i = 0; i < x.length; i++) {
       const z = a[i]! + b[i]! - x[i]!;
@@ -83,17 +83,17 @@ export class LinearFeatureReward implements AdderRewardModel {
   }
 
   zeroGrad(): void {
-    this.grads[0]!.fill(0);
+    this.flatGrads.fill(0);
   }
 
   toArrays(prefix: string): Record<string, TensorToWrite> {
-    return { [`${prefix}.theta`]: { shape: [2], data: this.params[0]!.slice() } };
+    return { [`${prefix}.theta`]: { shape: [2], data: this.flatParams.slice() } };
   }
 
   fromArrays(prefix: string, arrays: Map<string, NamedTensor>): void {
     const t = arrays.get(`${prefix}.theta`);
     if (!t || t.data.length !== 2) throw new ShapeError(`checkpoint array "${prefix}.theta" is missing`);
-    this.params[0]!.set(t.data);
+    this.flatParams.set(t.data);
   }
 }
 
@@ -110,12 +110,12 @@ export class MlpReward implements AdderRewardModel {
     this.net = new Mlp({ sizes: [3, ...hidden, 1], activation, init: init.kind, ...(init.kind === 'normal' ? { initStd: init.std } : {}) }, rng);
   }
 
-  get params(): Float32Array[] {
-    return this.net.params;
+  get flatParams(): Float32Array {
+    return this.net.flatParams;
   }
 
-  get grads(): Float32Array[] {
-    return this.net.grads;
+  get flatGrads(): Float32Array {
+    return this.net.flatGrads;
   }
 
   private inputs(a: ArrayLike<number>, b: ArrayLike<number>, x: ArrayLike<number>): Float64Array {
@@ -145,10 +145,10 @@ export class MlpReward implements AdderRewardModel {
   /** ∂r/∂x = (1/c) ∂MLP/∂x̃ from the network's input gradient; the weight gradients are left untouched. */
   gradX(a: ArrayLike<number>, b: ArrayLike<number>, x: ArrayLike<number>): Float64Array {
     const n = x.length;
-    const saved = this.net.grads.map((g) => g.slice());
+    const saved = this.net.flatGrads.slice();
     this.net.forward(this.inputs(a, b, x), n);
     const dX = this.net.backward(new Float64Array(n).fill(1));
-    this.net.grads.forEach((g, i) => g.set(saved[i]!));
+    this.net.flatGrads.set(saved);
     const out = new Float64Array(n);
     for (let i = 0; i < n; i++) out[i] = dX[3 * i + 2]! / this.inputScale;
     return out;

@@ -14,7 +14,8 @@ import type { NamedTensor, TensorToWrite } from '../../core/safetensors.js';
 import { comparisonTarget } from '../../feedback/types.js';
 import { BootstrapWeights, pairProbabilitiesFromReturns } from '../../reward/ensemble.js';
 import { LabelBudget, resolveLabelBudget } from '../../reward/labelBudget.js';
-import { Adam } from '../../reward/mlp.js';
+import { bradleyTerryArrays } from '../../reward/losses.js';
+import { Adam } from '../../optim/adam.js';
 import { selectQueries } from '../../reward/querySelection.js';
 import { BPrefTeacher } from '../../teachers/bpref.js';
 import type { AdderConfig } from './config.js';
@@ -57,10 +58,6 @@ export interface AdderState {
   lastEval: AdderEval | null;
 }
 
-function sigmoid(z: number): number {
-  return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
-}
-
 export class AdderTrainer {
   readonly members: AdderRewardModel[];
   readonly opts: Adam[];
@@ -87,7 +84,8 @@ export class AdderTrainer {
         : new MlpReward(c.hidden, c.activation, c.initStd > 0 ? { kind: 'normal', std: c.initStd } : { kind: 'glorot' }, c.inputScale, root.fork(`reward-${k}`)),
     );
     // the linear model starts at θ = 0 for every member (as the seed); members then differ only by their bootstrap
-    this.opts = this.members.map((m) => new Adam(m.params, { lr: c.rewardLr }));
+    // float32 moments: the precision this domain was tuned and recorded with
+    this.opts = this.members.map((m) => new Adam(m.flatParams.length, { lr: c.rewardLr, precision: 'float32' }));
     this.budget = new LabelBudget(resolveLabelBudget({ budget: c.labelBudget, perIteration: c.labelsPerIteration, schedule: c.labelSchedule, decay: c.labelDecay }));
     this.teacher = new BPrefTeacher(c.teacherConfig, this.rng.teacher, `teacher:${c.teacher}`);
     this.boot = new BootstrapWeights(c.rewardEnsemble, c.bootstrap);
@@ -202,7 +200,7 @@ export class AdderTrainer {
   }
 
   /**
-   * 3. Bradley–Terry steps:  d = r(s, x_l) − r(s, x_r);  loss = mean[softplus(d) − μ d];  ∂loss/∂r_l = (sigmoid(d) − μ)/B = −∂loss/∂r_r
+   * 3. Bradley–Terry steps (reward/losses.ts):  d = r(s, x_l) − r(s, x_r);  loss = mean ℓ(d, μ);  ∂loss/∂r_l = ∂loss/∂d = −∂loss/∂r_r
    */
   private fit(epochStart: number): { loss: number | null; accuracy: number | null } {
     const c = this.config;
@@ -228,19 +226,22 @@ export class AdderTrainer {
           X[B + j] = this.data.xr[i]!;
         });
         const r = m.forward(A, Bv, X); // [2B]: left rewards, then right
-        const dr = new Float64Array(2 * B);
-        let loss = 0;
+        const d = new Float64Array(B);
+        const mu = new Float64Array(B);
         idx.forEach((i, j) => {
-          const d = r[j]! - r[B + j]!;
-          const mu = this.data.mu[i]!;
-          loss += (Math.max(d, 0) - mu * d + Math.log1p(Math.exp(-Math.abs(d)))) / B;
-          const g = (sigmoid(d) - mu) / B;
-          dr[j] = g;
-          dr[B + j] = -g;
+          d[j] = r[j]! - r[B + j]!;
+          mu[j] = this.data.mu[i]!;
         });
+        const dd = new Float64Array(B);
+        const loss = bradleyTerryArrays(d, mu, undefined, dd);
+        const dr = new Float64Array(2 * B);
+        for (let j = 0; j < B; j++) {
+          dr[j] = dd[j]!;
+          dr[B + j] = -dd[j]!;
+        }
         m.zeroGrad();
         m.backward(dr);
-        this.opts[k]!.step(m.grads, this.rewardLr());
+        this.opts[k]!.step(m.flatParams, m.flatGrads, this.rewardLr());
         last = loss;
       }
       lossSum += last;

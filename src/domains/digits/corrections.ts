@@ -18,7 +18,7 @@ import type { Rng } from '../../core/rng.js';
 import { tf } from '../../core/tensor.js';
 import { NUM_CLASSES, type Dataset } from './data.js';
 import type { Classifier } from './classifier.js';
-import { FusedAdam } from './adam.js';
+import { TensorAdam } from '../../optim/tensorAdam.js';
 
 export interface CorrectionsConfig {
   /** Adam learning rate of the feedback updates. Default 1e-3. */
@@ -82,14 +82,14 @@ export class CorrectionLearner {
   readonly pool: Dataset;
   readonly warm: Dataset;
   readonly answers: StoredAnswer[] = [];
-  readonly optimizer: FusedAdam;
+  readonly optimizer: TensorAdam;
 
   constructor(classifier: Classifier, pool: Dataset, warm: Dataset, config: CorrectionsConfig) {
     this.classifier = classifier;
     this.pool = pool;
     this.warm = warm;
     this.config = config;
-    this.optimizer = new FusedAdam(classifier.variables, { lr: config.lr });
+    this.optimizer = new TensorAdam(classifier.variables, { lr: config.lr });
   }
 
   /** p(·|x) for pool image `index`. */

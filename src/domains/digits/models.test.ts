@@ -12,7 +12,7 @@ import { trainClassifier, trainVae } from './train.js';
 import { LatentPolicy, resolveLatentPolicyConfig } from './policy.js';
 import { CorrectionLearner, resolveCorrectionsConfig } from './corrections.js';
 import { writeSynthIdxDir } from './testing.js';
-import { FusedAdam } from './adam.js';
+import { TensorAdam } from '../../optim/tensorAdam.js';
 import { loadModels, saveModels } from './models.js';
 
 const data = loadIdxDir(writeSynthIdxDir(mkdtempSync(join(tmpdir(), 'rlhf-digits-m-')), 200, 50, true));
@@ -36,46 +36,6 @@ describe('kernels', () => {
   });
 });
 
-describe('fused Adam', () => {
-  it('takes the same steps as tf.train.adam (with the same ε) and round-trips its state', () => {
-    const rng = new Rng(8);
-    const init = rng.normalArray(12);
-    const a = tf.variable(tf.tensor2d(init, [3, 4]));
-    const b = tf.variable(tf.tensor2d(init, [3, 4]));
-    const target = tf.tensor2d(rng.normalArray(12), [3, 4]);
-    const ours = new FusedAdam([a], { lr: 0.05, eps: 1e-7 });
-    const ref = tf.train.adam(0.05, 0.9, 0.999, 1e-7);
-    for (let i = 0; i < 20; i++) {
-      ours.minimize(() => tf.sum(tf.square(a.sub(target))) as tf.Scalar);
-      ref.minimize(() => tf.sum(tf.square(b.sub(target))) as tf.Scalar, false, [b]);
-    }
-    const da = a.dataSync();
-    const db = b.dataSync();
-    for (let i = 0; i < 12; i++) expect(da[i]!).toBeCloseTo(db[i]!, 4); // float32 in tfjs, float64 intermediates here
-    expect(Math.max(...Array.from(da, (v, i) => Math.abs(v - init[i]!)))).toBeGreaterThan(0.5); // it moved
-    const back = new FusedAdam([a], { lr: 0.05 });
-    const saved = ours.toTensors('opt.');
-    back.fromTensors(new Map(Object.entries(saved).map(([k, t]) => [k, { dtype: 'F32', shape: t.shape, data: t.data as Float32Array }])), 'opt.', 'test');
-    expect(back.t).toBe(20);
-    expect(Array.from(back.v[0]!)).toEqual(Array.from(ours.v[0]!));
-    tf.dispose([a, b, target]);
-    ref.dispose();
-  });
-
-  it('a matmul after a step sees the new weights (no stale packed-weight cache on wasm)', () => {
-    const w = tf.variable(tf.ones([3, 4]));
-    const x = tf.ones([2, 3]);
-    const before = tf.matMul(x, w).dataSync()[0]!;
-    const opt = new FusedAdam([w], { lr: 0.5 });
-    opt.step([tf.ones([3, 4])]);
-    const after = tf.matMul(x, w).dataSync()[0]!;
-    const fused = tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, activation: 'relu' }).dataSync()[0]!;
-    expect(before).toBe(3);
-    expect(after).toBeCloseTo(3 * 0.5, 4); // w = 1 − 0.5 · m̂/√v̂ = 0.5
-    expect(fused).toBeCloseTo(1.5, 4);
-  });
-});
-
 describe('conditional VAE', () => {
   it('the negative ELBO decreases over a few Adam steps on a tiny subset', () => {
     const rng = new Rng(1);
@@ -95,13 +55,13 @@ describe('conditional VAE', () => {
   it('a training step leaves no tensor behind', () => {
     const rng = new Rng(2);
     const vae = new CondVae(SMALL, rng);
-    const opt = new FusedAdam(vae.variables, { lr: 1e-3 });
+    const opt = new TensorAdam(vae.variables, { lr: 1e-3 });
     trainVae(vae, data.train, { epochs: 1, batch: 100, lr: 1e-3 }, rng, opt); // creates Adam's moments
     const n = tf.memory().numTensors;
     trainVae(vae, data.train, { epochs: 1, batch: 100, lr: 1e-3 }, rng, opt);
     expect(tf.memory().numTensors).toBe(n);
     const clf = new Classifier(784, 16, rng);
-    const copt = new FusedAdam(clf.variables, { lr: 1e-3 });
+    const copt = new TensorAdam(clf.variables, { lr: 1e-3 });
     trainClassifier(clf, data.train, { batch: 50, lr: 1e-3, steps: 1 }, rng, copt);
     const m = tf.memory().numTensors;
     trainClassifier(clf, data.train, { batch: 50, lr: 1e-3, steps: 3 }, rng, copt);

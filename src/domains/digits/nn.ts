@@ -91,27 +91,3 @@ export function disposeParams(params: Params): void {
 export function countParams(params: Params): number {
   return Object.values(params).reduce((s, v) => s + v.size, 0);
 }
-
-/** Adam's state as plain named arrays (for exact resume), and back. */
-export async function optimizerToTensors(opt: tf.Optimizer, prefix: string): Promise<Record<string, TensorToWrite>> {
-  const out: Record<string, TensorToWrite> = {};
-  const weights = await opt.getWeights();
-  weights.forEach((w, i) => {
-    out[`${prefix}${i}:${w.name}`] = { dtype: 'F32', shape: w.tensor.shape, data: Float32Array.from(w.tensor.dataSync()) };
-  });
-  return out;
-}
-
-export async function optimizerFromTensors(opt: tf.Optimizer, tensors: Map<string, NamedTensor>, prefix: string): Promise<void> {
-  const entries = [...tensors.entries()]
-    .filter(([k]) => k.startsWith(prefix))
-    .map(([k, t]) => {
-      const rest = k.slice(prefix.length);
-      const colon = rest.indexOf(':');
-      return { i: Number(rest.slice(0, colon)), name: rest.slice(colon + 1), t };
-    })
-    .sort((a, b) => a.i - b.i);
-  if (entries.length === 0) return;
-  const named = entries.map((e) => ({ name: e.name, tensor: tf.tensor(e.t.data instanceof Float32Array ? e.t.data : Float32Array.from(e.t.data), e.t.shape, 'float32') }));
-  await opt.setWeights(named);
-}

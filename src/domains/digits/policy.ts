@@ -3,7 +3,7 @@
  *   k ~ π_c = softmax(θ_c)                (K latent "options" per class)
  *   z = μ_{c,k} + σ ε,   ε ~ N(0, I)      (a Gaussian around the chosen option's code)
  *   image = decoder(z, c)
- * The reward is r = 1 for 👍, 0 for 👎. REINFORCE with a per-class moving-average baseline b_c:
+ * The reward is r = 1 for 👍, 0 for 👎. REINFORCE (src/policy/reinforce.ts) with a per-class moving-average baseline b_c:
  *   ∇J = E[(r − b_c) ∇ log π(k, z)],   log π(k, z) = log softmax(θ_c)_k + log N(z; μ_{c,k}, σ² I)
  * which gives two updates per judgement (A = r − b_c):
  *   θ_c     ← θ_c + α_θ A (e_k − π_c)            (∇_θ log softmax)
@@ -17,6 +17,7 @@ import { ConfigError } from '../../core/errors.js';
 import { defineOptions } from '../../core/config/options.js';
 import type { Rng } from '../../core/rng.js';
 import { tf } from '../../core/tensor.js';
+import { MovingBaseline, softmaxReinforceGrad } from '../../policy/reinforce.js';
 import { NUM_CLASSES, type Dataset, indicesOfClass, oneHot } from './data.js';
 import type { CondVae } from './vae.js';
 
@@ -79,6 +80,8 @@ export class LatentPolicy {
   readonly logits: Float32Array;
   /** b [C] */
   readonly baseline: Float32Array;
+  /** b_c ← b_c + (1 − β)(r − b_c), over `baseline` */
+  private readonly baselines: MovingBaseline;
   /** judgements seen per class */
   readonly counts: Float32Array;
 
@@ -89,6 +92,7 @@ export class LatentPolicy {
     this.codes = new Float32Array(NUM_CLASSES * K * zDim);
     this.logits = new Float32Array(NUM_CLASSES * K);
     this.baseline = new Float32Array(NUM_CLASSES).fill(config.baselineInit);
+    this.baselines = new MovingBaseline(1 - config.baselineDecay, this.baseline);
     this.counts = new Float32Array(NUM_CLASSES);
   }
 
@@ -168,11 +172,13 @@ export class LatentPolicy {
   update(a: LatentAction, reward: number): number {
     const { cls, option, z } = a;
     const K = this.config.options;
-    const { lrLogits, lrCodes, baselineDecay } = this.config;
-    const adv = reward - this.baseline[cls]!; // A = r − b_c
-    this.baseline[cls] = baselineDecay * this.baseline[cls]! + (1 - baselineDecay) * reward; // b ← β b + (1 − β) r
-    const pi = this.probs(cls);
-    for (let k = 0; k < K; k++) this.logits[cls * K + k]! += lrLogits * adv * ((k === option ? 1 : 0) - pi[k]!); // θ += α A (e_k − π)
+    const { lrLogits, lrCodes } = this.config;
+    const adv = reward - this.baselines.update(reward, cls); // A = r − b_c, then b_c ← β b_c + (1 − β) r
+    const c = new Float64Array(K);
+    c[option] = adv;
+    const g = new Float64Array(K);
+    softmaxReinforceGrad(c, this.probs(cls), 1, g); // ∂(−A log π(k))/∂θ_c = −A (e_k − π)
+    for (let k = 0; k < K; k++) this.logits[cls * K + k]! -= lrLogits * g[k]!; // θ += α A (e_k − π)
     const mu = this.code(cls, option);
     for (let j = 0; j < this.zDim; j++) mu[j]! += lrCodes * adv * (z[j]! - mu[j]!); // μ += α_μ A (z − μ)
     this.counts[cls]!++;

@@ -4,7 +4,7 @@
  */
 import { defineOptions } from '../../core/config/options.js';
 import { Rng } from '../../core/rng.js';
-import { FusedAdam } from './adam.js';
+import { TensorAdam } from '../../optim/tensorAdam.js';
 import { createProgress } from '../../loop/progress.js';
 import { DEFAULT_DATA_DIR } from './data.js';
 import { CondVae, DEFAULT_VAE_SHAPE } from './vae.js';
@@ -93,7 +93,7 @@ export function pretrainDigits(config: PretrainConfig, opts: { quiet?: boolean; 
   let lastLoss = Number.NaN;
 
   // 1) conditional VAE
-  const vaeOpt = new FusedAdam(vae.variables, { lr: c.vaeLr });
+  const vaeOpt = new TensorAdam(vae.variables, { lr: c.vaeLr });
   const vaeLosses = trainVae(vae, splits.train, { epochs: c.vaeEpochs, batch: c.vaeBatch, lr: c.vaeLr, lossEvery: 20, onStep: (_s, l) => {
     if (Number.isFinite(l)) lastLoss = l;
     bar.update(++done, { model: 'vae', loss: lastLoss });
@@ -101,12 +101,12 @@ export function pretrainDigits(config: PretrainConfig, opts: { quiet?: boolean; 
   const tVae = performance.now();
 
   // 2) classifier warm start (as the seed: few steps, so feedback has something to fix)
-  const clfOpt = new FusedAdam(classifier.variables, { lr: c.classifierLr });
+  const clfOpt = new TensorAdam(classifier.variables, { lr: c.classifierLr });
   trainClassifier(classifier, splits.train, { batch: c.classifierBatch, lr: c.classifierLr, steps: c.classifierSteps, onStep: () => bar.update(++done, { model: 'classifier' }) }, rng.fork('classifier/train'), clfOpt);
   const tClf = performance.now();
 
   // 3) simulated judge on the full training set
-  const judgeOpt = new FusedAdam(judge.variables, { lr: c.judgeLr });
+  const judgeOpt = new TensorAdam(judge.variables, { lr: c.judgeLr });
   trainClassifier(judge, splits.full, { batch: c.judgeBatch, lr: c.judgeLr, epochs: c.judgeEpochs, onStep: () => bar.update(++done, { model: 'judge' }) }, rng.fork('judge/train'), judgeOpt);
   const tJudge = performance.now();
   bar.stop();

@@ -127,7 +127,7 @@ export class DigitsSession {
       'policy.baseline': { dtype: 'F32', shape: [NUM_CLASSES], data: p.baseline },
       'policy.counts': { dtype: 'F32', shape: [NUM_CLASSES], data: p.counts },
       ...paramsToTensors(this.models.classifier.params, 'classifier.'),
-      ...this.learner.optimizer.toTensors('classifier_adam.'),
+      ...this.learner.optimizer.toArrays('classifier_adam'),
     };
     const state: SessionState = {
       rng: { policy: this.policyRng.state(), pool: this.poolRng.state(), replay: this.replayRng.state() },
@@ -147,7 +147,7 @@ export class DigitsSession {
       target.set(t.data);
     }
     assignParams(this.models.classifier.params, arrays, source, 'classifier.');
-    this.learner.optimizer.fromTensors(arrays, 'classifier_adam.', source);
+    this.learner.optimizer.fromArrays('classifier_adam', arrays, source);
     this.policyRng.setState(state.rng.policy);
     this.poolRng.setState(state.rng.pool);
     this.replayRng.setState(state.rng.replay);

@@ -6,7 +6,7 @@ import type { Rng } from '../../core/rng.js';
 import { NUM_CLASSES, type Dataset } from './data.js';
 import type { CondVae } from './vae.js';
 import type { Classifier } from './classifier.js';
-import { FusedAdam } from './adam.js';
+import { TensorAdam } from '../../optim/tensorAdam.js';
 
 /** Copies rows `idx[from..from+b)` of a dataset into a batch: x [b · dim], onehot y [b · 10]. */
 export function gatherBatch(ds: Dataset, idx: ArrayLike<number>, from: number, b: number, x: Float32Array, y: Float32Array): void {
@@ -38,7 +38,7 @@ export function stepsPerEpoch(n: number, batch: number): number {
  * Trains the VAE by minibatch Adam on the negative ELBO; reshuffles each epoch from `rng`, draws ε from `rng`.
  * Returns the mean loss per epoch (per image).
  */
-export function trainVae(vae: CondVae, ds: Dataset, opts: EpochOptions, rng: Rng, optimizer: FusedAdam = new FusedAdam(vae.variables, { lr: opts.lr })): number[] {
+export function trainVae(vae: CondVae, ds: Dataset, opts: EpochOptions, rng: Rng, optimizer: TensorAdam = new TensorAdam(vae.variables, { lr: opts.lr })): number[] {
   const { batch } = opts;
   const lossEvery = opts.lossEvery ?? 1;
   const x = new Float32Array(batch * ds.dim);
@@ -80,7 +80,7 @@ export function trainClassifier(
   ds: Dataset,
   opts: { batch: number; lr: number; steps?: number; epochs?: number; onStep?: (step: number, loss: number) => void },
   rng: Rng,
-  optimizer: FusedAdam = new FusedAdam(clf.variables, { lr: opts.lr }),
+  optimizer: TensorAdam = new TensorAdam(clf.variables, { lr: opts.lr }),
 ): number {
   const { batch } = opts;
   const x = new Float32Array(batch * ds.dim);

@@ -36,8 +36,7 @@ export class TfjsTabularFitter implements TabularFitter {
   /** Loads θ and Adam's state from the typed-array model (after a checkpoint restore). */
   syncFromModel(): void {
     this.theta.assign(tf.tidy(() => tf.tensor1d(this.model.logits)));
-    const S = this.S;
-    this.trainer.adam.setState({ t: this.adam.t, moments: [{ data: this.adam.m, shape: [S] }, { data: this.adam.v, shape: [S] }] });
+    this.trainer.adam.setState(this.adam.state());
   }
 
   fit(c: CountComparisons): TabularFitStats {
@@ -60,14 +59,13 @@ export class TfjsTabularFitter implements TabularFitter {
     this.model.logits.set(this.theta.dataSync());
     const st = this.trainer.adam.state();
     this.adam.t = st.t;
-    this.adam.m.set(st.moments[0]!.data);
-    this.adam.v.set(st.moments[1]!.data);
+    this.adam.m.set(st.m[0]!);
+    this.adam.v.set(st.v[0]!);
     const accuracy = comparisonAccuracy(c, this.model.reward());
     return { loss: stats.loss, lossBefore: stats.lossBefore, accuracyBefore, accuracy, comparisons: N };
   }
 
   dispose(): void {
-    this.trainer.dispose();
     this.theta.dispose();
   }
 }

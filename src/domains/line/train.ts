@@ -13,12 +13,17 @@
  * (state, action) pair before the MLPs run: a segment's return is R(σ) = Σₜ r(sₜ,aₜ) = Σ_{s,a} n_σ(s,a) r(s,a).
  * The math is the same as step by step (sums in another order), the cost is O(size) per update, not O(steps).
  */
+import { sigmoid } from '../../core/math.js';
 import { Rng, type RngState } from '../../core/rng.js';
 import type { NamedTensor, TensorToWrite } from '../../core/safetensors.js';
 import { comparisonTarget } from '../../feedback/types.js';
+import { Adam } from '../../optim/adam.js';
+import { clipByValue } from '../../optim/clip.js';
+import { MovingBaseline, returnsToGo, softmaxReinforceGrad } from '../../policy/reinforce.js';
 import { BootstrapWeights, RewardEnsemble, meanAndStd, pairProbabilitiesFromReturns } from '../../reward/ensemble.js';
 import { LabelBudget, resolveLabelBudget } from '../../reward/labelBudget.js';
-import { Adam, Mlp, clipGradByValue } from '../../reward/mlp.js';
+import { bradleyTerryArrays } from '../../reward/losses.js';
+import { Mlp } from '../../reward/mlp.js';
 import { selectQueries } from '../../reward/querySelection.js';
 import { BPrefTeacher } from '../../teachers/bpref.js';
 import { lineIterations, type LineConfig } from './config.js';
@@ -61,12 +66,6 @@ export interface LineState {
   mu: number[];
 }
 
-function softmax2(z0: number, z1: number): number {
-  // P(right) = e^{z1} / (e^{z0} + e^{z1}) = sigmoid(z1 − z0)
-  const d = z1 - z0;
-  return d >= 0 ? 1 / (1 + Math.exp(-d)) : Math.exp(d) / (1 + Math.exp(d));
-}
-
 export class LineTrainer {
   readonly env: LineEnv;
   readonly iterations: number;
@@ -86,7 +85,8 @@ export class LineTrainer {
   private readonly rng: Record<'env' | 'teacher' | 'select' | 'boot', Rng>;
   iteration = 0;
   episodesDone = 0;
-  private baseline = 0;
+  /** the 'moving' baseline b ← b + η (Ḡ − b) */
+  private readonly baseline: MovingBaseline;
   private skipped = 0;
   labelsToTarget: number | null = null;
   /** regression labels (seed mode): one per step */
@@ -102,9 +102,11 @@ export class LineTrainer {
     const root = new Rng(c.seed);
     this.rng = { env: root.fork('env'), teacher: root.fork('teacher'), select: root.fork('select'), boot: root.fork('bootstrap') };
     this.policy = new Mlp({ sizes: [1, c.hidden, NUM_ACTIONS], activation: 'relu' }, root.fork('policy'));
-    this.policyOpt = new Adam(this.policy.params, { lr: c.policyLr, eps: c.adamEps });
+    // the MLPs' Adam keeps float32 moments (the precision this domain was tuned and recorded with)
+    this.policyOpt = new Adam(this.policy.numParams, { lr: c.policyLr, eps: c.adamEps, precision: 'float32' });
     this.members = Array.from({ length: c.rewardEnsemble }, (_, k) => new Mlp({ sizes: [1 + NUM_ACTIONS, c.hidden, 1], activation: 'relu' }, root.fork(`reward-${k}`)));
-    this.memberOpts = this.members.map((m) => new Adam(m.params, { lr: c.rewardLr, eps: c.adamEps }));
+    this.memberOpts = this.members.map((m) => new Adam(m.numParams, { lr: c.rewardLr, eps: c.adamEps, precision: 'float32' }));
+    this.baseline = new MovingBaseline(c.baselineRate);
     this.budget = new LabelBudget(resolveLabelBudget({ budget: c.labelBudget, perIteration: c.labelsPerIteration, schedule: c.labelSchedule, decay: c.labelDecay }));
     this.teacher = new BPrefTeacher(c.teacherConfig, this.rng.teacher, `teacher:${c.teacher}`);
     this.boot = new BootstrapWeights(c.rewardEnsemble, c.bootstrap);
@@ -139,7 +141,7 @@ export class LineTrainer {
     const S = this.config.size;
     const z = this.policy.predict(this.policyInputs, S); // [S, 2]
     const p = new Float64Array(S);
-    for (let s = 0; s < S; s++) p[s] = softmax2(z[2 * s]!, z[2 * s + 1]!);
+    for (let s = 0; s < S; s++) p[s] = sigmoid(z[2 * s + 1]! - z[2 * s]!); // P(right) = e^{z1} / (e^{z0} + e^{z1}) = σ(z1 − z0)
     return p;
   }
 
@@ -259,8 +261,8 @@ export class LineTrainer {
   }
 
   /**
-   * 3. Bradley–Terry fit of every member on all labels, full batch:
-   *    d = R(σˡ) − R(σʳ);  loss = Σ wᵢ [softplus(d) − μ d] / Σ w;  ∂loss/∂R(σˡ) = w (sigmoid(d) − μ) / Σ w
+   * 3. Bradley–Terry fit of every member on all labels, full batch (reward/losses.ts):
+   *    d = R(σˡ) − R(σʳ) = Σ_f (n_σˡ − n_σʳ)_f r̂_f;  loss = Σ wᵢ ℓ(dᵢ, μᵢ) / Σ w;  ∂loss/∂r̂_f = Σᵢ (∂loss/∂dᵢ) (n_σˡ − n_σʳ)ᵢ,f
    * Returns the mean final loss and the mean model's accuracy on the labels (ties excluded).
    */
   private fitRewards(): { loss: number | null; accuracy: number | null } {
@@ -269,6 +271,8 @@ export class LineTrainer {
     const F = this.config.size * NUM_ACTIONS;
     const Cl = this.leftCounts;
     const Cr = this.rightCounts;
+    const d = new Float64Array(N);
+    const dd = new Float64Array(N); // ∂loss/∂dᵢ
     let lossSum = 0;
     this.members.forEach((m, k) => {
       const w = this.boot.weights(k);
@@ -279,20 +283,22 @@ export class LineTrainer {
       let last = 0;
       for (let step = 0; step < this.config.rewardSteps; step++) {
         const r = m.forward(this.rewardInputs, F); // [F]
-        const dr = new Float64Array(F);
-        let loss = 0;
         for (let i = 0; i < N; i++) {
           if (w[i] === 0) continue;
-          let d = 0;
-          for (let f = 0; f < F; f++) d += (Cl[i * F + f]! - Cr[i * F + f]!) * r[f]!;
-          const mu = this.mu[i]!;
-          loss += (w[i]! * (Math.max(d, 0) - mu * d + Math.log1p(Math.exp(-Math.abs(d))))) / W;
-          const g = (w[i]! * (sigmoid(d) - mu)) / W; // ∂loss/∂d
+          let di = 0;
+          for (let f = 0; f < F; f++) di += (Cl[i * F + f]! - Cr[i * F + f]!) * r[f]!;
+          d[i] = di;
+        }
+        const loss = bradleyTerryArrays(d, this.mu, w, dd);
+        const dr = new Float64Array(F);
+        for (let i = 0; i < N; i++) {
+          if (w[i] === 0) continue;
+          const g = dd[i]!;
           for (let f = 0; f < F; f++) dr[f]! += g * (Cl[i * F + f]! - Cr[i * F + f]!);
         }
         m.zeroGrad();
         m.backward(dr);
-        opt.step(m.grads);
+        opt.step(m.flatParams, m.flatGrads);
         last = loss;
       }
       lossSum += last;
@@ -323,44 +329,31 @@ export class LineTrainer {
     const S = c.size;
     const T = ep.states.length;
     if (T === 0) return;
-    const G = new Float64Array(T);
-    let run = 0;
-    for (let t = T - 1; t >= 0; t--) {
-      run = rhat[ep.states[t]! * NUM_ACTIONS + ep.actions[t]!]! + c.discount * run;
-      G[t] = run;
-    }
+    const G = returnsToGo(Float64Array.from({ length: T }, (_, t) => rhat[ep.states[t]! * NUM_ACTIONS + ep.actions[t]!]!), c.discount); // Gₜ = r̂ₜ + γ Gₜ₊₁
     const coef = new Float64Array(S * NUM_ACTIONS); // c(s,a)
     const visits = new Float64Array(S); // n(s)
     let meanG = 0;
     for (let t = 0; t < T; t++) {
       const s = ep.states[t]!;
       let b = 0;
-      if (c.baseline === 'moving') b = this.baseline;
+      if (c.baseline === 'moving') b = this.baseline.get();
       else if (c.baseline === 'expected') b = pRight[s]! * rhat[s * NUM_ACTIONS + RIGHT]! + (1 - pRight[s]!) * rhat[s * NUM_ACTIONS + LEFT]!; // Σₐ π(a|s) r̂(s,a)
-      coef[s * NUM_ACTIONS + ep.actions[t]!]! += G[t]! - b;
+      coef[s * NUM_ACTIONS + ep.actions[t]!]! += G[t]! - b; // Aₜ = Gₜ − b
       visits[s]! += 1;
       meanG += G[t]! / T;
     }
-    if (c.baseline === 'moving') this.baseline += c.baselineRate * (meanG - this.baseline); // b ← b + η (Ḡ − b)
+    if (c.baseline === 'moving') this.baseline.update(meanG); // b ← b + η (Ḡ − b)
     const dz = new Float64Array(S * NUM_ACTIONS);
     for (let s = 0; s < S; s++) {
       if (visits[s] === 0) continue;
-      const p = [1 - pRight[s]!, pRight[s]!];
-      const csum = coef[s * NUM_ACTIONS]! + coef[s * NUM_ACTIONS + 1]!;
-      let H = 0;
-      for (const pa of p) if (pa > 0) H -= pa * Math.log(pa);
-      for (let a = 0; a < NUM_ACTIONS; a++) {
-        const pa = p[a]!;
-        let g = -(coef[s * NUM_ACTIONS + a]! - csum * pa) / T;
-        if (c.entropyCoef > 0 && pa > 0) g += ((c.entropyCoef * visits[s]!) / T) * pa * (Math.log(pa) + H);
-        dz[s * NUM_ACTIONS + a] = g;
-      }
+      const at = s * NUM_ACTIONS;
+      softmaxReinforceGrad(coef.subarray(at, at + NUM_ACTIONS), [1 - pRight[s]!, pRight[s]!], T, dz.subarray(at, at + NUM_ACTIONS), { coef: c.entropyCoef, visits: visits[s]! });
     }
     this.policy.forward(this.policyInputs, S);
     this.policy.zeroGrad();
     this.policy.backward(dz);
-    clipGradByValue(this.policy.grads, c.gradClip);
-    this.policyOpt.step(this.policy.grads);
+    clipByValue(this.policy.flatGrads, c.gradClip);
+    this.policyOpt.step(this.policy.flatParams, this.policy.flatGrads);
   }
 
   /**
@@ -388,22 +381,20 @@ export class LineTrainer {
       }
     rm.zeroGrad();
     rm.backward(dr);
-    clipGradByValue(rm.grads, c.gradClip);
+    clipByValue(rm.flatGrads, c.gradClip);
     this.regressionLabels += T;
-    // policy with A = r̂ (no baseline): ∂/∂z(s) of −Σ n(s,a) r̂(s,a) log π(a|s)
+    // policy: REINFORCE with A = r̂ (no baseline), ∂/∂z(s) of −(1/T) Σ n(s,a) r̂(s,a) log π(a|s)
     const dz = new Float64Array(F);
     for (let s = 0; s < S; s++) {
-      const p = [1 - pRight[s]!, pRight[s]!];
-      const cs = [n[s * 2]! * rhat[s * 2]!, n[s * 2 + 1]! * rhat[s * 2 + 1]!];
-      const csum = cs[0]! + cs[1]!;
-      for (let a = 0; a < NUM_ACTIONS; a++) dz[s * 2 + a] = -(cs[a]! - csum * p[a]!) / T;
+      const at = s * NUM_ACTIONS;
+      softmaxReinforceGrad([n[at]! * rhat[at]!, n[at + 1]! * rhat[at + 1]!], [1 - pRight[s]!, pRight[s]!], T, dz.subarray(at, at + NUM_ACTIONS));
     }
     this.policy.forward(this.policyInputs, S);
     this.policy.zeroGrad();
     this.policy.backward(dz);
-    clipGradByValue(this.policy.grads, c.gradClip);
-    this.policyOpt.step(this.policy.grads);
-    this.memberOpts[0]!.step(rm.grads);
+    clipByValue(this.policy.flatGrads, c.gradClip);
+    this.policyOpt.step(this.policy.flatParams, this.policy.flatGrads);
+    this.memberOpts[0]!.step(rm.flatParams, rm.flatGrads);
   }
 
   /** 5. Exact success probability within evalSteps, greedy success, and the policy's mean entropy over states. */
@@ -504,7 +495,7 @@ export class LineTrainer {
     const state: LineState = {
       iteration: this.iteration,
       episodesDone: this.episodesDone,
-      baseline: this.baseline,
+      baseline: this.baseline.get(),
       labelsToTarget: this.labelsToTarget,
       skipped: this.skipped,
       regressionLabels: this.regressionLabels,
@@ -536,7 +527,7 @@ export class LineTrainer {
     });
     this.iteration = state.iteration;
     this.episodesDone = state.episodesDone;
-    this.baseline = state.baseline;
+    this.baseline.values[0] = state.baseline;
     this.labelsToTarget = state.labelsToTarget;
     this.skipped = state.skipped;
     this.regressionLabels = state.regressionLabels;
@@ -544,10 +535,6 @@ export class LineTrainer {
     this.budget.setState(state.budget);
     this.boot.setState(state.bootstrap);
   }
-}
-
-function sigmoid(x: number): number {
-  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
 }
 
 function sameCounts(a: Float64Array, b: Float64Array): boolean {

@@ -4,7 +4,7 @@
  * loads. nanoGPT's recipe at a tiny scale:
  *   1) learn a byte-level BPE on the training entries (vocabulary --vocab);
  *   2) one token stream, every entry followed by <|endoftext|>; batches of random windows of --block + 1 tokens;
- *   3) next-token cross-entropy, AdamW (FusedAdam), linear warm-up then cosine decay, gradient clipping at 1;
+ *   3) next-token cross-entropy, AdamW (src/optim), linear warm-up then cosine decay, gradient clipping at 1;
  *   4) validation loss on held-out entries every --eval-every steps and at the end; sample continuations of
  *      held-out prompts; save.
  */
@@ -22,7 +22,8 @@ import { Gpt2 } from '../../models/gpt2/model.js';
 import { saveGpt2 } from '../../models/load.js';
 import { tokenLogProbs } from '../../models/logprobs.js';
 import { generate } from '../../models/generate.js';
-import { FusedAdam } from './model/adam.js';
+import { TensorAdam } from '../../optim/tensorAdam.js';
+import { clipAndApply, disposeGrads } from '../../optim/gradients.js';
 import { GradPool } from './gradPool.js';
 import { trainByteBpe } from '../../models/tokenizers/bpe.js';
 import { saveTokenizer } from '../../models/load.js';
@@ -171,10 +172,8 @@ interface Session {
   config: Gpt2Config;
   model: Gpt2;
   vars: tf.Variable[];
-  /** variables under weight decay (matrices) and their optimizer; the rest use optPlain */
-  decayed: Set<string>;
-  optDecay: FusedAdam;
-  optPlain: FusedAdam;
+  /** AdamW over every variable, the weight decay on the matrices only */
+  opt: TensorAdam;
   evaluate: () => number;
   batchRng: Rng;
   dropRng: Rng;
@@ -213,6 +212,7 @@ function begin(c: PretrainTextConfig, log: (line: string) => void): Session {
   );
   // AdamW: decay matrices only (nanoGPT: no decay for biases, LayerNorm gains; we also spare the embeddings)
   const decayed = new Set([...model.params].filter(([name, v]) => v.rank === 2 && !name.startsWith('w')).map(([, v]) => v.name));
+  const vars = model.trainableVariables('full');
   // fixed validation windows: the same for every evaluation
   const evalRng = rng.fork('eval');
   const evalT = Math.min(c.block, valStream.length - 1);
@@ -237,10 +237,8 @@ function begin(c: PretrainTextConfig, log: (line: string) => void): Session {
     chars,
     config,
     model,
-    vars: model.trainableVariables('full'),
-    decayed,
-    optDecay: new FusedAdam({ learningRate: c.lr, beta2: 0.99, weightDecay: c.weightDecay }),
-    optPlain: new FusedAdam({ learningRate: c.lr, beta2: 0.99 }),
+    vars,
+    opt: new TensorAdam(vars, { lr: c.lr, beta2: 0.99, weightDecay: c.weightDecay, decays: (v) => decayed.has(v.name) }),
     evaluate,
     batchRng: rng.fork('batches'),
     dropRng: rng.fork('dropout'),
@@ -258,17 +256,9 @@ function localGradients(s: Session, x: Int32Array, y: Int32Array, rows: number):
 /** 3) one update: clip by global norm 1 (g ← g · min(1, 1/‖g‖)), then AdamW at this step's learning rate. Disposes grads. */
 function update(s: Session, step: number, grads: tf.NamedTensorMap): number {
   const lr = learningRateAt(step, s.c);
-  s.optDecay.learningRate = lr;
-  s.optPlain.learningRate = lr;
-  const norm = tf.tidy(() => Math.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))).dataSync()[0]!));
-  const scale = Math.min(1, 1 / (norm + 1e-6));
-  const dec: tf.NamedTensorMap = {};
-  const plain: tf.NamedTensorMap = {};
-  for (const [name, g] of Object.entries(grads)) (s.decayed.has(name) ? dec : plain)[name] = scale < 1 ? tf.mul(g, scale) : g;
-  s.optDecay.applyGradients(dec);
-  s.optPlain.applyGradients(plain);
-  if (scale < 1) tf.dispose([...Object.values(dec), ...Object.values(plain)]);
-  tf.dispose(Object.values(grads));
+  s.opt.lr = lr;
+  clipAndApply(s.opt, grads, 1);
+  disposeGrads(grads);
   return lr;
 }
 
@@ -305,8 +295,6 @@ function finish(s: Session, steps: number, t: Tracker): PretrainTextResult {
   const { c, model, tok } = s;
   const valLoss = s.evaluate();
   t.valCurve.push({ step: steps, loss: valLoss });
-  s.optDecay.dispose();
-  s.optPlain.dispose();
   const samples = sampleContinuations(model, tok, s.val, c.samples, s.rng.fork('samples'));
   const dir = resolve(c.out);
   mkdirSync(dir, { recursive: true });

@@ -11,7 +11,8 @@ import { Rng } from '../../core/rng.js';
 import { ShapeError } from '../../core/errors.js';
 import { bradleyTerryLoss, plackettLuceLoss } from '../losses.js';
 import { checkNumber, mergeKnown } from '../../policy/resolve.js';
-import { gradientStep } from '../../policy/clip.js';
+import { gradientStep } from '../../optim/gradients.js';
+import { TensorAdam } from '../../optim/tensorAdam.js';
 import { rightPad, type TextRewardModel } from './model.js';
 
 /** A comparison of two token sequences: μ = P(left ≻ right) ∈ [0, 1] (1 left, 0 right, ½ tie). */
@@ -140,32 +141,28 @@ export function fitTextRewardModel(
   if (cmp.train.length === 0 && rnk.train.length === 0) throw new ShapeError('fitTextRewardModel: no training judgements (all were held out or none were given)');
   const heldPairs = [...cmp.held, ...rnk.held.flatMap(rankingPairs)];
   const shuffler = rng.fork('shuffle');
-  const optimizer = tf.train.adam(c.learningRate);
   const variables = model.trainableVariables();
+  const optimizer = new TensorAdam(variables, { lr: c.learningRate, eps: 1e-7 }); // ε: tf.train.adam's, which this trainer was tuned with
   const history: TextRewardEpoch[] = [];
-  try {
-    for (let epoch = 1; epoch <= c.epochs; epoch++) {
-      const cOrder = shuffler.shuffle(cmp.train.map((_, i) => i));
-      const rOrder = shuffler.shuffle(rnk.train.map((_, i) => i));
-      const steps = Math.max(Math.ceil(cOrder.length / c.batchSize), Math.ceil(rOrder.length / c.batchSize));
-      let lossSum = 0;
-      for (let s = 0; s < steps; s++) {
-        const cb = cOrder.slice(s * c.batchSize, (s + 1) * c.batchSize).map((i) => cmp.train[i]!);
-        const rb = rOrder.slice(s * c.batchSize, (s + 1) * c.batchSize).map((i) => rnk.train[i]!);
-        const { loss } = gradientStep(() => withL2(batchLoss(model, cb, rb, c.rankingWeight), variables, c.l2), optimizer, { variables, maxGradNorm: c.maxGradNorm });
-        lossSum += loss;
-      }
-      const e: TextRewardEpoch = {
-        epoch,
-        trainLoss: lossSum / Math.max(1, steps),
-        trainAccuracy: preferenceAccuracy(model, cmp.train),
-        heldOutAccuracy: preferenceAccuracy(model, heldPairs),
-      };
-      history.push(e);
-      hooks.onEpoch?.(e);
+  for (let epoch = 1; epoch <= c.epochs; epoch++) {
+    const cOrder = shuffler.shuffle(cmp.train.map((_, i) => i));
+    const rOrder = shuffler.shuffle(rnk.train.map((_, i) => i));
+    const steps = Math.max(Math.ceil(cOrder.length / c.batchSize), Math.ceil(rOrder.length / c.batchSize));
+    let lossSum = 0;
+    for (let s = 0; s < steps; s++) {
+      const cb = cOrder.slice(s * c.batchSize, (s + 1) * c.batchSize).map((i) => cmp.train[i]!);
+      const rb = rOrder.slice(s * c.batchSize, (s + 1) * c.batchSize).map((i) => rnk.train[i]!);
+      const { loss } = gradientStep(() => withL2(batchLoss(model, cb, rb, c.rankingWeight), variables, c.l2), optimizer, { variables, maxGradNorm: c.maxGradNorm });
+      lossSum += loss;
     }
-  } finally {
-    optimizer.dispose();
+    const e: TextRewardEpoch = {
+      epoch,
+      trainLoss: lossSum / Math.max(1, steps),
+      trainAccuracy: preferenceAccuracy(model, cmp.train),
+      heldOutAccuracy: preferenceAccuracy(model, heldPairs),
+    };
+    history.push(e);
+    hooks.onEpoch?.(e);
   }
   const decisiveHeld = heldPairs.filter((p) => p.mu !== 0.5).length;
   return {

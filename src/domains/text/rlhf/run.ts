@@ -19,6 +19,7 @@ import { Rng, type RngState } from '../../../core/rng.js';
 import { comparisonTarget, type Preference } from '../../../feedback/types.js';
 import { evaluateResponses, makeKLController, ppoStep, resolvePPOConfig, type KLController, type PPORollouts } from '../../../policy/ppo.js';
 import { dpoStep, resolveDPOConfig, sequenceLogprobs, type DPOBatch } from '../../../policy/dpo.js';
+import { TensorAdam } from '../../../optim/tensorAdam.js';
 import { maskedMean } from '../../../policy/masked.js';
 import { SentimentJudge } from '../../../teachers/sentiment.js';
 import { BagOfTokensBackbone, gpt2Backbone, type TextBackbone } from '../../../reward/text/backbone.js';
@@ -98,8 +99,6 @@ export interface TextRlhfCheckpointState {
   scoreNorm: { mu: number; sigma: number };
   klCoef: number;
   rngs: Record<'judge' | 'optimize' | 'minibatches', RngState>;
-  /** names of the optimizer's weights, in order */
-  optimizerWeights: string[];
   /** seconds spent in earlier sessions */
   elapsed: number;
 }
@@ -115,7 +114,8 @@ export class TextRlhf {
   readonly judge: SentimentJudge;
   readonly rewardModel: TextRewardModel;
   private readonly backbone: TextBackbone;
-  private readonly optimizer: tf.Optimizer;
+  /** Adam on the policy's adapters and value head (its state is in the checkpoint's `optimizer.*` arrays) */
+  private readonly optimizer: TensorAdam;
   private readonly klController: KLController;
   readonly metrics: Array<Record<string, number>> = [];
   // phase results (restored from a checkpoint on resume)
@@ -151,7 +151,8 @@ export class TextRlhf {
       this.backbone = new BagOfTokensBackbone(inputs.vocabSize, 32, this.rng.fork('reward-bag'));
     }
     this.rewardModel = new TextRewardModel(this.backbone, this.rng.fork('reward-head'), inputs.codec.eosId);
-    this.optimizer = tf.train.adam(config.learningRate);
+    // ε 1e-7: tf.train.adam's (the float32 backend's ε), which the text runs were tuned with
+    this.optimizer = new TensorAdam(m.trainableVariables('lora'), { lr: config.learningRate, eps: 1e-7 });
     this.klController = makeKLController({ adaptiveKl: !config.fixedKl, initKlCoef: config.klCoef, klTarget: config.klTarget, klHorizon: config.klHorizon });
   }
 
@@ -302,12 +303,7 @@ export class TextRlhf {
   async snapshot(): Promise<{ state: TextRlhfCheckpointState; arrays: Record<string, TensorToWrite> }> {
     const arrays: Record<string, TensorToWrite> = {};
     for (const [name, v] of this.checkpointVariables()) arrays[name] = { shape: v.shape, data: Float32Array.from(v.dataSync()) };
-    const weights = await this.optimizer.getWeights();
-    weights.forEach((w, i) => {
-      arrays[`optimizer.${i}`] = { shape: w.tensor.shape, data: Float32Array.from(w.tensor.dataSync()) };
-    });
-    weights[0]?.tensor.dispose(); // the iteration counter is a fresh scalar; the rest are the optimizer's own variables
-    for (const [k, v] of Object.entries(adamPowers(this.optimizer))) arrays[`optimizer.${k}`] = { shape: [], data: Float32Array.from(v.dataSync()) };
+    Object.assign(arrays, this.optimizer.toArrays('optimizer')); // t, m, v: an exact resume
     const state: TextRlhfCheckpointState = {
       iteration: this.iteration,
       beforeRaw: this.before?.raw ?? [],
@@ -316,7 +312,6 @@ export class TextRlhf {
       scoreNorm: this.scoreNorm,
       klCoef: this.klController.value,
       rngs: { judge: this.judgeRng.state(), optimize: this.optimizeRng.state(), minibatches: this.minibatchRng.state() },
-      optimizerWeights: weights.map((w) => w.name),
       elapsed: this.elapsed + (Date.now() - this.sessionStart) / 1000,
     };
     return { state, arrays };
@@ -329,18 +324,7 @@ export class TextRlhf {
       if (!a || a.data.length !== v.size) throw new CheckpointError(`checkpoint: ${name} is missing or has the wrong size; was the run made with other options?`);
       tf.tidy(() => v.assign(tf.tensor(Float32Array.from(a.data), v.shape)));
     }
-    const weights = state.optimizerWeights.map((name, i) => {
-      const a = arrays.get(`optimizer.${i}`);
-      if (!a) throw new CheckpointError(`checkpoint: optimizer weight ${i} (${name}) is missing`);
-      return { name, tensor: i === 0 ? tf.scalar(a.data[0]!, 'int32') : tf.tensor(Float32Array.from(a.data), a.shape) };
-    });
-    if (weights.length > 0) await this.optimizer.setWeights(weights);
-    tf.dispose(weights.map((w) => w.tensor));
-    // setWeights recomputes β₁ᵗ, β₂ᵗ as powers; the running products differ in the last bits, so restore them exactly
-    for (const [k, v] of Object.entries(adamPowers(this.optimizer))) {
-      const a = arrays.get(`optimizer.${k}`);
-      if (a) tf.tidy(() => v.assign(tf.scalar(a.data[0]!)));
-    }
+    this.optimizer.fromArrays('optimizer', arrays);
     this.iteration = state.iteration;
     this.before = this.samplesFrom(this.inputs.evalPrompts, state.beforeRaw);
     this.pairs = state.pairs;
@@ -502,7 +486,6 @@ export class TextRlhf {
   }
 
   dispose(): void {
-    this.optimizer.dispose();
     this.rewardModel.dispose();
     if (this.backbone instanceof BagOfTokensBackbone) this.backbone.dispose();
   }
@@ -521,12 +504,6 @@ export function clipReturns(scores: Float32Array, tokenRewards: Float32Array | u
     scores[b] = scores[b]! * k;
     if (tokenRewards) for (let t = 0; t < N; t++) tokenRewards[b * N + t] = tokenRewards[b * N + t]! * k;
   }
-}
-
-/** Adam's running products β₁ᵗ and β₂ᵗ (private fields of tfjs's AdamOptimizer; empty for other optimizers). */
-function adamPowers(opt: tf.Optimizer): Record<string, tf.Variable> {
-  const o = opt as unknown as { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
-  return o.accBeta1 && o.accBeta2 ? { accBeta1: o.accBeta1, accBeta2: o.accBeta2 } : {};
 }
 
 interface DpoPair {
