@@ -12,6 +12,8 @@ export { Rng, hashString, type RngState } from './core/rng.js';
 export { initTensors, liveTensors, tensorFrom, tf, BACKEND_NAMES, type BackendName } from './core/tensor.js';
 export * from './core/safetensors.js';
 export * from './core/math.js';
+// declarative options: each option of a config described once (resolver, flags, --help)
+export { defineOptions, renderHelp, type OptionSet, type Option, type FlagValues } from './core/config/options.js';
 // numerics: Adam (typed arrays and tensors), clipping, clip-and-apply
 export * from './optim/index.js';
 // judgements and their storage

@@ -32,6 +32,7 @@ const USAGE = `rlhf — reinforcement learning from human feedback
 
 usage:
   rlhf run <domain> [options]      run the RLHF loop on a domain (${Object.keys(COMMANDS.run!).join(', ')})
+  rlhf run ./my-task.js [options]  run your own task module (docs/adding-a-domain.md)
   rlhf pretrain <domain> [options] pretrain a domain's base model
   rlhf generate --model DIR --prompt TEXT   continue a prompt with a GPT-2 or Llama-family model
   rlhf serve [options]             start the labeling server and web app
@@ -66,23 +67,38 @@ export async function main(argv: string[]): Promise<number> {
     }
     spec = table[sub];
     args = rest;
+    if (!spec && cmd === 'run' && isTaskPath(sub)) {
+      // a user's task module: rlhf run ./my-task.js [options]
+      const { runTaskModuleCommand } = await import('./taskModule.js');
+      return runCommand(`rlhf run ${sub}`, () => runTaskModuleCommand(sub, rest));
+    }
     if (!spec) {
       console.error(`rlhf ${cmd}: unknown domain "${sub}"; expected one of ${Object.keys(table).join(', ')}`);
       return 2;
     }
   }
+  const found = spec;
+  return runCommand(`rlhf ${cmd}${table[''] ? '' : ` ${sub}`}`, async () => (await load(found))(args));
+}
+
+/** Runs a command; an RlhfError becomes one line on stderr and its exit code (2 for usage and config errors). */
+async function runCommand(name: string, fn: () => Promise<number>): Promise<number> {
   try {
-    const fn = await load(spec);
-    return await fn(args);
+    return await fn();
   } catch (e) {
     if (e instanceof RlhfError) {
       const exit = e.code === 'E_CONFIG' || e.code === 'E_USAGE' ? 2 : 1;
-      console.error(`rlhf ${cmd}${table[''] ? '' : ` ${sub}`}: ${e.message}`);
+      console.error(`${name}: ${e.message}`);
       if (process.env.RLHF_DEBUG) console.error(e.stack);
       return exit;
     }
     throw e;
   }
+}
+
+/** True when `rlhf run <arg>` names a task module file rather than a built-in domain. */
+function isTaskPath(arg: string): boolean {
+  return /[\\/]/.test(arg) || /\.[cm]?[jt]s$/.test(arg);
 }
 
 // run directly (tsx src/cli/main.ts ...)

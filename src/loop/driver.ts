@@ -12,6 +12,7 @@
  * summary.json, report.html and its figures. Without `out` nothing is written (an in-memory run: tests, benchmarks,
  * the browser).
  */
+import type { OptionSet } from '../core/config/options.js';
 import type { NamedTensor, TensorToWrite } from '../core/safetensors.js';
 import type { JsonObject } from '../store/types.js';
 import type { FigureEvent, Gatherer, IterationEvent, JudgeMode, MetricsRow, PeopleHooks, QueryMaker } from './parts.js';
@@ -196,4 +197,37 @@ export async function runTask<Config, Summary extends object, State, R extends D
     await made?.dispose?.();
     await people?.close(ok);
   }
+}
+
+/**
+ * A task in one file: what a user's module exports for `rlhf run ./my-task.js` (examples/custom-task.ts is one). The
+ * command line reads its options' flags (src/core/config: defineOptions), resolves the config, and runs `create`'s
+ * DomainRun through runTask — with a run directory, resume, a report, `--judge human|mixed` and the dashboard, as the
+ * built-in domains get.
+ */
+export interface TaskModule<Config, Summary extends object, State = unknown> {
+  /** the task's name: run directory prefix (runs/<name>-<time>), the store's run domain, the progress label */
+  name: string;
+  /** one line for --help */
+  title: string;
+  /** the config's options, each described once (defineOptions): flags, defaults, ranges and --help come from them */
+  options: OptionSet<Config, never> | OptionSet<Config>;
+  create(config: Config, ctx: TaskContext): Promise<DomainRun<Summary, State>>;
+  /** the line printed after a run without --json (default: the summary as JSON) */
+  headline?(summary: Summary, config: Config, dir: string | undefined): string;
+}
+
+/** Types a task module (an identity: `export default defineTask({ … })` checks the shapes at compile time). */
+export function defineTask<Config, Summary extends object, State = unknown>(t: TaskModule<Config, Summary, State>): TaskModule<Config, Summary, State> {
+  return t;
+}
+
+/** The driver's Task for a task module: config.json is the resolved config, resumable with the options' resume keys. */
+export function taskOf<Config, Summary extends object, State>(t: TaskModule<Config, Summary, State>): Task<Config, Summary, State> {
+  return {
+    name: t.name,
+    configJson: (c) => JSON.parse(JSON.stringify(c, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v))) as JsonObject,
+    resumeIgnoreKeys: t.options.resumeKeys,
+    create: (c, ctx) => t.create(c, ctx),
+  };
 }
