@@ -20,10 +20,10 @@ import type { Rng } from '../../core/rng.js';
 import type { NamedTensor } from '../../core/safetensors.js';
 import { ShapeError } from '../../core/errors.js';
 import type { CausalLm, ForwardOptions, ForwardOutput, KvCache, LayerKv } from '../causalLm.js';
-import { attentionInputs, cachedAttentionBias, embeddingLookup, variableFrom } from '../layers.js';
-import { LoraAdapters, type LoraConfig, type LoraSites, resolveLoraConfig } from '../lora.js';
-import { applyValueHead, createValueHead, disposeValueHead, type ValueHead, type ValueHeadArrays, valueHeadFromTensors } from '../valueHead.js';
-import { registerMissingWasmKernels } from '../kernels.js';
+import { DecoderLm, type Ctx } from '../decoder.js';
+import { attentionInputs, cachedAttentionBias, embeddingLookup } from '../layers.js';
+import type { LoraSites } from '../lora.js';
+import { valueHeadFromTensors } from '../valueHead.js';
 import { type LlamaConfig, primaryEos } from './config.js';
 import { applyRope, rmsNorm, ropeInvFreq, ropeTables, siluGate } from './layers.js';
 import { initLlamaParams, llamaLoraSites, llamaParamSpecs, llamaParamsFromCheckpoint } from './params.js';
@@ -31,42 +31,27 @@ import { initLlamaParams, llamaLoraSites, llamaParamSpecs, llamaParamsFromCheckp
 /** The modules adapted when no targetModules are given: PEFT's default for Llama and Qwen2. */
 export const LLAMA_LORA_TARGETS = ['q_proj', 'v_proj'] as const;
 
-/** Per-call context threaded through the blocks. */
-interface Ctx {
-  adapters: boolean;
-  training: boolean;
-  rng: Rng | undefined;
-}
-
 /** Rotary tables of one pass: [B, T, 1, d] each. */
 interface Rope {
   cos: tf.Tensor4D;
   sin: tf.Tensor4D;
 }
 
-export class Llama implements CausalLm {
-  /** base weights under HF names (model.embed_tokens.weight, model.layers.0.self_attn.q_proj.weight, …) */
-  readonly params: Map<string, tf.Variable>;
-  /** LoRA adapters, when added */
-  lora: LoraAdapters | null = null;
-  /** TRL's ValueHead: v = h wᵀ + b, w [1, C], b [1] (valueHead.ts) */
-  valueHead: ValueHead | null = null;
+/** Base weights under HF names (model.embed_tokens.weight, model.layers.0.self_attn.q_proj.weight, …); the shared
+ *  machinery (LoRA, value head, LM head, checks) in ../decoder.ts. */
+export class Llama extends DecoderLm implements CausalLm {
   /** RoPE inverse frequencies [d/2] (with the config's scaling) */
   readonly invFreq: Float32Array;
+
+  /** without targetModules, q_proj and v_proj are adapted (PEFT's default for Llama and Qwen2) */
+  protected override readonly defaultLoraTargets = LLAMA_LORA_TARGETS;
 
   private constructor(
     readonly config: LlamaConfig,
     arrays: Map<string, Float32Array>,
   ) {
-    registerMissingWasmKernels();
+    super('Llama', llamaParamSpecs(config), arrays);
     this.invFreq = ropeInvFreq(config.head_dim, config.rope_theta, config.rope_scaling);
-    this.params = new Map();
-    for (const s of llamaParamSpecs(config)) {
-      const data = arrays.get(s.name);
-      if (!data) throw new ShapeError(`Llama: no data for parameter ${s.name}`);
-      if (data.length !== s.shape.reduce((a, b) => a * b, 1)) throw new ShapeError(`Llama: parameter ${s.name} has ${data.length} values, expected [${s.shape}]`);
-      this.params.set(s.name, variableFrom(data, s.shape));
-    }
   }
 
   /** A model with HF-style random weights drawn from `rng`. */
@@ -114,54 +99,21 @@ export class Llama implements CausalLm {
     return this.config.eos_token_id.length ? this.config.eos_token_id : [this.eosId];
   }
 
+  protected get initializerRange(): number {
+    return this.config.initializer_range;
+  }
+
   loraSites(): LoraSites {
     return llamaLoraSites(this.config);
   }
 
-  /**
-   * Adds fresh LoRA adapters (B = 0: the model's outputs do not change). Replaces existing ones. Without
-   * targetModules, q_proj and v_proj are adapted (PEFT's default for Llama and Qwen2).
-   */
-  addLora(partial: Partial<LoraConfig>, rng: Rng): LoraAdapters {
-    this.lora?.dispose();
-    const sites = this.loraSites();
-    const cfg = resolveLoraConfig({ ...partial, targetModules: partial.targetModules ?? [...LLAMA_LORA_TARGETS] }, sites);
-    this.lora = LoraAdapters.create(sites, cfg, rng);
-    return this.lora;
-  }
-
-  /** Adds a scalar value head: weight ~ N(0, initializer_range) drawn from an Rng and bias 0, or given arrays. */
-  addValueHead(init: Rng | ValueHeadArrays): void {
-    disposeValueHead(this.valueHead);
-    this.valueHead = null;
-    this.valueHead = createValueHead(this.config.hidden_size, init, this.config.initializer_range);
-  }
-
-  private p(name: string): tf.Variable {
-    const v = this.params.get(name);
-    if (!v) throw new ShapeError(`Llama: no parameter ${name}`);
-    return v;
-  }
-
-  private dropout(x: tf.Tensor, rate: number, ctx: Ctx): tf.Tensor {
-    if (!ctx.training || rate <= 0) return x;
-    if (!ctx.rng) throw new ShapeError('Llama: training with dropout needs an Rng (ForwardOptions.rng)');
-    return tf.dropout(x, rate, undefined, ctx.rng.nextUint32());
-  }
 
   /** nn.Linear with an optional LoRA update: y = x Wᵀ + b + (α/r) dropout(x) Aᵀ Bᵀ.  x [N, in] → [N, out] */
   private linear(x: tf.Tensor2D, module: string, ctx: Ctx): tf.Tensor2D {
     let y = tf.matMul(x, this.p(`${module}.weight`), false, true) as tf.Tensor2D; // [N, out] = x Wᵀ
     const bias = this.params.get(`${module}.bias`);
     if (bias) y = tf.add(y, bias); // (no fused bias: tfjs-wasm 4.22 adds it wrongly to transposed products)
-    const pair = ctx.adapters ? this.lora?.get(module) : undefined;
-    if (pair && this.lora) {
-      const xd = this.dropout(x, this.lora.config.dropout, ctx) as tf.Tensor2D; // [N, in]
-      const down = tf.matMul(xd, pair.A, false, true); // [N, r]
-      const up = tf.matMul(down, pair.B, false, true); // [N, out]
-      y = tf.add(y, tf.mul(up, this.lora.scale)) as tf.Tensor2D;
-    }
-    return y;
+    return this.withLora(y, x, module, ctx);
   }
 
   /**
@@ -231,24 +183,6 @@ export class Llama implements CausalLm {
     return this.p(this.config.tie_word_embeddings ? 'model.embed_tokens.weight' : 'lm_head.weight');
   }
 
-  private ctx(opts: ForwardOptions): Ctx {
-    return { adapters: opts.adapters ?? this.lora !== null, training: opts.training ?? false, rng: opts.rng };
-  }
-
-  private checkIds(ids: tf.Tensor, mask?: tf.Tensor): [number, number] {
-    if (ids.rank !== 2) throw new ShapeError(`Llama forward: ids must be [B, T], got shape [${ids.shape}]`);
-    if (ids.dtype !== 'int32') throw new ShapeError(`Llama forward: ids must be int32, got ${ids.dtype}`);
-    const [B, T] = ids.shape as [number, number];
-    if (mask && (mask.rank !== 2 || mask.shape[0] !== B || mask.shape[1] !== T))
-      throw new ShapeError(`Llama forward: mask must have the shape of ids [${B}, ${T}], got [${mask.shape}]`);
-    // an id outside the vocabulary would read past the embedding table (wasm's gather does not check)
-    const V = this.config.vocab_size;
-    const data = ids.dataSync();
-    for (let i = 0; i < data.length; i++)
-      if (!(data[i]! >= 0 && data[i]! < V)) throw new ShapeError(`Llama forward: token id ${data[i]} is outside the vocabulary [0, ${V}) (a tokenizer/model mismatch?)`);
-    return [B, T];
-  }
-
   /**
    * Full forward pass.  ids [B, T] int32, mask [B, T] (1 token / 0 padding; default all ones).
    * The caller owns (and disposes) the returned tensors; call inside tf.tidy to free them with the step.
@@ -263,28 +197,10 @@ export class Llama implements CausalLm {
     const out = tf.tidy(() => {
       const biasT = tf.tensor4d(bias, [B, 1, T, T]);
       const { h } = this.trunk(ids, positions, biasT, null, ctx); // [B·T, C]
-      const r = this.heads(h, B, T, opts);
+      const r = this.heads(h, this.headWeight(), B, T, opts);
       return r.values ? { logits: r.logits, values: r.values, hidden: r.hidden } : { logits: r.logits, hidden: r.hidden };
     });
     return { logits: out.logits, hidden: out.hidden, values: 'values' in out ? (out.values ?? null) : null };
-  }
-
-  /** LM head and value head on the final hidden state h [B·T, C]. */
-  private heads(h: tf.Tensor2D, B: number, T: number, opts: ForwardOptions): ForwardOutput {
-    const C = this.config.hidden_size;
-    const V = this.config.vocab_size;
-    const hidden = tf.reshape(h, [B, T, C]) as tf.Tensor3D; // [B, T, C]
-    let logits: tf.Tensor3D;
-    if (opts.noLogits) logits = tf.zeros([B, 0, V]);
-    else {
-      const n = Math.min(T, opts.logitsLast ?? T);
-      if (!(n >= 1)) throw new ShapeError(`Llama forward: logitsLast must be ≥ 1, got ${opts.logitsLast}`);
-      const hl = n === T ? h : (tf.reshape(tf.slice(hidden, [0, T - n, 0], [B, n, C]), [B * n, C]) as tf.Tensor2D); // [B·n, C]
-      logits = tf.reshape(tf.matMul(hl, this.headWeight(), false, true), [B, n, V]) as tf.Tensor3D; // [B, n, V] = h Wᵀ
-    }
-    let values: tf.Tensor2D | null = null;
-    if (this.valueHead) values = tf.reshape(applyValueHead(this.valueHead, h), [B, T]) as tf.Tensor2D; // [B, T] = h wᵀ + b
-    return { logits, values, hidden };
   }
 
   /**
@@ -309,42 +225,5 @@ export class Llama implements CausalLm {
       const cache = kv.map((l) => ({ k: tf.keep(l.k), v: tf.keep(l.v) }));
       return { logits, cache };
     });
-  }
-
-  /**
-   * Trainable variables: 'lora' = LoRA adapters + value head (the base weights stay frozen, and shared with the
-   * reference policy); 'full' = every base weight + value head (+ adapters if present).
-   */
-  trainableVariables(mode: 'lora' | 'full'): tf.Variable[] {
-    const vh = this.valueHead ? [this.valueHead.weight, this.valueHead.bias] : [];
-    if (mode === 'lora') {
-      if (!this.lora) throw new ShapeError("trainableVariables('lora'): the model has no LoRA adapters; call addLora first");
-      return [...this.lora.variables(), ...vh];
-    }
-    return [...this.params.values(), ...vh, ...(this.lora?.variables() ?? [])];
-  }
-
-  /** Number of base parameters (tied embeddings counted once). */
-  numParams(): number {
-    let n = 0;
-    for (const v of this.params.values()) n += v.size;
-    return n;
-  }
-
-  /** Base weights as plain arrays under HF names (for saving). */
-  paramArrays(): Map<string, { shape: number[]; data: Float32Array }> {
-    const out = new Map<string, { shape: number[]; data: Float32Array }>();
-    for (const [name, v] of this.params) out.set(name, { shape: v.shape, data: v.dataSync() as Float32Array });
-    return out;
-  }
-
-  /** Frees every variable of the model. */
-  dispose(): void {
-    for (const v of this.params.values()) v.dispose();
-    this.params.clear();
-    this.lora?.dispose();
-    this.lora = null;
-    disposeValueHead(this.valueHead);
-    this.valueHead = null;
   }
 }
