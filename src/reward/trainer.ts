@@ -77,7 +77,7 @@ export class PreferenceTrainer {
 
   constructor(
     private readonly score: ScoreFn,
-    private readonly variables: tf.Variable[],
+    variables: tf.Variable[],
     config: Partial<PreferenceTrainerConfig> = {},
     private readonly rng?: Rng,
   ) {
