@@ -107,6 +107,9 @@ describe('rlhf run line', () => {
     ['--baseline', 'expected', '--discount', '0.9'],
     ['--unknown-flag'],
     ['--resume'],
+    ['--preset', 'seed', '--judge', 'human'],
+    ['--feedback', 'regression', '--judge', 'mixed'],
+    ['--judge-timeout', '5'],
   ];
   for (const args of bad)
     it(`exits 2 and writes nothing for ${args.join(' ')}`, async () => {
