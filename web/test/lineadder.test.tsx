@@ -9,7 +9,7 @@ import type { Query } from '../src/api.js';
 import { ComparisonView } from '../src/labeling/Comparison.js';
 import { checkAdderPayload, formatAnswer } from '../src/renderers/adder.js';
 import { rendererFor } from '../src/renderers/index.js';
-import { checkLinePayload, summarizeLine } from '../src/renderers/line.js';
+import { checkLinePayload, walkSummary } from '../src/renderers/line.js';
 import { lineQueryMaker } from '../../src/domains/line/queries.js';
 import type { LineSegment } from '../../src/domains/line/batch.js';
 import { adderQueryMaker } from '../../src/domains/adder/queries.js';
@@ -60,7 +60,7 @@ describe('line walks', () => {
 
   it('summarizes a walk', () => {
     const p = checkLinePayload({ size: 10, goal: 9, positions: [4, 5, 4], actions: ['right', 'left', 'left'], end: 3 });
-    expect(typeof p === 'object' && summarizeLine(p)).toEqual({ steps: 3, right: 1, left: 2, from: 4, end: 3, progress: -1, reached: false });
+    expect(typeof p === 'object' && walkSummary(p)).toEqual({ steps: 3, right: 1, left: 2, from: 4, end: 3, progress: -1, reached: false });
   });
 
   it('draws a window of a long line', () => {

@@ -38,14 +38,14 @@ export function checkLinePayload(p: unknown): LineSegmentPayload | string {
 }
 
 /** What a person compares: steps, moves each way, the net progress, and whether the goal was reached. */
-export function summarizeLine(p: LineSegmentPayload): { steps: number; right: number; left: number; from: number; end: number; progress: number; reached: boolean } {
+export function walkSummary(p: LineSegmentPayload): { steps: number; right: number; left: number; from: number; end: number; progress: number; reached: boolean } {
   const right = p.actions.filter((a) => a === 'right').length;
   const from = p.positions[0]!;
   return { steps: p.actions.length, right, left: p.actions.length - right, from, end: p.end, progress: p.end - from, reached: p.end === p.goal };
 }
 
 function describeLine(p: LineSegmentPayload): string {
-  const s = summarizeLine(p);
+  const s = walkSummary(p);
   const signed = s.progress > 0 ? `+${s.progress}` : `${s.progress}`;
   return `${s.steps} steps (${s.right} right, ${s.left} left), from ${s.from} to ${s.end} (${signed})${s.reached ? ', reaches the goal' : ''}; goal at ${p.goal}`;
 }
@@ -77,7 +77,7 @@ function LineView({ sample, label, size }: RendererProps) {
   const points = cells.map((pos, t) => `${cx(pos)},${cy(t)}`).join(' ');
   const markerId = `line-arrow-${sample.id.replace(/[^A-Za-z0-9_-]/g, '_')}-${size}`;
   const desc = describeLine(p);
-  const sum = summarizeLine(p);
+  const sum = walkSummary(p);
   return (
     <figure class={`sample sample-line ${size}`}>
       <svg
