@@ -113,7 +113,7 @@ function sameCounts(a: Float64Array, b: Float64Array): boolean {
 }
 
 /** Σᵢ aᵢ bᵢ */
-export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
   return s;
