@@ -14,10 +14,11 @@ import { AdderTrainer, resolveAdderConfig } from '../src/domains/adder/index.js'
 const config = resolveAdderConfig({ model: 'linear', epochs: 60, teacher: 'noisy', seed: 3 });
 const trainer = new AdderTrainer(config);
 
-// 2. train: each step() asks the teacher, fits the reward (Bradley–Terry, Adam) and, every few epochs, measures
-//    held-out preference accuracy and the mean squared error of the greedy answers
+// 2. train: each step() picks the queries, asks the teacher (a gatherer: `new AdderTrainer(config, { judge })` puts
+//    people in its place), fits the reward (Bradley–Terry, Adam) and, every few epochs, measures held-out preference
+//    accuracy and the mean squared error of the greedy answers
 while (!trainer.done) {
-  const m = trainer.step();
+  const m = await trainer.step();
   if (m['objective/preference_accuracy'] !== null)
     console.log(
       `epoch ${String(m.iteration).padStart(3)}  labels ${String(m['feedback/labels']).padStart(4)}  ` +

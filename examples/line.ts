@@ -14,11 +14,12 @@ import { LineTrainer, resolveLineConfig } from '../src/domains/line/index.js';
 //    an ensemble of 3 reward models disagrees most
 const config = resolveLineConfig({ size: 10, episodes: 100, labelsPerIteration: 5, teacher: 'mistake', querySelection: 'disagreement', rewardEnsemble: 3, seed: 7 });
 
-// 2. each step(): roll out episodes → ask the teacher → fit the reward ensemble (Bradley–Terry) → REINFORCE on the
-//    predicted reward → evaluate (exact probability of reaching the goal within 50 steps)
+// 2. each step(): roll out episodes → pick the queries → ask the teacher → fit the reward ensemble (Bradley–Terry) →
+//    REINFORCE on the predicted reward → evaluate (exact probability of reaching the goal within 50 steps). The judge
+//    is a gatherer: `new LineTrainer(config, { judge })` puts people in its place (what `rlhf run line --judge human` does)
 const trainer = new LineTrainer(config);
 while (!trainer.done) {
-  const m = trainer.step();
+  const m = await trainer.step();
   console.log(
     `iteration ${String(m.iteration).padStart(2)}  episodes ${String(m.episodes).padStart(3)}  labels ${String(m['feedback/labels']).padStart(3)}  ` +
       `success ${m['objective/success_rate'].toFixed(3)}  reward prefers right in ${(100 * m['reward/right_preferred']).toFixed(0)}% of states`,

@@ -14,7 +14,7 @@
 import { ConfigError, ShapeError } from '../core/errors.js';
 import type { Option } from '../core/config/options.js';
 import type { Rng } from '../core/rng.js';
-import { LABEL_SCHEDULES } from './labelBudget.js';
+import { LABEL_SCHEDULES, type LabelSchedule } from './labelBudget.js';
 
 export const QUERY_SELECTIONS = ['random', 'disagreement', 'entropy'] as const;
 export type QuerySelection = (typeof QUERY_SELECTIONS)[number];
@@ -141,6 +141,25 @@ export function selectQueries(strategy: QuerySelection, P: PairProbabilities, co
 export const ACTIVE_QUERY_SECTION = 'reward ensemble and active queries';
 
 export type ActiveQueryKey = 'rewardEnsemble' | 'querySelection' | 'labelBudget' | 'labelsPerIteration' | 'labelSchedule' | 'labelDecay' | 'poolFactor' | 'bootstrap';
+
+/** The config fields of those options (activeQueryOptions), for a domain's config to extend. */
+export interface ActiveQueryConfig {
+  /** K, reward models in the ensemble */
+  rewardEnsemble: number;
+  /** which candidate pairs to ask about */
+  querySelection: QuerySelection;
+  /** total queries allowed in the run (Infinity = unlimited) */
+  labelBudget: number;
+  /** n₀, queries asked per iteration */
+  labelsPerIteration: number;
+  labelSchedule: LabelSchedule;
+  /** d of the 'decay' schedule: n_t = max(1, round(n₀ dᵗ)) */
+  labelDecay: number;
+  /** candidates drawn per query asked (B-Pref's large_batch / mb_size) */
+  poolFactor: number;
+  /** bootstrap the labels per member (Poisson(1) weights); else members differ by seed only */
+  bootstrap: boolean;
+}
 
 /** What a domain may change in an active-query option: its default, help, choices, bounds, flag form. */
 export type ActiveQueryOverride = { default?: unknown; help?: string; defaultHelp?: string; choices?: readonly string[]; max?: unknown; negatable?: boolean; flag?: string; sets?: boolean };

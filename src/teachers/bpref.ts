@@ -69,6 +69,17 @@ export function resolveTeacher(name: string, overrides: Partial<TeacherConfig> =
   return TEACHER_PARAM_OPTIONS.resolve({ ...NAMED_TEACHERS[name as TeacherName], ...given });
 }
 
+/** The config fields of the teacher block (teacherOptions with params 'teacherConfig'), for a domain's config to extend. */
+export interface TeacherFields {
+  /** the named B-Pref teacher (--teacher) */
+  teacher: string;
+  /** its parameters: the named teacher's, with --beta --gamma --mistake --skip --equal as overrides */
+  teacherConfig: TeacherConfig;
+}
+
+/** The overrides of a config with the teacher block: any field, and the teacher's parameters one by one. */
+export type TeacherConfigOverrides<C extends TeacherFields> = Partial<Omit<C, 'teacherConfig'>> & { teacherConfig?: Partial<TeacherConfig> };
+
 /**
  * The shared teacher block of a domain's options: `teacher` (the named teacher, --teacher) and `params` (its
  * parameters: the named teacher's, overridden by --beta --gamma --mistake --skip --equal). A domain places the two

@@ -12,9 +12,9 @@ import { AdderTrainer } from './train.js';
 const tmp = mkdtempSync(join(tmpdir(), 'rlhf-adder-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function runAll(tr: AdderTrainer) {
+async function runAll(tr: AdderTrainer) {
   const rows = [];
-  while (!tr.done) rows.push(tr.step());
+  while (!tr.done) rows.push(await tr.step());
   return rows;
 }
 
@@ -45,33 +45,33 @@ describe('adder models', () => {
 });
 
 describe('adder loop', () => {
-  it('linear model meets the targets (accuracy ≥ 0.98, MSE ≤ 0.1) in a short run', () => {
+  it('linear model meets the targets (accuracy ≥ 0.98, MSE ≤ 0.1) in a short run', async () => {
     const tr = new AdderTrainer(resolveAdderConfig({ epochs: 40, seed: 1 }));
-    runAll(tr);
+    await runAll(tr);
     const e = tr.lastEval!;
     expect(e.preferenceAccuracy).toBeGreaterThanOrEqual(0.98);
     expect(e.actionMse).toBeLessThan(0.1);
   });
 
-  it('MLP model learns the shape (loose threshold)', () => {
+  it('MLP model learns the shape (loose threshold)', async () => {
     const tr = new AdderTrainer(resolveAdderConfig({ model: 'mlp', epochs: 40, seed: 2, evalPairs: 100 }));
-    runAll(tr);
+    await runAll(tr);
     expect(tr.lastEval!.preferenceAccuracy).toBeGreaterThan(0.85);
     expect(tr.lastEval!.actionMse).toBeLessThan(1);
   });
 
-  it('is deterministic given the seed, and the seed matters', () => {
+  it('is deterministic given the seed, and the seed matters', async () => {
     const cfg = { epochs: 12, teacher: 'noisy', rewardEnsemble: 3, querySelection: 'disagreement' as const };
-    const a = runAll(new AdderTrainer(resolveAdderConfig({ ...cfg, seed: 5 })));
-    const b = runAll(new AdderTrainer(resolveAdderConfig({ ...cfg, seed: 5 })));
-    const c = runAll(new AdderTrainer(resolveAdderConfig({ ...cfg, seed: 6 })));
+    const a = await runAll(new AdderTrainer(resolveAdderConfig({ ...cfg, seed: 5 })));
+    const b = await runAll(new AdderTrainer(resolveAdderConfig({ ...cfg, seed: 5 })));
+    const c = await runAll(new AdderTrainer(resolveAdderConfig({ ...cfg, seed: 6 })));
     expect(JSON.stringify(b)).toBe(JSON.stringify(a));
     expect(JSON.stringify(c)).not.toBe(JSON.stringify(a));
   });
 
-  it('never exceeds the label budget', () => {
+  it('never exceeds the label budget', async () => {
     const tr = new AdderTrainer(resolveAdderConfig({ epochs: 10, labelBudget: 33, labelsPerIteration: 7, querySelection: 'entropy' }));
-    for (const r of runAll(tr)) expect(r['feedback/labels']).toBeLessThanOrEqual(33);
+    for (const r of await runAll(tr)) expect(r['feedback/labels']).toBeLessThanOrEqual(33);
     expect(tr.labels).toBe(33);
   });
 

@@ -1,45 +1,29 @@
 /**
- * `rlhf run adder [options]`: validates every flag first (a bad value exits 2 with one line naming the flag and
- * writes nothing), then runs with a progress bar on stderr; --json prints the summary as the last stdout line.
- *
- * Test hook: RLHF_STOP_AFTER=k ends the process abruptly (exit 75) right after epoch k's checkpoint.
+ * `rlhf run adder [options]`: the adder's options and its one-line result, over the one run command
+ * (src/cli/runCommand.ts).
  */
-import { commandFlags, runHelp, runTargetFromFlags, type FlagValues } from '../../cli/args.js';
-import { RUN_OPTIONS } from '../../core/config/runOptions.js';
+import { commandSets, runDomainCommand, type DomainCommand } from '../../cli/runCommand.js';
 import { ADDER_OPTIONS, type AdderConfig } from './config.js';
-import { runAdder } from './run.js';
+import { adderTask } from './run.js';
+import type { AdderSummary } from './summary.js';
 import { ADDER_TARGETS } from './train.js';
 
+export const adderCommandSpec: DomainCommand<AdderConfig, AdderSummary> = {
+  name: 'adder',
+  title: 'preference-based RL on addition: state (a, b), action x, the judge prefers x closer to a + b (true reward −|a + b − x|)',
+  options: [ADDER_OPTIONS],
+  // --labels-per-iteration: the queries asked per epoch, and with people the comparisons they are shown
+  sharedWithPeople: ['labels-per-iteration'],
+  configFromFlags: (values) => ADDER_OPTIONS.resolveFlags(values),
+  task: () => adderTask(),
+  headline: (s, config, dir) =>
+    `adder (${config.model}): preference_accuracy ${s.preference_accuracy.toFixed(3)} (target ${ADDER_TARGETS.preferenceAccuracy}), action_mse ${s.action_mse.toFixed(4)} ` +
+    `(target ≤ ${ADDER_TARGETS.actionMse}), random-pair accuracy ${s.random_pair_accuracy.toFixed(3)}, ${s.labels} labels, ${s.seconds.toFixed(2)} s → ${dir}`,
+};
+
 /** The option sets whose flags `rlhf run adder` takes. */
-export const ADDER_COMMAND_SETS = [ADDER_OPTIONS, RUN_OPTIONS] as const;
+export const ADDER_COMMAND_SETS = commandSets(adderCommandSpec);
 
-/** `rlhf run adder --help`. */
-export function adderHelp(): string {
-  return runHelp('rlhf run adder — preference-based RL on addition: state (a, b), action x, the judge prefers x closer to a + b (true reward −|a + b − x|)', [ADDER_OPTIONS], 'rlhf run adder [options]');
-}
-
-/** The resolved config from parsed flags (throws ConfigError naming the flag). */
-export function adderConfigFromFlags(values: FlagValues): AdderConfig {
-  return ADDER_OPTIONS.resolveFlags(values);
-}
-
-export async function adderCommand(argv: string[]): Promise<number> {
-  // 1. parse and validate everything before touching the disk
-  const values = commandFlags(argv, ADDER_COMMAND_SETS, adderHelp);
-  if (!values) return 0;
-  const config = adderConfigFromFlags(values);
-  const run = RUN_OPTIONS.resolveFlags(values); // --backend is accepted for uniformity; the adder runs on typed arrays
-  const { out, resume, stopAfter } = runTargetFromFlags(run, 'adder');
-
-  // 2. run
-  const quiet = run.quiet;
-  const res = await runAdder(config, { out, resume, quiet, report: run.report, ...(stopAfter !== undefined ? { stopAfter, stopHard: true } : {}) });
-  const s = res.summary!;
-  if (run.json) console.log(JSON.stringify(s));
-  else if (!quiet)
-    console.log(
-      `adder (${config.model}): preference_accuracy ${s.preference_accuracy.toFixed(3)} (target ${ADDER_TARGETS.preferenceAccuracy}), action_mse ${s.action_mse.toFixed(4)} ` +
-        `(target ≤ ${ADDER_TARGETS.actionMse}), random-pair accuracy ${s.random_pair_accuracy.toFixed(3)}, ${s.labels} labels, ${s.seconds.toFixed(2)} s → ${res.dir}`,
-    );
-  return 0;
+export function adderCommand(argv: string[]): Promise<number> {
+  return runDomainCommand(adderCommandSpec, argv);
 }

@@ -5,10 +5,10 @@
  * which come the resolver (a ConfigError naming the CLI flag), the flag reading and --help.
  */
 import { defineOptions, type Option } from '../../core/config/options.js';
+import { RUN_SECTION } from '../../core/config/runOptions.js';
 import { ACTIVATIONS, type Activation } from '../../reward/mlp.js';
-import { activeQueryOptions, type QuerySelection } from '../../reward/querySelection.js';
-import type { LabelSchedule } from '../../reward/labelBudget.js';
-import { teacherOptions, type TeacherConfig } from '../../teachers/bpref.js';
+import { activeQueryOptions, type ActiveQueryConfig } from '../../reward/querySelection.js';
+import { teacherOptions, type TeacherConfigOverrides, type TeacherFields } from '../../teachers/bpref.js';
 
 export const ADDER_MODELS = ['mlp', 'linear'] as const;
 export type AdderModel = (typeof ADDER_MODELS)[number];
@@ -16,8 +16,11 @@ export const ADDER_PRESETS = ['default', 'seed'] as const;
 export type AdderPreset = (typeof ADDER_PRESETS)[number];
 export const ASCENT_METHODS = ['rprop', 'fixed'] as const;
 
-export interface AdderConfig {
+/** The adder's options, with the ensemble and active-query fields (an iteration is an epoch) and the teacher block. */
+export interface AdderConfig extends ActiveQueryConfig, TeacherFields {
   preset: AdderPreset;
+  /** the seed of every random stream: the same seed gives the same metrics.jsonl */
+  seed: number;
   /** states (a, b) are integers drawn uniformly from [0, stateMax) */
   stateMax: number;
   /** training epochs (one round of queries and reward updates each) */
@@ -50,25 +53,12 @@ export interface AdderConfig {
   perturbMax: number;
   perturbMin: number;
   perturbTau: number;
-  /** n₀, queries per epoch */
-  labelsPerIteration: number;
-  labelBudget: number;
-  labelSchedule: LabelSchedule;
-  labelDecay: number;
-  querySelection: QuerySelection;
-  poolFactor: number;
-  rewardEnsemble: number;
-  bootstrap: boolean;
   /** held-out pairs for the metrics */
   evalPairs: number;
-  teacher: string;
-  teacherConfig: TeacherConfig;
-  seed: number;
 }
 
-export type AdderOverrides = Partial<Omit<AdderConfig, 'teacherConfig'>> & { teacherConfig?: Partial<TeacherConfig> };
+export type AdderOverrides = TeacherConfigOverrides<AdderConfig>;
 
-const RUN = 'run';
 const teacher = teacherOptions<AdderConfig>({ params: 'teacherConfig', default: 'oracle' });
 const aq = activeQueryOptions<AdderConfig>({ labelsPerIteration: { help: 'n₀, labels asked per epoch' }, poolFactor: { default: 5 } });
 
@@ -115,7 +105,7 @@ const OPTIONS: Option<AdderConfig>[] = [
   { key: 'evalPairs', type: 'int', min: 1, max: 1_000_000, default: 300, metavar: 'N', help: 'held-out pairs for the metrics' },
   teacher.teacher,
   teacher.params,
-  { key: 'seed', type: 'int', min: 0, max: 2 ** 31 - 1, default: 0, metavar: 'N', section: RUN, help: 'seed; the same seed gives the same run' },
+  { key: 'seed', type: 'int', min: 0, max: 2 ** 31 - 1, default: 0, metavar: 'N', section: RUN_SECTION, help: 'seed; the same seed gives the same run' },
 ];
 
 /** The seed preset: the notebook's values where they differ from the default preset's. */

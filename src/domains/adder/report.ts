@@ -4,13 +4,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { MetricsRow } from '../../loop/parts.js';
 import { buildHtmlReport, lineChart, metricSeries, writeFigure, type WrittenFigure } from '../../report/index.js';
 import { adderConfigToJson } from './config.js';
 import type { AdderSummary } from './summary.js';
-import { ADDER_TARGETS, type AdderMetrics, type AdderTrainer } from './train.js';
+import { ADDER_TARGETS, type AdderTrainer } from './train.js';
 
-export async function writeAdderReport(dir: string, tr: AdderTrainer, metrics: AdderMetrics[], summary: AdderSummary): Promise<WrittenFigure[]> {
-  const rows = metrics as unknown as Array<Record<string, number>>;
+export async function writeAdderReport(dir: string, tr: AdderTrainer, rows: MetricsRow[], summary: AdderSummary): Promise<WrittenFigure[]> {
   const figures: WrittenFigure[] = [];
   const captions = new Map<string, string>();
   const add = async (name: string, spec: Parameters<typeof writeFigure>[2], caption: string) => {

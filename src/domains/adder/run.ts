@@ -1,51 +1,44 @@
 /**
- * Runs the adder loop end to end: trainer + run directory (config, metrics, checkpoint after every epoch, summary)
- * + progress bar + report. `rlhf run adder` is a thin layer over runAdder.
+ * The adder as a task of the run driver (src/loop/driver.ts): `rlhf run adder`, the benchmarks, the tests and the
+ * examples all run it through runTask. Files (DIR = --out): config.json, metrics.jsonl (one row per epoch,
+ * deterministic given the seed), timing.jsonl, checkpoint.json + checkpoint-{0,1}.safetensors, summary.json,
+ * report.html and its figures (report.ts).
  */
-import { runStepped, type SteppedRunOptions, type SteppedRunResult } from '../../loop/steppedRun.js';
+import { runTask, type DomainRun, type RunOptions, type RunResult, type Task } from '../../loop/driver.js';
 import { adderConfigToJson, type AdderConfig } from './config.js';
-import type { AdderSummary } from './summary.js';
-import { ADDER_TARGETS, AdderTrainer, type AdderMetrics } from './train.js';
+import { summarizeAdder, type AdderSummary } from './summary.js';
+import { AdderTrainer, type AdderState } from './train.js';
 
-/** out, resume, quiet, report, the stop-after test hook and onIteration (src/loop/steppedRun.ts) */
-export type AdderRunOptions = SteppedRunOptions<AdderMetrics, AdderTrainer>;
+/** An adder run: the trainer behind the driver's DomainRun. */
+export interface AdderRun extends DomainRun<AdderSummary, AdderState> {
+  readonly trainer: AdderTrainer;
+}
 
-export type AdderRunResult = SteppedRunResult<AdderMetrics, AdderTrainer, AdderSummary>;
-
-export function summarizeAdder(tr: AdderTrainer, seconds: number): AdderSummary {
-  const c = tr.config;
-  const e = tr.lastEval ?? tr.evaluate();
+/** The adder task. */
+export function adderTask(): Task<AdderConfig, AdderSummary, AdderState, AdderRun> {
   return {
-    preference_accuracy: e.preferenceAccuracy,
-    random_pair_accuracy: e.randomPairAccuracy,
-    action_mse: e.actionMse,
-    action_mae: e.actionMae,
-    targets_met: e.preferenceAccuracy >= ADDER_TARGETS.preferenceAccuracy && e.actionMse <= ADDER_TARGETS.actionMse ? 1 : 0,
-    labels: tr.labels,
-    epochs: tr.iteration,
-    eval_pairs: c.evalPairs,
-    seconds: Math.round(seconds * 1000) / 1000,
-    seed: c.seed,
-    preset: c.preset,
-    model: c.model,
-    query_selection: c.querySelection,
-    reward_ensemble: c.rewardEnsemble,
-    teacher: c.teacher,
+    name: 'adder',
+    configJson: adderConfigToJson,
+    resumeIgnoreKeys: ['epochs'],
+    async create(config, ctx) {
+      const tr = new AdderTrainer(config, { judge: ctx.judge });
+      return {
+        trainer: tr,
+        iterations: config.epochs,
+        iterate: async (it) => ({ iteration: it, metrics: { ...(await tr.step()) }, timing: tr.lastTiming }),
+        snapshot: () => tr.checkpoint(),
+        restore: (state, arrays) => tr.restore(state, arrays),
+        progressFields: () => ({ labels: tr.labels, ...(tr.lastEval ? { acc: tr.lastEval.preferenceAccuracy, mse: tr.lastEval.actionMse } : {}) }),
+        summarize: (_rows, seconds) => summarizeAdder(tr, seconds),
+        writeReport: async (dir, rows, summary) => (await import('./report.js')).writeAdderReport(dir, tr, rows, summary),
+      };
+    },
   };
 }
 
-export async function runAdder(config: AdderConfig, opts: AdderRunOptions = {}): Promise<AdderRunResult> {
-  return runStepped(
-    new AdderTrainer(config),
-    {
-      name: 'adder',
-      total: config.epochs,
-      configJson: adderConfigToJson(config),
-      ignoreKeys: ['epochs'],
-      progressFields: (_row, tr) => ({ labels: tr.labels, ...(tr.lastEval ? { acc: tr.lastEval.preferenceAccuracy, mse: tr.lastEval.actionMse } : {}) }),
-      summarize: (tr, _rows, seconds) => summarizeAdder(tr, seconds),
-      writeReport: async (dir, tr, rows, summary) => (await import('./report.js')).writeAdderReport(dir, tr, rows, summary),
-    },
-    opts,
-  );
+export type AdderRunResult = RunResult<AdderSummary, AdderRun>;
+
+/** Runs the adder loop end to end (runTask over adderTask). */
+export function runAdder(config: AdderConfig, opts: RunOptions = {}): Promise<AdderRunResult> {
+  return runTask(adderTask(), config, opts);
 }

@@ -1,7 +1,10 @@
 /**
  * The adder run's summary.json (docs/adder.md describes each key): what `rlhf run adder` prints and writes at the
- * end. A type module of its own, so the run (run.ts) and the report (report.ts) both import it and not each other.
+ * end, and how it is made from a finished run. A module of its own, so the run (run.ts) and the report (report.ts)
+ * both import it and not each other.
  */
+import { ADDER_TARGETS, type AdderTrainer } from './train.js';
+
 export interface AdderSummary {
   /** held-out pairs (greedy vs greedy + U(−2, 2), the seed's protocol): share on the right side of ½ */
   preference_accuracy: number;
@@ -22,4 +25,27 @@ export interface AdderSummary {
   query_selection: string;
   reward_ensemble: number;
   teacher: string;
+}
+
+/** Builds the summary from the trainer's final state (its last held-out evaluation). */
+export function summarizeAdder(tr: AdderTrainer, seconds: number): AdderSummary {
+  const c = tr.config;
+  const e = tr.lastEval ?? tr.evaluate();
+  return {
+    preference_accuracy: e.preferenceAccuracy,
+    random_pair_accuracy: e.randomPairAccuracy,
+    action_mse: e.actionMse,
+    action_mae: e.actionMae,
+    targets_met: e.preferenceAccuracy >= ADDER_TARGETS.preferenceAccuracy && e.actionMse <= ADDER_TARGETS.actionMse ? 1 : 0,
+    labels: tr.labels,
+    epochs: tr.iteration,
+    eval_pairs: c.evalPairs,
+    seconds: Math.round(seconds * 1000) / 1000,
+    seed: c.seed,
+    preset: c.preset,
+    model: c.model,
+    query_selection: c.querySelection,
+    reward_ensemble: c.rewardEnsemble,
+    teacher: tr.gatherer.name.replace(/^teacher:/, ''),
+  };
 }

@@ -5,9 +5,9 @@
  * naming the CLI flag), the flag reading and --help.
  */
 import { defineOptions, type Option } from '../../core/config/options.js';
-import { activeQueryOptions, type QuerySelection } from '../../reward/querySelection.js';
-import type { LabelSchedule } from '../../reward/labelBudget.js';
-import { teacherOptions, type TeacherConfig } from '../../teachers/bpref.js';
+import { RUN_SECTION } from '../../core/config/runOptions.js';
+import { activeQueryOptions, type ActiveQueryConfig } from '../../reward/querySelection.js';
+import { teacherOptions, type TeacherConfigOverrides, type TeacherFields } from '../../teachers/bpref.js';
 
 export const LINE_FEEDBACK = ['comparison', 'regression'] as const;
 export type LineFeedback = (typeof LINE_FEEDBACK)[number];
@@ -16,9 +16,12 @@ export type LineBaseline = (typeof LINE_BASELINES)[number];
 export const LINE_PRESETS = ['default', 'seed'] as const;
 export type LinePreset = (typeof LINE_PRESETS)[number];
 
-export interface LineConfig {
+/** The line's options, with the ensemble and active-query fields and the teacher block (comparison feedback). */
+export interface LineConfig extends ActiveQueryConfig, TeacherFields {
   /** which preset the values started from */
   preset: LinePreset;
+  /** the seed of every random stream: the same seed gives the same metrics.jsonl */
+  seed: number;
   /** positions 0..size−1; the goal is size−1 */
   size: number;
   /** training episodes in total */
@@ -33,23 +36,8 @@ export interface LineConfig {
   feedback: LineFeedback;
   /** steps per compared segment (episodes shorter than this are compared whole) */
   segmentLength: number;
-  /** n₀, queries asked per iteration */
-  labelsPerIteration: number;
-  /** total queries allowed (Infinity = unlimited) */
-  labelBudget: number;
-  labelSchedule: LabelSchedule;
-  /** d of the 'decay' schedule: n_t = max(1, round(n₀ dᵗ)) */
-  labelDecay: number;
-  /** which candidate pairs to ask about */
-  querySelection: QuerySelection;
-  /** candidates drawn per query asked (B-Pref's large_batch / mb_size) */
-  poolFactor: number;
   /** candidate segments come from the last this-many episodes (a replay buffer, as PEBBLE's) */
   queryBuffer: number;
-  /** K, reward models in the ensemble */
-  rewardEnsemble: number;
-  /** bootstrap the labels per member (Poisson(1) weights) */
-  bootstrap: boolean;
   /** hidden units of the policy and reward MLPs */
   hidden: number;
   /** Adam step size of the reward models */
@@ -72,15 +60,10 @@ export interface LineConfig {
   gradClip: number;
   /** feed the policy and reward model s/(size−1) instead of the raw position s (the seed: raw) */
   normalizeState: boolean;
-  /** teacher name and its B-Pref parameters (comparison feedback) */
-  teacher: string;
-  teacherConfig: TeacherConfig;
-  seed: number;
 }
 
-export type LineOverrides = Partial<Omit<LineConfig, 'teacherConfig'>> & { teacherConfig?: Partial<TeacherConfig> };
+export type LineOverrides = TeacherConfigOverrides<LineConfig>;
 
-const RUN = 'run';
 const teacher = teacherOptions<LineConfig>({ params: 'teacherConfig', default: 'oracle' });
 const aq = activeQueryOptions<LineConfig>({ rewardEnsemble: { default: 3 }, querySelection: { default: 'disagreement' } });
 
@@ -123,7 +106,7 @@ const OPTIONS: Option<LineConfig>[] = [
   aq.bootstrap,
   teacher.teacher,
   teacher.params,
-  { key: 'seed', type: 'int', min: 0, max: 2 ** 31 - 1, default: 0, metavar: 'N', section: RUN, help: 'seed; the same seed gives the same run' },
+  { key: 'seed', type: 'int', min: 0, max: 2 ** 31 - 1, default: 0, metavar: 'N', section: RUN_SECTION, help: 'seed; the same seed gives the same run' },
 ];
 
 /** The seed preset: the seed demo's values where they differ from the default preset's. */

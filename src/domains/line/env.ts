@@ -11,6 +11,7 @@
  * The simulated teacher compares segments by their judged rewards; the agent never sees either reward.
  */
 import { ConfigError } from '../../core/errors.js';
+import type { Rng } from '../../core/rng.js';
 
 export const LEFT = 0;
 export const RIGHT = 1;
@@ -52,6 +53,35 @@ export interface Episode {
   /** Σ r_env: 1 when the goal was reached */
   envReturn: number;
   reachedGoal: boolean;
+}
+
+/** An episode record from its states and actions (the rewards follow from them). */
+export function episodeFrom(env: LineEnv, states: Int32Array, actions: Uint8Array): Episode {
+  const judged = new Float64Array(states.length);
+  let envReturn = 0;
+  let last = 0;
+  for (let t = 0; t < states.length; t++) {
+    const s2 = env.next(states[t]!, actions[t]!);
+    judged[t] = env.judgedReward(states[t]!, s2);
+    envReturn += env.envReward(s2);
+    last = s2;
+  }
+  return { states, actions, judged, envReturn, reachedGoal: last === env.goal };
+}
+
+/** One episode from 0 under a fixed policy P(right | s) = pRight[s], until the goal or `maxSteps` steps. */
+export function rollout(env: LineEnv, pRight: ArrayLike<number>, maxSteps: number, rng: Rng): Episode {
+  const states: number[] = [];
+  const actions: number[] = [];
+  let s = 0;
+  for (let t = 0; t < maxSteps; t++) {
+    const a = rng.uniform() < pRight[s]! ? RIGHT : LEFT;
+    states.push(s);
+    actions.push(a);
+    s = env.next(s, a);
+    if (s === env.goal) break;
+  }
+  return episodeFrom(env, Int32Array.from(states), Uint8Array.from(actions));
 }
 
 /**

@@ -11,9 +11,9 @@ import { LineTrainer } from './train.js';
 const tmp = mkdtempSync(join(tmpdir(), 'rlhf-line-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function runAll(tr: LineTrainer) {
+async function runAll(tr: LineTrainer) {
   const rows = [];
-  while (!tr.done) rows.push(tr.step());
+  while (!tr.done) rows.push(await tr.step());
   return rows;
 }
 
@@ -39,39 +39,39 @@ describe('line env', () => {
 });
 
 describe('line loop', () => {
-  it('reaches the success target on size 10 well within 200 episodes (oracle, disagreement)', () => {
+  it('reaches the success target on size 10 well within 200 episodes (oracle, disagreement)', async () => {
     const tr = new LineTrainer(resolveLineConfig({ episodes: 60, seed: 1 }));
-    const rows = runAll(tr);
+    const rows = await runAll(tr);
     expect(rows[rows.length - 1]!['objective/success_rate']).toBeGreaterThan(0.9);
     expect(rows[rows.length - 1]!['reward/right_preferred']).toBe(1);
   });
 
-  it('learns under the mistake teacher too', () => {
+  it('learns under the mistake teacher too', async () => {
     const tr = new LineTrainer(resolveLineConfig({ episodes: 100, seed: 2, teacher: 'mistake' }));
-    const rows = runAll(tr);
+    const rows = await runAll(tr);
     expect(rows[rows.length - 1]!['objective/success_rate']).toBeGreaterThan(0.9);
   });
 
-  it('is deterministic given the seed, and the seed matters', () => {
-    const a = runAll(new LineTrainer(resolveLineConfig({ episodes: 30, seed: 5, teacher: 'noisy' })));
-    const b = runAll(new LineTrainer(resolveLineConfig({ episodes: 30, seed: 5, teacher: 'noisy' })));
-    const c = runAll(new LineTrainer(resolveLineConfig({ episodes: 30, seed: 6, teacher: 'noisy' })));
+  it('is deterministic given the seed, and the seed matters', async () => {
+    const a = await runAll(new LineTrainer(resolveLineConfig({ episodes: 30, seed: 5, teacher: 'noisy' })));
+    const b = await runAll(new LineTrainer(resolveLineConfig({ episodes: 30, seed: 5, teacher: 'noisy' })));
+    const c = await runAll(new LineTrainer(resolveLineConfig({ episodes: 30, seed: 6, teacher: 'noisy' })));
     expect(JSON.stringify(b)).toBe(JSON.stringify(a));
     expect(JSON.stringify(c)).not.toBe(JSON.stringify(a));
   });
 
-  it('never exceeds the label budget, for every selection strategy', () => {
+  it('never exceeds the label budget, for every selection strategy', async () => {
     for (const querySelection of ['random', 'disagreement', 'entropy'] as const) {
       const tr = new LineTrainer(resolveLineConfig({ episodes: 50, labelBudget: 7, labelsPerIteration: 3, querySelection }));
-      const rows = runAll(tr);
+      const rows = await runAll(tr);
       for (const r of rows) expect(r['feedback/labels']).toBeLessThanOrEqual(7);
       expect(tr.labels).toBe(7);
     }
   });
 
-  it('the seed preset runs the seed method (regression on the sparse reward, labels = steps)', () => {
+  it('the seed preset runs the seed method (regression on the sparse reward, labels = steps)', async () => {
     const tr = new LineTrainer(resolveLineConfig({ preset: 'seed', episodes: 20, size: 3 }));
-    const rows = runAll(tr);
+    const rows = await runAll(tr);
     const steps = rows.reduce((s, r) => s + r['feedback/labels_iteration'], 0);
     expect(tr.labels).toBe(steps);
     expect(rows[rows.length - 1]!['reward/loss']).toBeNull();
@@ -107,6 +107,9 @@ describe('rlhf run line', () => {
     ['--baseline', 'expected', '--discount', '0.9'],
     ['--unknown-flag'],
     ['--resume'],
+    ['--preset', 'seed', '--judge', 'human'],
+    ['--feedback', 'regression', '--judge', 'mixed'],
+    ['--judge-timeout', '5'],
   ];
   for (const args of bad)
     it(`exits 2 and writes nothing for ${args.join(' ')}`, async () => {

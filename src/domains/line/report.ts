@@ -5,14 +5,15 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { MetricsRow } from '../../loop/parts.js';
 import { buildHtmlReport, heatmaps, lineChart, metricSeries, writeFigure, type WrittenFigure } from '../../report/index.js';
 import { lineConfigToJson } from './config.js';
+import { lineRewardHeatmapOptions } from './queries.js';
 import type { LineSummary } from './summary.js';
-import type { LineMetrics, LineTrainer } from './train.js';
+import type { LineTrainer } from './train.js';
 import { LINE_SUCCESS_TARGET } from './train.js';
 
-export async function writeLineReport(dir: string, tr: LineTrainer, metrics: LineMetrics[], summary: LineSummary): Promise<WrittenFigure[]> {
-  const rows = metrics as unknown as Array<Record<string, number>>;
+export async function writeLineReport(dir: string, tr: LineTrainer, rows: MetricsRow[], summary: LineSummary): Promise<WrittenFigure[]> {
   const S = tr.config.size;
   const figures: WrittenFigure[] = [];
   const captions = new Map<string, string>();
@@ -47,22 +48,9 @@ export async function writeLineReport(dir: string, tr: LineTrainer, metrics: Lin
       }),
       'Loss and label accuracy of the ensemble after each fit, and how much its members disagree.',
     );
-  const mean = tr.rewardTable().mean;
-  const judged = tr.judgedTable();
-  const byAction = (t: Float64Array) => Float64Array.from({ length: 2 * S }, (_, i) => t[(i % S) * 2 + Math.floor(i / S)]!);
   await add(
     'reward_table',
-    heatmaps({
-      rows: 2,
-      cols: S,
-      panels: [
-        { title: 'judged reward r(s, a)', values: byAction(judged) },
-        { title: 'learned reward r̂(s, a) (ensemble mean)', values: byAction(mean) },
-      ],
-      rowTitle: 'action (0 left, 1 right)',
-      colTitle: 'position',
-      originBottom: false,
-    }),
+    heatmaps(lineRewardHeatmapOptions(S, tr.judgedTable(), tr.rewardTable().mean)),
     'The reward the teacher judges by and the one the model learned, per position and action (the goal column never acts). Only the differences within a row matter to Bradley–Terry.',
   );
   const p = tr.evaluate().pRight;

@@ -1,56 +1,55 @@
 /**
- * Runs the line RLHF loop end to end: trainer + run directory (config, metrics, checkpoint after every iteration,
- * summary) + progress bar + report. `rlhf run line` is a thin layer over runLine; benchmarks and tests call it too.
- *
- * Files (DIR = --out): config.json, metrics.jsonl (one row per iteration, deterministic given the seed),
- * checkpoint.json + checkpoint-{0,1}.safetensors, summary.json, report.html and its figures (*.svg, *.png).
+ * The line as a task of the run driver (src/loop/driver.ts): `rlhf run line`, the benchmarks, the tests and the
+ * examples all run it through runTask. Files (DIR = --out): config.json, metrics.jsonl (one row per iteration,
+ * deterministic given the seed), timing.jsonl, checkpoint.json + checkpoint-{0,1}.safetensors, summary.json,
+ * report.html and its figures (report.ts).
  */
-import { runStepped, type SteppedRunOptions, type SteppedRunResult } from '../../loop/steppedRun.js';
+import { ConfigError } from '../../core/errors.js';
+import { runTask, type DomainRun, type RunOptions, type RunResult, type Task, type TaskContext } from '../../loop/driver.js';
 import { lineConfigToJson, type LineConfig } from './config.js';
-import type { LineSummary } from './summary.js';
-import { LINE_SUCCESS_TARGET, LineTrainer, type LineMetrics } from './train.js';
+import { lineRewardHeatmaps } from './queries.js';
+import { summarizeLine, type LineSummary } from './summary.js';
+import { LineTrainer, type LineState } from './train.js';
 
-/** out, resume, quiet, report, the stop-after test hook and onIteration (src/loop/steppedRun.ts) */
-export type LineRunOptions = SteppedRunOptions<LineMetrics, LineTrainer>;
+/** A line run: the trainer behind the driver's DomainRun. */
+export interface LineRun extends DomainRun<LineSummary, LineState> {
+  readonly trainer: LineTrainer;
+}
 
-export type LineRunResult = SteppedRunResult<LineMetrics, LineTrainer, LineSummary>;
+/** The line task. */
+export function lineTask(): Task<LineConfig, LineSummary, LineState, LineRun> {
+  return { name: 'line', configJson: lineConfigToJson, resumeIgnoreKeys: ['episodes'], create: async (config, ctx) => createLineRun(config, ctx) };
+}
 
-export function summarizeLine(tr: LineTrainer, rows: LineMetrics[], seconds: number): LineSummary {
-  const c = tr.config;
-  const last = rows[rows.length - 1];
-  const first = rows.find((r) => r['objective/success_rate'] >= LINE_SUCCESS_TARGET);
+/** The error for people (--judge human|mixed, or a --db store) asked to judge a run that asks no comparisons. */
+export function regressionHasNoJudge(mode: string): ConfigError {
+  const flag = mode === 'simulated' ? 'db' : 'judge';
+  const given = flag === 'db' ? '--db' : `--judge ${mode}`;
+  return new ConfigError(flag, `${given}: the line's regression feedback (--preset seed, --feedback regression) asks no comparisons, so there is nothing for people to judge; use --feedback comparison`);
+}
+
+function createLineRun(config: LineConfig, ctx: TaskContext): LineRun {
+  if (config.feedback === 'regression' && ctx.judgeMode !== 'simulated') throw regressionHasNoJudge(ctx.judgeMode);
+  const tr = new LineTrainer(config, { judge: ctx.judge });
   return {
-    success_rate: last?.['objective/success_rate'] ?? tr.evaluate().successRate,
-    greedy_success: last?.['objective/greedy_success'] ?? 0,
-    labels: tr.labels,
-    labels_to_target: first ? first['feedback/labels'] : null,
-    episodes_to_target: first ? first.episodes : null,
-    success_target: LINE_SUCCESS_TARGET,
-    episodes: tr.episodesDone,
-    iterations: tr.iteration,
-    reward_right_preferred: last?.['reward/right_preferred'] ?? 0,
-    seconds: Math.round(seconds * 1000) / 1000,
-    seed: c.seed,
-    preset: c.preset,
-    query_selection: c.feedback === 'comparison' ? c.querySelection : 'none',
-    reward_ensemble: c.rewardEnsemble,
-    teacher: c.feedback === 'comparison' ? c.teacher : 'env-reward',
+    trainer: tr,
+    iterations: tr.iterations,
+    iterate: async (it) => {
+      const metrics = { ...(await tr.step()) };
+      return { iteration: it, metrics, timing: tr.lastTiming };
+    },
+    snapshot: () => tr.checkpoint(),
+    restore: (state, arrays) => tr.restore(state, arrays),
+    progressFields: (m) => ({ success: m['objective/success_rate'] ?? Number.NaN, labels: m['feedback/labels'] ?? 0 }),
+    summarize: (rows, seconds) => summarizeLine(tr, rows, seconds),
+    writeReport: async (dir, rows, summary) => (await import('./report.js')).writeLineReport(dir, tr, rows, summary),
+    figures: (it) => [lineRewardHeatmaps(config.size, tr.judgedTable(), tr.rewardTable().mean, it)],
   };
 }
 
-export async function runLine(config: LineConfig, opts: LineRunOptions = {}): Promise<LineRunResult> {
-  const tr = new LineTrainer(config);
-  return runStepped(
-    tr,
-    {
-      name: 'line',
-      total: tr.iterations,
-      configJson: lineConfigToJson(config),
-      ignoreKeys: ['episodes'],
-      progressFields: (row) => ({ success: row['objective/success_rate'], labels: row['feedback/labels'] }),
-      summarize: summarizeLine,
-      writeReport: async (dir, t, rows, summary) => (await import('./report.js')).writeLineReport(dir, t, rows, summary),
-    },
-    opts,
-  );
+export type LineRunResult = RunResult<LineSummary, LineRun>;
+
+/** Runs the line loop end to end (runTask over lineTask). */
+export function runLine(config: LineConfig, opts: RunOptions = {}): Promise<LineRunResult> {
+  return runTask(lineTask(), config, opts);
 }

@@ -1,7 +1,11 @@
 /**
  * The line run's summary.json (docs/line.md describes each key): what `rlhf run line` prints and writes at the
- * end. A type module of its own, so the run (run.ts) and the report (report.ts) both import it and not each other.
+ * end, and how it is made from a finished run. A module of its own, so the run (run.ts) and the report (report.ts)
+ * both import it and not each other.
  */
+import type { MetricsRow } from '../../loop/parts.js';
+import { LINE_SUCCESS_TARGET, type LineTrainer } from './train.js';
+
 export interface LineSummary {
   /** P(goal within evalSteps) under the final stochastic policy, computed exactly */
   success_rate: number;
@@ -24,4 +28,28 @@ export interface LineSummary {
   query_selection: string;
   reward_ensemble: number;
   teacher: string;
+}
+
+/** Builds the summary from the metrics rows and the trainer's final state. */
+export function summarizeLine(tr: LineTrainer, rows: MetricsRow[], seconds: number): LineSummary {
+  const c = tr.config;
+  const last = rows[rows.length - 1];
+  const first = rows.find((r) => (r['objective/success_rate'] ?? 0) >= LINE_SUCCESS_TARGET);
+  return {
+    success_rate: last?.['objective/success_rate'] ?? tr.evaluate().successRate,
+    greedy_success: last?.['objective/greedy_success'] ?? 0,
+    labels: tr.labels,
+    labels_to_target: first ? (first['feedback/labels'] ?? null) : null,
+    episodes_to_target: first ? (first.episodes ?? null) : null,
+    success_target: LINE_SUCCESS_TARGET,
+    episodes: tr.episodesDone,
+    iterations: tr.iteration,
+    reward_right_preferred: last?.['reward/right_preferred'] ?? 0,
+    seconds: Math.round(seconds * 1000) / 1000,
+    seed: c.seed,
+    preset: c.preset,
+    query_selection: c.feedback === 'comparison' ? c.querySelection : 'none',
+    reward_ensemble: c.rewardEnsemble,
+    teacher: c.feedback === 'comparison' ? tr.gatherer.name.replace(/^teacher:/, '') : 'env-reward',
+  };
 }

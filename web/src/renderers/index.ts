@@ -7,13 +7,15 @@
  * web/src/renderers/<domain>.tsx exporting a SampleRenderer and add it to the list below.
  */
 import type { Sample } from '../api.js';
+import { adderRenderer } from './adder.js';
 import { registerRenderer, registeredRenderer, type SampleRenderer } from './contract.js';
 import { digitsRenderer, looksLikeImage } from './digits.js';
 import { gridworldRenderer } from './gridworld.js';
 import { jsonRenderer } from './json.js';
+import { lineRenderer } from './line.js';
 import { looksLikeText, textRenderer } from './text.js';
 
-for (const r of [gridworldRenderer, digitsRenderer, textRenderer]) registerRenderer(r);
+for (const r of [gridworldRenderer, lineRenderer, adderRenderer, digitsRenderer, textRenderer]) registerRenderer(r);
 
 /** The renderer for a sample: by domain, else by payload shape, else JSON. */
 export function rendererFor(sample: Sample): SampleRenderer {
