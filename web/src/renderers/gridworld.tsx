@@ -1,7 +1,7 @@
 /**
  * Gridworld trajectories drawn on the grid as an SVG path.
  * Payload: GridTrajectoryPayload of src/domains/gridworld/payload.ts (built by the gridworld query maker,
- * `gridworldQueryMaker` in src/loop/humanJudge.ts; an example in docs/web.md):
+ * `gridworldQueryMaker` in src/domains/gridworld/queries.ts; an example in docs/web.md):
  *   { rows, cols, cells: [row, col][] (the visited cells, in order), start?: [row, col], goals?: [row, col][],
  *     originBottom?: boolean (row 0 at the bottom, default true, as the report's heatmaps) }
  * Cells are shaded by how often the trajectory visits them, so "stays" (the agent waiting at the goal) show up.
