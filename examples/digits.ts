@@ -38,7 +38,7 @@ for (let step = 1; step <= 300; step++) {
   const cls = person.int(10);
   const g = session.generate(cls);
   const up = judgeThumb(models.judge, g.image, cls); // the simulated person: 👍 iff the judge sees the class
-  session.rate(g, up);
+  session.rate(g, up ? 1 : 0);
   thumbs.push(up ? 1 : 0);
 
   const q = session.nextClassification();
