@@ -73,7 +73,7 @@ describe('digits on the labeling page in the browser (e2e)', () => {
     // the run, and what an answer about a prediction did to p(true label | image) within its iteration
     let digits: DigitsRun | undefined;
     const task = digitsTask({ quiet: true });
-    const watched = { ...task, create: async (...a: Parameters<typeof task.create>) => (digits = await task.create(...a)) };
+    const watched: typeof task = { ...task, create: async (...a) => (digits = await task.create(...a)) };
     const answers: Array<{ id: string; iteration: number; truth: number; payload: DigitsClassificationPayload }> = [];
     const gains: number[] = [];
     const run = runTask(watched, config, {

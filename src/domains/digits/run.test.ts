@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../core/errors.js';
-import { digitsCommand, pretrainDigitsCommand } from './cli.js';
+import { resolveHumanJudgeConfig } from '../../loop/people/gatherer.js';
+import { digitsCommand, digitsCommandSpec, pretrainDigitsCommand } from './cli.js';
 import { resolveDigitsConfig } from './config.js';
 import { runDigits } from './run.js';
 import { writeSynthIdxDir } from './testing.js';
@@ -51,6 +52,14 @@ describe('rlhf run digits: flags', () => {
       expect(e.key, argv.join(' ')).toBe(key);
     }
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('with people and no --batch, an iteration asks --labels-per-iteration queries (two per step)', () => {
+    const human = { config: resolveHumanJudgeConfig({ mode: 'human', labelsPerIteration: 10 }), port: 0, portGiven: true, annotator: 'a' };
+    expect(digitsCommandSpec.configFromFlags({}, undefined).batch).toBe(1);
+    expect(digitsCommandSpec.configFromFlags({}, human).batch).toBe(5);
+    expect(digitsCommandSpec.configFromFlags({ batch: '3' }, human).batch).toBe(3);
+    expect(digitsCommandSpec.configFromFlags({}, { ...human, config: { ...human.config, labelsPerIteration: 1 } }).batch).toBe(1);
   });
 
   it('pretrain --help and run --help print usage', async () => {
