@@ -20,8 +20,10 @@ export const digitsCommandSpec: DomainCommand<DigitsConfig, DigitsSummary> = {
   options: [DIGITS_OPTIONS],
   configFromFlags(values, human) {
     const config = DIGITS_OPTIONS.resolveFlags(values);
-    // people see 2 queries per step: without --batch, an iteration asks them about --labels-per-iteration queries
-    return human && values.batch === undefined ? { ...config, batch: Math.max(1, Math.floor(human.config.labelsPerIteration / 2)) } : config;
+    // people see 2 queries per step: without --batch, an iteration asks them --labels-per-iteration queries (a simulated
+    // judge recording into --db keeps the simulated run's B)
+    const people = human !== undefined && human.config.mode !== 'simulated';
+    return people && values.batch === undefined ? { ...config, batch: Math.max(1, Math.floor(human.config.labelsPerIteration / 2)) } : config;
   },
   task: (run) => digitsTask({ backend: run.backend, quiet: run.quiet }),
   headline: (s, _config, dir) =>

@@ -54,12 +54,13 @@ describe('rlhf run digits: flags', () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it('with people and no --batch, an iteration asks --labels-per-iteration queries (two per step)', () => {
+  it('with people and no --batch, an iteration asks --labels-per-iteration queries (two per step); the simulated judge keeps B = 1', () => {
     const human = { config: resolveHumanJudgeConfig({ mode: 'human', labelsPerIteration: 10 }), port: 0, portGiven: true, annotator: 'a' };
     expect(digitsCommandSpec.configFromFlags({}, undefined).batch).toBe(1);
     expect(digitsCommandSpec.configFromFlags({}, human).batch).toBe(5);
     expect(digitsCommandSpec.configFromFlags({ batch: '3' }, human).batch).toBe(3);
     expect(digitsCommandSpec.configFromFlags({}, { ...human, config: { ...human.config, labelsPerIteration: 1 } }).batch).toBe(1);
+    expect(digitsCommandSpec.configFromFlags({}, { ...human, config: { ...human.config, mode: 'simulated' } }).batch).toBe(1); // --db with the simulated judge
   });
 
   it('pretrain --help and run --help print usage', async () => {
