@@ -30,8 +30,8 @@ const NODE_ONLY = [
   '^src/feedback/jsonl\\.ts$',
   // native code: the BLAS addon (N-API)
   '^src/core/nativeBlas\\.ts$',
-  // digits: the IDX data set, PNG encoding (node:zlib), pretrained models, sessions, the two run drivers, test data
-  '^src/domains/digits/(data|images|models|feedback|people|run|testing)\\.ts$',
+  // digits: the IDX data set, PNG encoding (node:zlib), pretrained models, the run (pretrained models in its directory), test data
+  '^src/domains/digits/(data|images|models|run|testing)\\.ts$',
   // text: the corpus, pretraining, the GPT-2 weights, config, LoRA adapters and tokenizer files
   '^src/domains/text/(corpus|pretrain)\\.ts$',
   // the models' files on disk: config, weights, adapters, value head and tokenizer files

@@ -103,7 +103,7 @@ describe('runTask (the run driver)', () => {
     const closed: boolean[] = [];
     const people = () => ({
       mode: 'human' as const,
-      judge: <B>(teacher: Gatherer<B>): Gatherer<B> => ({ name: 'human', gather: async (b: B, it: number) => (await teacher.gather(b, it)).map((l) => (l === null ? null : 1 - l)) }),
+      judge: <B, L>(teacher: Gatherer<B, L>): Gatherer<B, L> => ({ name: 'human', gather: async (b: B, it: number) => (await teacher.gather(b, it)).map((l) => (typeof l === 'number' ? ((1 - l) as L) : l)) }),
       publish: async (e: { iteration: number }) => void published.push(e.iteration),
       close: async (ok: boolean) => void closed.push(ok),
     });

@@ -15,7 +15,7 @@
 import type { OptionSet } from '../core/config/options.js';
 import type { NamedTensor, TensorToWrite } from '../core/safetensors.js';
 import type { JsonObject } from '../store/types.js';
-import type { FigureEvent, Gatherer, IterationEvent, JudgeMode, MetricsRow, PeopleHooks, QueryMaker } from './parts.js';
+import type { FigureEvent, Gatherer, IterationEvent, JudgeMode, Label, MetricsRow, PeopleHooks, QueryMaker } from './parts.js';
 import { RunDir } from './runDir.js';
 import { createProgress } from './progress.js';
 
@@ -57,9 +57,11 @@ export interface TaskContext {
    * The gatherer to put in the loop: `teacher` itself for a simulated run without a store, else a gatherer that posts
    * `maker`'s queries to the feedback store and returns what people (and, mixed, the teacher) said.
    */
-  judge<B>(teacher: Gatherer<B>, maker: QueryMaker<B>): Gatherer<B>;
+  judge<B, L = Label>(teacher: Gatherer<B, L>, maker: QueryMaker<B, L>): Gatherer<B, L>;
   /** operator messages (stderr) */
   log(line: string): void;
+  /** the run directory, when one is used (e.g. for files a domain keeps beside its checkpoint, as pretrained models) */
+  readonly dir?: string;
 }
 
 /** A domain (or a user's task) as the driver runs it. */
@@ -133,6 +135,7 @@ export async function runTask<Config, Summary extends object, State, R extends D
     judgeMode: people?.mode ?? 'simulated',
     judge: (teacher, maker) => (people ? people.judge(teacher, maker) : teacher),
     log,
+    ...(dir ? { dir: dir.path } : {}),
   };
   let ok = false;
   let made: R | undefined;

@@ -12,7 +12,7 @@
  * Metrics (deterministic given the seed) and timings (wall clock) are kept apart in the event, so a metrics log can be
  * compared byte for byte across runs. This module is browser-safe: it touches no file, server or `node:` module.
  */
-import type { Query } from '../feedback/types.js';
+import type { Judgement, JudgementRecord, Query } from '../feedback/types.js';
 import type { JsonObject } from '../store/types.js';
 
 /** One metrics row: namespaced keys (docs/metrics.md) → numbers; null where a value does not exist (JSON has no NaN). */
@@ -39,7 +39,7 @@ export interface QuerySampler<B> {
 /**
  * Answers the queries of a batch (step 3): one label per query, in order. A simulated teacher answers at once; people
  * (the labeling server) answer when they have judged or a deadline passed. L is the label type (μ by default; a domain
- * whose judges give something else, e.g. a class correction, names its own).
+ * whose judges give something else, e.g. a class correction, names its own, with null for "not answered").
  */
 export interface Gatherer<B, L = Label> {
   /** who judges, as recorded with each judgement: "teacher:oracle", "human", "mixed(teacher:oracle)" */
@@ -71,13 +71,21 @@ export const JUDGE_MODES: readonly JudgeMode[] = ['simulated', 'human', 'mixed']
 
 /**
  * A domain's queries as people see them. Each domain has one, beside its payload types (src/domains/<d>/queries.ts);
- * the web app's renderer for the domain draws the payloads.
+ * the web app's renderer for the domain draws the payloads. L is the label type its gatherer returns: μ by default;
+ * a domain with another label type (L ≠ Label) gives `label` and `judgement`, the two ends of its judgements.
  */
-export interface QueryMaker<B> {
+export interface QueryMaker<B, L = Label> {
   /** queries in the batch = the length of the label array a gatherer returns */
   size(batch: B): number;
   /** the query about item `index` of the batch (for a comparison: samples[0] = first/left, samples[1] = second/right) */
   query(batch: B, index: number, iteration: number, id: string): Query;
+  /**
+   * The label of a posted query from its judgements (none: unanswered → null). Default: the mean μ̄ of their
+   * targets (combineJudgements, src/loop/people/gatherer.ts). Required when L ≠ Label.
+   */
+  label?(records: JudgementRecord[], query: Query): L;
+  /** The judgement a simulated teacher's label stands for, stored with the query. Default: teacherJudgement (μ → left / right / tie; a rating's value). Required when L ≠ Label. */
+  judgement?(query: Query, label: L): Judgement;
 }
 
 /** A dashboard figure event (docs/web.md): "heatmaps", "paths", "images", … */
@@ -89,7 +97,7 @@ export interface FigureEvent {
 /** People in the loop for a run (src/loop/people/session.ts makes one from the --judge flags). */
 export interface PeopleHooks {
   readonly mode: JudgeMode;
-  judge<B>(teacher: Gatherer<B>, maker: QueryMaker<B>): Gatherer<B>;
+  judge<B, L = Label>(teacher: Gatherer<B, L>, maker: QueryMaker<B, L>): Gatherer<B, L>;
   /** after every iteration: metrics and figures to the dashboard */
   publish(event: IterationEvent, figures: FigureEvent[]): Promise<void>;
   /** marks the run done (ok) or failed; stops the server */

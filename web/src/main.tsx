@@ -9,8 +9,6 @@ import { api, getToken, setToken, setUnauthorizedHandler, type Annotator } from 
 import { HomePage } from './pages/Home.js';
 import { LabelPage } from './pages/Label.js';
 import { LoginPage } from './pages/Login.js';
-import { ClassifyPage } from './views/digits/ClassifyPage.js';
-import { GeneratePage } from './views/digits/GeneratePage.js';
 import { navigate, onLinkClick, useRoute } from './router.js';
 import './styles.css';
 
@@ -86,9 +84,6 @@ function App() {
       break;
     case 'label':
       page = <LabelPage key={route.runId} runId={route.runId} me={me} />;
-      break;
-    case 'digits':
-      page = route.view === 'generate' ? <GeneratePage key={route.runId} runId={route.runId} /> : <ClassifyPage key={route.runId} runId={route.runId} />;
       break;
     case 'dashboard':
       page =

@@ -4,7 +4,6 @@
  *   /login              log in with a token (also /login#token=rlhf_… or /#token=rlhf_… from a printed link)
  *   /label/:runId       the labeling page of a run (the query kind picks the view)
  *   /dashboard/:runId   live metrics, status and agreement of a run (admins)
- *   /digits/:runId/generate|classify   the digits domain's pages (web/src/views/digits)
  */
 import { useEffect, useState } from 'preact/hooks';
 
@@ -13,7 +12,6 @@ export type Route =
   | { page: 'login' }
   | { page: 'label'; runId: string }
   | { page: 'dashboard'; runId: string }
-  | { page: 'digits'; runId: string; view: 'generate' | 'classify' }
   | { page: 'notFound'; path: string };
 
 export function parseRoute(pathname: string): Route {
@@ -22,7 +20,6 @@ export function parseRoute(pathname: string): Route {
   if (parts.length === 1 && parts[0] === 'login') return { page: 'login' };
   if (parts.length === 2 && parts[0] === 'label') return { page: 'label', runId: parts[1]! };
   if (parts.length === 2 && parts[0] === 'dashboard') return { page: 'dashboard', runId: parts[1]! };
-  if (parts.length === 3 && parts[0] === 'digits' && (parts[2] === 'generate' || parts[2] === 'classify')) return { page: 'digits', runId: parts[1]!, view: parts[2] };
   return { page: 'notFound', path: pathname };
 }
 
@@ -36,8 +33,6 @@ export function href(r: Route): string {
       return `/label/${encodeURIComponent(r.runId)}`;
     case 'dashboard':
       return `/dashboard/${encodeURIComponent(r.runId)}`;
-    case 'digits':
-      return `/digits/${encodeURIComponent(r.runId)}/${r.view}`;
     case 'notFound':
       return r.path;
   }

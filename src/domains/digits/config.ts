@@ -8,22 +8,21 @@ import { LATENT_POLICY_OPTIONS, type LatentPolicyConfig } from './policy.js';
 import { CORRECTIONS_OPTIONS, type CorrectionsConfig } from './corrections.js';
 import { PRETRAIN_OPTIONS, type PretrainConfig } from './pretrain.js';
 
-export const DIGITS_JUDGES = ['simulated', 'human', 'mixed'] as const;
-export type DigitsJudge = (typeof DIGITS_JUDGES)[number];
-
 export interface DigitsConfig {
   /** seed of the session (policy init and sampling, pool order, replay) and of the simulated person. Default 0. */
   seed: number;
-  /** who judges: "simulated" (the judge classifier and a truthful person, run.ts), "human" or "mixed" (people on the web app's digits pages, people.ts). Default "simulated". */
-  judge: DigitsJudge;
   /** feedback steps: each is one 👍/👎 on a generated image and one answer about a classifier prediction. Default 500. */
   steps: number;
+  /**
+   * steps per iteration of the loop, B: the images and predictions of an iteration are drawn together, judged
+   * together (people see them as one batch of 2B queries) and learned from in order. Default 1 (the policy and the
+   * classifier change after every step); with people (--judge human|mixed) and no --batch: --labels-per-iteration / 2.
+   */
+  batch: number;
   /** a directory with `rlhf pretrain digits` output; empty: pretrain at the start of the run (saved in OUT/pretrained). */
   pretrained: string;
   /** evaluate the classifier's held-out accuracy every this many steps (and at the end). Default 25. */
   evalEvery: number;
-  /** save a checkpoint every this many steps (and at the end). Default 50. */
-  checkpointEvery: number;
   /** images per class in the report's before/after grids. Default 8. */
   gridPerClass: number;
   /** the latent policy (docs/digits.md) */
@@ -43,8 +42,8 @@ export type DigitsConfigInput = Partial<Omit<DigitsConfig, 'policy' | 'correctio
 /** Every option of `rlhf run digits`, described once: the resolver, the flags and --help come from it. */
 export const DIGITS_OPTIONS = defineOptions<DigitsConfig, DigitsConfigInput>('digits', [
   { key: 'seed', type: 'int', min: -2147483648, max: 2147483647, default: 0, metavar: 'N', section: 'run', help: 'seed of the session and of the simulated person (and of pretraining)' },
-  { key: 'judge', type: 'enum', choices: DIGITS_JUDGES, default: 'simulated', metavar: 'MODE', help: 'who judges: simulated (the judge classifier and a truthful person), human or mixed (people on the digits pages)' },
   { key: 'steps', type: 'int', min: 1, max: 1_000_000, default: 500, metavar: 'N', mayDifferOnResume: true, help: 'feedback steps; each = one 👍/👎 + one classifier answer' },
+  { key: 'batch', type: 'int', min: 1, max: 10_000, default: 1, metavar: 'B', symbol: 'B', help: 'steps per iteration (drawn, judged and learned from together)', defaultHelp: '1; with people: --labels-per-iteration / 2' },
   {
     key: 'pretrained',
     type: 'string',
@@ -55,7 +54,6 @@ export const DIGITS_OPTIONS = defineOptions<DigitsConfig, DigitsConfigInput>('di
     check: (v) => (v !== '' && v.trim() === '' ? '--pretrained must name a directory' : undefined),
   },
   { key: 'evalEvery', type: 'int', min: 1, max: 1_000_000, default: 25, metavar: 'N', help: "the classifier's held-out accuracy every N steps (and at the end)" },
-  { key: 'checkpointEvery', type: 'int', min: 1, max: 1_000_000, default: 50, metavar: 'N', help: 'a checkpoint every N steps (and at the end)' },
   { key: 'gridPerClass', type: 'int', min: 1, max: 64, default: 8, metavar: 'N', help: "images per class in the report's before/after grids" },
   { key: 'policy', type: 'group', options: LATENT_POLICY_OPTIONS, help: 'the latent policy (docs/digits.md)' },
   { key: 'corrections', type: 'group', options: CORRECTIONS_OPTIONS, help: "the classifier's learning from answers" },

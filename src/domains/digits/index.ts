@@ -1,6 +1,6 @@
 /**
- * The digits domain's public surface: data, models, the latent policy, classifier corrections, the session people
- * and simulated judges drive, the run and the commands.
+ * The digits domain's public surface: data, models, the latent policy, classifier corrections, the session, the
+ * loop parts (sampler, judge, learner, evaluator, query maker), the task and the commands.
  */
 export { DEFAULT_DATA_DIR, FASHION_CLASSES, NUM_CLASSES, type Dataset, loadIdxDir, loadIdxSplit, parseIdxImages, parseIdxLabels, seededSplit, subsetOf } from './data.js';
 export { CondVae, DEFAULT_VAE_SHAPE, type VaeShape } from './vae.js';
@@ -11,10 +11,15 @@ export { CorrectionLearner, DEFAULT_CORRECTIONS, resolveCorrectionsConfig, type 
 export { type DigitsModels, type DigitsSplits, loadModels, saveModels, loadSplits } from './models.js';
 export { pretrainDigits, resolvePretrainConfig, DEFAULT_PRETRAIN, type PretrainConfig } from './pretrain.js';
 export { DigitsSession, judgeThumb, truthfulAnswer, type GenerationSample, type ClassificationSample } from './session.js';
-export { applyDigitsJudgement, generationSample, classificationSample, saveSession, loadSession } from './feedback.js';
-export { classifyRunId, generateRunId, type DigitsPayload, type DigitsGenerationPayload, type DigitsClassificationPayload, type GeneratePagePayload, type ClassifyPagePayload, type DigitsPageStats } from './payload.js';
+export { type DigitsBatch, type DigitsLabel, type PredictionAnswer } from './batch.js';
+export { DigitsSampler } from './sampler.js';
+export { DigitsJudge } from './teacher.js';
+export { DigitsLearner } from './learner.js';
+export { DigitsEvaluator, snapshotPolicy } from './evaluator.js';
+export { digitsQueryMaker, digitsClassNames } from './queries.js';
+export { type DigitsPayload, type DigitsGenerationPayload, type DigitsClassificationPayload } from './payload.js';
 export { resolveDigitsConfig, DEFAULT_DIGITS, type DigitsConfig } from './config.js';
-export { runDigits } from './run.js';
+export { digitsTask, runDigits, type DigitsRun, type DigitsState } from './run.js';
 export type { DigitsSummary } from './summary.js';
 export { initDigitsTensors } from './kernels.js';
 export { digitsCommand, pretrainDigitsCommand } from './cli.js';

@@ -3,9 +3,9 @@
  * grids per class before and after feedback (PNG written here), the top options per class, and the summary.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { buildHtmlReport, lineChart, metricSeries, writeFigure, type ReportFigure } from '../../report/index.js';
-import type { RunDir } from '../../loop/runDir.js';
+import type { MetricsRow } from '../../loop/parts.js';
 import { FASHION_CLASSES, NUM_CLASSES } from './data.js';
 import { gridPng, pngAsSvg } from './images.js';
 import type { DigitsConfig } from './config.js';
@@ -45,16 +45,29 @@ function rolling(y: ArrayLike<number>, window: number): number[] {
   return out;
 }
 
-export async function writeDigitsReport(
-  dir: RunDir,
-  o: { config: DigitsConfig; summary: DigitsSummary; rows: Array<Record<string, number>>; session: DigitsSession; gridAfter: { images: Float32Array }; rowsPerClass: number },
-): Promise<void> {
+export interface DigitsReportInput {
+  config: DigitsConfig;
+  summary: DigitsSummary;
+  /** the metrics rows, one per iteration */
+  rows: MetricsRow[];
+  /** every rating's r (1 👍, 0 👎), in order */
+  thumbs: number[];
+  session: DigitsSession;
+  /** the first gridPerClass fresh samples per class before and after feedback, class-major [10 · gridPerClass · dim] */
+  gridBefore: Float32Array;
+  gridAfter: Float32Array;
+}
+
+export async function writeDigitsReport(dirPath: string, o: DigitsReportInput): Promise<void> {
   const { config, summary, rows, session } = o;
+  const file = (name: string) => join(dirPath, name);
   const data = session.splits.train;
   const labels = classLabels(session.models.meta.data);
-  // 1) image grids: before (written at the start), after, and the top options per class
-  writeFileSync(dir.file('grid-after.png'), classGridPng(o.gridAfter.images, o.rowsPerClass, data.rows, data.cols).png);
-  const topN = Math.min(o.rowsPerClass, config.policy.options);
+  const perClass = config.gridPerClass;
+  // 1) image grids: before and after feedback, and the top options per class
+  writeFileSync(file('grid-before.png'), classGridPng(o.gridBefore, perClass, data.rows, data.cols).png);
+  writeFileSync(file('grid-after.png'), classGridPng(o.gridAfter, perClass, data.rows, data.cols).png);
+  const topN = Math.min(perClass, config.policy.options);
   const top = new Float32Array(NUM_CLASSES * topN * data.dim);
   const topProbs: string[] = [];
   for (let c = 0; c < NUM_CLASSES; c++) {
@@ -62,30 +75,31 @@ export async function writeDigitsReport(
     top.set(t.images, c * topN * data.dim);
     topProbs.push(`${labels[c]}: ${t.probs.map((p) => p.toFixed(2)).join(' ')}`);
   }
-  writeFileSync(dir.file('top-options.png'), classGridPng(top, topN, data.rows, data.cols).png);
+  writeFileSync(file('top-options.png'), classGridPng(top, topN, data.rows, data.cols).png);
 
-  // 2) curves
-  const thumbs = metricSeries(rows, 'feedback/thumbs_up');
+  // 2) curves: the thumbs over ratings, the accuracy over steps (iteration i ends at step min(i·B, steps))
+  const ratings = o.thumbs.map((_, i) => i + 1);
   const thumbsFig = await writeFigure(
-    dir.path,
+    dirPath,
     'thumbs-up',
     lineChart({
-      title: 'Thumbs-up rate (simulated judge)',
+      title: `Thumbs-up rate (${summary.judge} judge)`,
       series: [
-        { name: 'last 100 steps', x: thumbs.x, y: rolling(thumbs.y, 100) },
-        { name: 'last 20 steps', x: thumbs.x, y: rolling(thumbs.y, 20) },
+        { name: 'last 100 ratings', x: ratings, y: rolling(o.thumbs, 100) },
+        { name: 'last 20 ratings', x: ratings, y: rolling(o.thumbs, 20) },
       ],
-      xTitle: 'feedback step',
+      xTitle: 'rating',
       yTitle: 'thumbs-up rate',
     }),
   );
   const acc = metricSeries(rows, 'classifier/accuracy');
+  const stepOf = (it: number) => Math.min(it * config.batch, config.steps);
   const accFig = await writeFigure(
-    dir.path,
+    dirPath,
     'classifier-accuracy',
     lineChart({
       title: `Classifier held-out accuracy (${summary.held_out_images} images)`,
-      series: [{ name: 'held-out accuracy', x: [0, ...Array.from(acc.x ?? [])], y: [summary.classifier_accuracy_before, ...Array.from(acc.y)] }],
+      series: [{ name: 'held-out accuracy', x: [0, ...Array.from(acc.x ?? [], stepOf)], y: [summary.classifier_accuracy_before, ...Array.from(acc.y)] }],
       xTitle: 'feedback step',
       yTitle: 'accuracy',
       ruleY: summary.classifier_accuracy_before,
@@ -96,24 +110,24 @@ export async function writeDigitsReport(
     { title: thumbsFig.title, svg: thumbsFig.svg, ...(thumbsFig.pngPath ? { pngPath: thumbsFig.pngPath } : {}) },
     { title: accFig.title, svg: accFig.svg, ...(accFig.pngPath ? { pngPath: accFig.pngPath } : {}) },
     gridFigure(
-      dir.file('grid-before.png'),
+      file('grid-before.png'),
       'Generated images before feedback',
       `Fresh samples of the initial policy, one row per class. The judge recognises ${(100 * summary.recognised_before).toFixed(1)}% of 100 such samples per class.`,
       labels,
-      o.rowsPerClass,
+      perClass,
       data.rows,
       data.cols,
     ),
     gridFigure(
-      dir.file('grid-after.png'),
+      file('grid-after.png'),
       `Generated images after ${summary.steps} feedback steps`,
       `Fresh samples of the final policy. The judge recognises ${(100 * summary.recognised_after).toFixed(1)}% of 100 such samples per class.`,
       labels,
-      o.rowsPerClass,
+      perClass,
       data.rows,
       data.cols,
     ),
-    gridFigure(dir.file('top-options.png'), 'Most probable options per class after feedback (codes decoded without noise)', `Probabilities — ${topProbs.join('; ')}`, labels, topN, data.rows, data.cols),
+    gridFigure(file('top-options.png'), 'Most probable options per class after feedback (codes decoded without noise)', `Probabilities — ${topProbs.join('; ')}`, labels, topN, data.rows, data.cols),
   ];
   const html = buildHtmlReport({
     title: `rlhfkit digits run (seed ${summary.seed})`,
@@ -121,11 +135,11 @@ export async function writeDigitsReport(
     summary: { ...summary },
     figures,
     notes: [
-      `Thumbs-up rate: first 100 steps ${summary.thumbs_up_rate_first100.toFixed(3)}, last 100 steps ${summary.thumbs_up_rate_last100.toFixed(3)}.`,
+      `Thumbs-up rate: first 100 ratings ${summary.thumbs_up_rate_first100.toFixed(3)}, last 100 ratings ${summary.thumbs_up_rate_last100.toFixed(3)}.`,
       `Classifier held-out accuracy: ${summary.classifier_accuracy_before.toFixed(4)} before, ${summary.classifier_accuracy_after.toFixed(4)} after (lowest seen ${summary.classifier_accuracy_min.toFixed(4)}); judge accuracy ${summary.judge_accuracy.toFixed(4)}.`,
       `Figures: ${['thumbs-up.png', 'classifier-accuracy.png', 'grid-before.png', 'grid-after.png', 'top-options.png'].map((f) => basename(f)).join(', ')}.`,
     ],
     config,
   });
-  writeFileSync(dir.file('report.html'), html);
+  writeFileSync(file('report.html'), html);
 }

@@ -1,102 +1,84 @@
 /**
- * `rlhf run digits`: the feedback loop with a simulated person.
+ * The digits domain as a task of the run driver (src/loop/driver.ts): `rlhf run digits`, the tests and the examples
+ * run it through runTask. An iteration is a batch of B feedback steps (config.batch), the loop parts in order:
  *
- * Each step t = 1..steps:
- *   1. the person picks a class c (uniform); the latent policy draws (k, z); the decoder draws the image;
- *   2. 👍 iff the judge classifier recognises c in the image; REINFORCE updates the policy (policy.ts);
- *   3. the next pool image is shown with the classifier's prediction; the person answers truthfully and gives the
- *      true label when it is wrong; one replay + rehearsal Adam step (corrections.ts);
- *   4. metrics row; held-out accuracy every evalEvery steps; checkpoint every checkpointEvery steps.
- * Writes OUT/config.json, metrics.jsonl, summary.json, report.html (+ figures, before/after image grids),
- * checkpoint.json + checkpoint-*.safetensors (resume), pretrained/ (when it pretrained).
+ *   1. plan      —                     (the thumbs are the reward itself: the policy learns in step 4)
+ *   2. sample    sampler.ts            B classes c ~ U{0..9}, images from the latent policy; B pool images with ŷ
+ *   3. judge     teacher.ts | people   👍/👎 (r = 1 / 0) on each image, an answer about each ŷ
+ *   4. fit       learner.ts            REINFORCE with the per-class baseline; one replay + rehearsal Adam step per answer
+ *   5. measure   evaluator.ts          policy entropy, held-out classifier accuracy every evalEvery steps
+ *
+ * With B = 1 this is the seed's loop exactly (one image, one answer, both learned from before the next step).
+ * People judge through the one people gatherer (ctx.judge): rating and correction queries (queries.ts) on the
+ * web app's labeling page, drawn by the digits renderer.
+ *
+ * Files (DIR = --out): config.json, metrics.jsonl, timing.jsonl, checkpoint.json + checkpoint-{0,1}.safetensors
+ * (policy, classifier and its Adam moments, random streams, feedback so far), pretrained/ (when it pretrained),
+ * summary.json, report.html and its figures (report.ts).
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng, type RngState } from '../../core/rng.js';
-import { ConfigError } from '../../core/errors.js';
 import type { BackendName } from '../../core/tensor.js';
-import { RunDir } from '../../loop/runDir.js';
-import { createProgress } from '../../loop/progress.js';
-import { NUM_CLASSES } from './data.js';
-import { initDigitsTensors } from './kernels.js';
+import { runTask, type DomainRun, type RunOptions, type RunResult, type Task, type TaskContext } from '../../loop/driver.js';
+import { runIteration, type LoopParts, type MetricsRow } from '../../loop/parts.js';
+import type { JsonObject } from '../../store/types.js';
+import type { DigitsBatch, DigitsLabel } from './batch.js';
 import type { DigitsConfig } from './config.js';
-import type { DigitsSummary } from './summary.js';
+import { DigitsEvaluator, meanEntropy, snapshotPolicy, type PolicySnapshot } from './evaluator.js';
+import { initDigitsTensors } from './kernels.js';
+import { DigitsLearner, type FeedbackHistory } from './learner.js';
 import { type DigitsModels, type DigitsSplits, MODELS_FILE, loadModels, loadSplits, saveModels } from './models.js';
 import { pretrainDigits } from './pretrain.js';
-import { DigitsSession, type SessionState, judgeThumb, judgeThumbs, truthfulAnswer } from './session.js';
-import { classGridPng, writeDigitsReport } from './report.js';
+import { digitsClassNames, digitsQueryMaker } from './queries.js';
+import { DigitsSampler } from './sampler.js';
+import { DigitsSession, type SessionState } from './session.js';
+import type { DigitsSummary } from './summary.js';
+import { DigitsJudge } from './teacher.js';
 
-export interface RunDigitsOptions {
-  /** run directory */
-  out: string;
-  quiet?: boolean;
-  /** continue the run in `out` from its checkpoint */
-  resume?: boolean;
-  /** write report.html and figures (default true) */
-  report?: boolean;
-  backend?: BackendName;
-  /** test hook: return right after the checkpoint at or after this step (as if killed) */
-  stopAfter?: number;
-}
+export type { DigitsSummary } from './summary.js';
 
-interface RunState {
+/** The JSON part of a digits checkpoint (the arrays: the session's policy, classifier and Adam moments). */
+export interface DigitsState {
   session: SessionState;
   classRng: RngState;
-  accuracyBefore: number;
-  recognisedBefore: number;
-  entropyBefore: number;
-  pretrainSeconds: number;
-  seconds: number;
+  feedback: FeedbackHistory;
   accuracyMin: number;
+  /** seconds the first session spent pretraining (0 when the models were given) */
+  pretrainSeconds: number;
 }
 
-export interface RunDigitsResult {
-  dir: string;
-  /** undefined when stopped early by stopAfter */
-  summary?: DigitsSummary;
+/** A digits run: the driver's DomainRun plus the session, for tests and embedders. */
+export interface DigitsRun extends DomainRun<DigitsSummary, DigitsState> {
+  readonly session: DigitsSession;
+  readonly learner: DigitsLearner;
 }
 
-function meanEntropy(s: DigitsSession): number {
-  let h = 0;
-  for (let c = 0; c < NUM_CLASSES; c++) h += s.policy.entropy(c);
-  return h / NUM_CLASSES;
+/** The metrics row's key order (docs/digits.md "Logged metrics"); keys a row lacks are left out. */
+const METRIC_ORDER = [
+  'feedback/labels',
+  'feedback/class',
+  'feedback/thumbs_up',
+  'feedback/thumbs_up_rate',
+  'policy/advantage',
+  'policy/entropy',
+  'policy/max_prob',
+  'classifier/prediction_correct',
+  'classifier/loss',
+  'classifier/accuracy',
+] as const;
+
+function ordered(iteration: number, m: MetricsRow): MetricsRow {
+  const row: MetricsRow = { iteration };
+  for (const k of METRIC_ORDER) if (k in m) row[k] = m[k]!;
+  for (const [k, v] of Object.entries(m)) if (!(k in row)) row[k] = v;
+  return row;
 }
 
-function meanMaxProb(s: DigitsSession): number {
-  let m = 0;
-  for (let c = 0; c < NUM_CLASSES; c++) m += Math.max(...s.policy.probs(c));
-  return m / NUM_CLASSES;
-}
-
-/** Fresh samples measured for the summary: 100 per class (the report grid shows the first gridPerClass of each). */
-export const RECOGNISED_SAMPLES_PER_CLASS = 100;
-
-/** `perClass` fresh samples per class from the current policy (own Rng: the session's streams are untouched), class-major. */
-export function sampleGrid(s: DigitsSession, perClass: number, rng: Rng): { images: Float32Array; cls: number[]; recognised: boolean[] } {
-  const Z = s.policy.zDim;
-  const cls: number[] = [];
-  const z = new Float32Array(NUM_CLASSES * perClass * Z);
-  for (let c = 0; c < NUM_CLASSES; c++)
-    for (let i = 0; i < perClass; i++) {
-      z.set(s.policy.sample(c, rng).z, cls.length * Z);
-      cls.push(c);
-    }
-  const images = s.decode(z, cls);
-  return { images, cls, recognised: judgeThumbs(s.models.judge, images, cls) };
-}
-
-/** The first `keep` of every class's `perClass` images (class-major) [10 · keep · dim]. */
-function firstPerClass(images: Float32Array, perClass: number, keep: number, dim: number): Float32Array {
-  const k = Math.min(keep, perClass);
-  const out = new Float32Array(NUM_CLASSES * k * dim);
-  for (let c = 0; c < NUM_CLASSES; c++) out.set(images.subarray(c * perClass * dim, (c * perClass + k) * dim), c * k * dim);
-  return out;
-}
-
-/** Models for the run: --pretrained DIR, else OUT/pretrained from an earlier start, else pretrain now. */
-export function obtainModels(config: DigitsConfig, dir: RunDir, quiet: boolean): { models: DigitsModels; splits: DigitsSplits; pretrainSeconds: number } {
-  const own = dir.file('pretrained');
-  const from = config.pretrained !== '' ? config.pretrained : existsSync(join(own, MODELS_FILE)) ? own : '';
+/** Models for the run: --pretrained DIR, else DIR/pretrained from an earlier session, else pretrain now (kept in DIR/pretrained). */
+export function obtainModels(config: DigitsConfig, dir: string | undefined, quiet: boolean): { models: DigitsModels; splits: DigitsSplits; pretrainSeconds: number } {
+  const own = dir !== undefined ? join(dir, 'pretrained') : undefined;
+  const from = config.pretrained !== '' ? config.pretrained : own !== undefined && existsSync(join(own, MODELS_FILE)) ? own : '';
   if (from !== '') {
     const models = loadModels(from);
     const m = models.meta;
@@ -104,137 +86,115 @@ export function obtainModels(config: DigitsConfig, dir: RunDir, quiet: boolean):
   }
   const t0 = performance.now();
   const { models, splits } = pretrainDigits(config.pretrain, { quiet });
-  saveModels(own, models);
+  if (own !== undefined) saveModels(own, models);
   return { models, splits, pretrainSeconds: (performance.now() - t0) / 1000 };
 }
 
-export async function runDigits(config: DigitsConfig, opts: RunDigitsOptions): Promise<RunDigitsResult> {
-  if (config.judge !== 'simulated')
-    throw new ConfigError(
-      'judge',
-      `runDigits runs the simulated judge only, got judge "${config.judge}": people judge through runDigitsWithPeople (src/domains/digits/people.ts), which \`rlhf run digits --judge ${config.judge}\` uses; or set judge "simulated"`,
-    );
-  const backend = await initDigitsTensors(opts.backend ?? 'auto');
-  const quiet = opts.quiet ?? false;
-  const dir = RunDir.open(opts.out, config, { resume: opts.resume ?? false, ignoreKeys: ['steps'] });
-  const t0 = performance.now();
+export interface DigitsTaskOptions {
+  /** tensor backend (default auto: the native BLAS addon when built, else wasm) */
+  backend?: BackendName;
+  /** no pretraining progress bar */
+  quiet?: boolean;
+}
 
-  // 1) models, data, session
-  const { models, splits, pretrainSeconds: justPretrained } = obtainModels(config, dir, quiet);
+/** The digits task. */
+export function digitsTask(opts: DigitsTaskOptions = {}): Task<DigitsConfig, DigitsSummary, DigitsState, DigitsRun> {
+  return {
+    name: 'digits',
+    configJson: (c) => JSON.parse(JSON.stringify(c)) as JsonObject,
+    resumeIgnoreKeys: ['steps'],
+    create: (config, ctx) => createDigitsRun(config, ctx, opts),
+  };
+}
+
+async function createDigitsRun(config: DigitsConfig, ctx: TaskContext, opts: DigitsTaskOptions): Promise<DigitsRun> {
+  const backend = await initDigitsTensors(opts.backend ?? 'auto');
+  // the models (pretrained now or before) and the session people and the judge drive
+  const { models, splits, pretrainSeconds: justPretrained } = obtainModels(config, ctx.dir, opts.quiet ?? false);
   const session = new DigitsSession(models, splits, { policy: config.policy, corrections: config.corrections, seed: config.seed });
   const root = new Rng(config.seed);
-  const classRng = root.fork('person/classes');
+  // before feedback (a resumed run measures the same: the models and the policy are fresh until restore)
+  const before: PolicySnapshot = snapshotPolicy(session, root.fork('grid/before'), config.gridPerClass);
   const judgeAccuracy = models.judge.accuracy(splits.validation);
+  let pretrainSeconds = justPretrained;
 
-  // 2) the starting point: fresh, or the checkpoint
-  let start = 0;
-  let st: RunState;
-  const thumbs: number[] = [];
-  if (opts.resume && dir.hasCheckpoint()) {
-    const ck = dir.loadCheckpoint<RunState>();
-    await session.restore(ck.state.session, ck.arrays, dir.file('checkpoint.json'));
-    classRng.setState(ck.state.classRng);
-    st = ck.state;
-    start = ck.iteration;
-    dir.truncateMetrics(start, 'iteration');
-    for (const r of dir.readMetrics()) thumbs.push(r['feedback/thumbs_up'] ?? 0);
-  } else {
-    if (opts.resume) dir.truncateMetrics(0, 'iteration'); // stopped before its first checkpoint: start over cleanly
-    const grid = sampleGrid(session, RECOGNISED_SAMPLES_PER_CLASS, root.fork('grid/before'));
-    st = {
-      session: (await session.save()).state,
-      classRng: classRng.state(),
-      accuracyBefore: models.classifier.accuracy(splits.validation),
-      recognisedBefore: grid.recognised.filter(Boolean).length / grid.cls.length,
-      entropyBefore: meanEntropy(session),
-      pretrainSeconds: justPretrained,
-      seconds: 0,
-      accuracyMin: Number.NaN,
-    };
-    st.accuracyMin = st.accuracyBefore;
-    writeFileSync(dir.file('grid-before.png'), classGridPng(firstPerClass(grid.images, RECOGNISED_SAMPLES_PER_CLASS, config.gridPerClass, splits.train.dim), config.gridPerClass, splits.train.rows, splits.train.cols).png);
-  }
-  const secondsBefore = st.seconds;
-
-  // 3) the loop
-  const bar = createProgress('digits', config.steps, { quiet });
-  bar.update(start);
-  for (let step = start + 1; step <= config.steps; step++) {
-    // 3a) 👍/👎 on a generated image of the requested class
-    const c = classRng.int(NUM_CLASSES);
-    const g = session.generate(c);
-    const up = judgeThumb(models.judge, g.image, c);
-    const adv = session.rate(g, up);
-    thumbs.push(up ? 1 : 0);
-    // 3b) an answer about the classifier's prediction on the next pool image
-    const q = session.nextClassification();
-    const truth = splits.pool.labels[q.index]!;
-    const loss = session.answer(q.index, truthfulAnswer(q.predicted, truth));
-    // 3c) metrics
-    const last = thumbs.slice(-100);
-    const row: Record<string, number> = {
-      iteration: step,
-      'feedback/labels': 2 * step,
-      'feedback/class': c,
-      'feedback/thumbs_up': up ? 1 : 0,
-      'feedback/thumbs_up_rate': last.reduce((a, b) => a + b, 0) / last.length,
-      'policy/advantage': adv,
-      'policy/entropy': meanEntropy(session),
-      'policy/max_prob': meanMaxProb(session),
-      'classifier/prediction_correct': q.predicted === truth ? 1 : 0,
-      'classifier/loss': loss,
-    };
-    if (step % config.evalEvery === 0 || step === config.steps) {
-      const acc = models.classifier.accuracy(splits.validation);
-      row['classifier/accuracy'] = acc;
-      st.accuracyMin = Math.min(st.accuracyMin, acc);
-    }
-    dir.appendMetrics(row);
-    bar.update(step, { up: row['feedback/thumbs_up_rate']!, acc: row['classifier/accuracy'] ?? Number.NaN });
-    // 3d) checkpoint
-    if (step % config.checkpointEvery === 0 || step === config.steps) {
-      const saved = await session.save();
-      st = { ...st, session: saved.state, classRng: classRng.state(), seconds: secondsBefore + (performance.now() - t0) / 1000 };
-      dir.saveCheckpoint(step, st, saved.arrays);
-      if (opts.stopAfter !== undefined && step >= opts.stopAfter && step < config.steps) {
-        bar.stop();
-        return { dir: dir.path };
-      }
-    }
-  }
-  bar.stop();
-
-  // 4) summary and report
-  const accAfter = models.classifier.accuracy(splits.validation);
-  const after = sampleGrid(session, RECOGNISED_SAMPLES_PER_CLASS, root.fork('grid/after'));
-  const gridAfter = { images: firstPerClass(after.images, RECOGNISED_SAMPLES_PER_CLASS, config.gridPerClass, splits.train.dim) };
-  const rows = dir.readMetrics();
-  const ups = rows.map((r) => r['feedback/thumbs_up'] ?? 0);
-  const mean = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : Number.NaN);
-  const summary: DigitsSummary = {
-    domain: 'digits',
-    seed: config.seed,
-    judge: config.judge,
-    steps: config.steps,
-    labels: 2 * config.steps,
-    thumbs_up_rate_first100: mean(ups.slice(0, 100)),
-    thumbs_up_rate_last100: mean(ups.slice(-100)),
-    thumbs_up_rate: mean(ups),
-    classifier_accuracy_before: st.accuracyBefore,
-    classifier_accuracy_after: accAfter,
-    classifier_accuracy_min: Math.min(st.accuracyMin, accAfter),
-    corrections: rows.filter((r) => r['classifier/prediction_correct'] === 0).length,
-    judge_accuracy: judgeAccuracy,
-    recognised_before: st.recognisedBefore,
-    recognised_after: after.recognised.filter(Boolean).length / after.cls.length,
-    policy_entropy_before: st.entropyBefore,
-    policy_entropy_after: meanEntropy(session),
-    held_out_images: splits.validation.n,
-    seconds: secondsBefore + (performance.now() - t0) / 1000,
-    pretrain_seconds: st.pretrainSeconds,
-    backend,
+  // the loop parts
+  const sampler = new DigitsSampler(session, root.fork('person/classes'), { batch: config.batch, steps: config.steps });
+  const learner = new DigitsLearner(session);
+  const evaluator = new DigitsEvaluator(session, { evalEvery: config.evalEvery, steps: config.steps });
+  const { rows, cols } = splits.train;
+  const maker = digitsQueryMaker({ classes: digitsClassNames(models.meta.data), rows, cols });
+  const parts: LoopParts<DigitsBatch, DigitsLabel> = {
+    agent: { improve: () => undefined }, // step 4 improves the policy: the thumbs are its reward
+    sampler,
+    gatherer: ctx.judge<DigitsBatch, DigitsLabel>(new DigitsJudge(models, splits), maker),
+    reward: learner,
+    evaluator,
   };
-  dir.writeSummary(summary);
-  if (opts.report ?? true) await writeDigitsReport(dir, { config, summary, rows, session, gridAfter, rowsPerClass: config.gridPerClass });
-  return { dir: dir.path, summary };
+  let after: PolicySnapshot | undefined;
+
+  return {
+    session,
+    learner,
+    iterations: Math.ceil(config.steps / config.batch),
+    async iterate(it) {
+      const e = await runIteration(parts, it);
+      return { iteration: it, metrics: ordered(it, e.metrics), ...(e.timing ? { timing: e.timing } : {}) };
+    },
+    async snapshot() {
+      const saved = await session.save();
+      const state: DigitsState = { session: saved.state, classRng: sampler.classRng.state(), feedback: learner.history, accuracyMin: evaluator.accuracyMin, pretrainSeconds };
+      return { state, arrays: saved.arrays };
+    },
+    async restore(state, arrays) {
+      await session.restore(state.session, arrays, ctx.dir !== undefined ? join(ctx.dir, 'checkpoint.json') : 'checkpoint');
+      sampler.classRng.setState(state.classRng);
+      learner.history = { ...state.feedback, thumbs: [...state.feedback.thumbs] };
+      evaluator.accuracyMin = state.accuracyMin;
+      pretrainSeconds = state.pretrainSeconds;
+    },
+    progressFields: (m) => ({ up: m['feedback/thumbs_up_rate'] ?? Number.NaN, acc: m['classifier/accuracy'] ?? Number.NaN }),
+    summarize(_rows, seconds): DigitsSummary {
+      const accAfter = evaluator.accuracy();
+      after = snapshotPolicy(session, root.fork('grid/after'), config.gridPerClass);
+      const h = learner.history;
+      const mean = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : Number.NaN);
+      return {
+        domain: 'digits',
+        seed: config.seed,
+        judge: ctx.judgeMode,
+        steps: config.steps,
+        labels: h.labels,
+        thumbs_up_rate_first100: mean(h.thumbs.slice(0, 100)),
+        thumbs_up_rate_last100: mean(h.thumbs.slice(-100)),
+        thumbs_up_rate: mean(h.thumbs),
+        classifier_accuracy_before: evaluator.accuracyBefore,
+        classifier_accuracy_after: accAfter,
+        classifier_accuracy_min: Math.min(evaluator.accuracyMin, accAfter),
+        corrections: h.corrections,
+        judge_accuracy: judgeAccuracy,
+        recognised_before: before.recognised,
+        recognised_after: after.recognised,
+        policy_entropy_before: before.entropy,
+        policy_entropy_after: meanEntropy(session),
+        held_out_images: splits.validation.n,
+        seconds,
+        pretrain_seconds: pretrainSeconds,
+        backend,
+      };
+    },
+    async writeReport(dir, metrics, summary) {
+      const { writeDigitsReport } = await import('./report.js');
+      await writeDigitsReport(dir, { config, summary, rows: metrics, thumbs: learner.history.thumbs, session, gridBefore: before.grid, gridAfter: (after ?? snapshotPolicy(session, root.fork('grid/after'), config.gridPerClass)).grid });
+    },
+  };
+}
+
+export type DigitsRunOptions = RunOptions & DigitsTaskOptions;
+export type DigitsRunResult = RunResult<DigitsSummary, DigitsRun>;
+
+/** Runs the digits loop end to end (runTask over digitsTask). */
+export function runDigits(config: DigitsConfig, opts: DigitsRunOptions = {}): Promise<DigitsRunResult> {
+  const { backend, ...run } = opts;
+  return runTask(digitsTask({ ...(backend ? { backend } : {}), quiet: opts.quiet ?? false }), config, run);
 }

@@ -1,7 +1,7 @@
 /**
  * A digits feedback session: the pretrained models plus the two things people teach — the latent policy (👍/👎 on
- * generated images) and the classifier (correct / incorrect / true label). The simulated run and the labeling
- * server drive the same object: ask for a sample, apply a judgement, checkpoint.
+ * generated images) and the classifier (correct / incorrect / true label). The loop parts (sampler.ts, learner.ts)
+ * drive it: draw a sample, apply a judgement, checkpoint.
  */
 import { Rng, type RngState } from '../../core/rng.js';
 import { tf } from '../../core/tensor.js';
@@ -80,10 +80,14 @@ export class DigitsSession {
     return { ...a, image: this.decode(a.z, [cls]) };
   }
 
-  /** Applies 👍 (true) / 👎 (false) to a generated sample. Returns the advantage r − b. */
-  rate(sample: LatentAction, thumbsUp: boolean): number {
+  /**
+   * Applies a rating of a generated sample: the reward r = P(👍) (1 👍, 0 👎; the mean when several people rated it).
+   * Returns the advantage r − b.
+   */
+  rate(sample: LatentAction, reward: number): number {
+    if (!(reward >= 0 && reward <= 1)) throw new FeedbackError(`a rating's reward must be in [0, 1] (1 👍, 0 👎), got ${reward}`);
     this.ratings++;
-    return this.policy.update(sample, thumbsUp ? 1 : 0);
+    return this.policy.update(sample, reward);
   }
 
   /** The next pool image (no repeats until the pool is exhausted) with the classifier's prediction. */

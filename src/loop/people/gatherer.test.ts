@@ -144,6 +144,39 @@ describe('HumanGatherer', () => {
     expect(again.last?.posted).toBe(0);
   });
 
+  it("a maker with its own label type reads people's judgements and writes its teacher's (here: a class name per correction)", async () => {
+    const classes = ['cat', 'dog', 'owl'];
+    const maker: QueryMaker<ToyBatch, string | null> = {
+      size: (b) => b.answers.length,
+      query: (_b, i, iteration, id) => ({ id, runId: '', kind: 'correction', iteration, samples: [{ id: `${id}:s`, domain: 'toy', payload: { i } }] }),
+      label: (records) => {
+        const j = records[0]?.judgement;
+        return j?.kind === 'correction' ? String(j.label) : null;
+      },
+      judgement: (q, label) => ({ kind: 'correction', sampleId: q.samples[0]!.id, label: label ?? '?' }),
+    };
+    const teacher: Gatherer<ToyBatch, string | null> = { name: 'namer', gather: (b) => b.answers.map((_, i) => classes[i % 3]!) };
+    const config = resolveHumanJudgeConfig({ mode: 'mixed', labelsPerIteration: 3, timeoutSeconds: 0.3, pollMs: 10 });
+    const g = new HumanGatherer({ store, runId, maker, config, teacher });
+    const pending = g.gather({ answers: ['left', 'left', 'left', 'left'] }, 1);
+    const lease = await (async () => {
+      for (let i = 0; i < 100; i++) {
+        const l = await store.leaseQuery(runId, 'alice', 60_000);
+        if (l) return l;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      throw new Error('nothing to lease');
+    })();
+    await store.addJudgement({ queryId: lease.query.id, annotator: 'alice', judgement: { kind: 'correction', sampleId: lease.query.samples[0]!.id, label: 'emu' } }, { requireLease: true });
+    expect(await pending).toEqual(['emu', 'dog', 'owl', null]); // query 3 was not posted (labelsPerIteration 3)
+    const recs = await store.listJudgements(runId, { iteration: 1 });
+    expect(recs.map((r) => [r.annotator, r.judgement.kind === 'correction' ? r.judgement.label : ''])).toEqual([
+      ['alice', 'emu'],
+      ['teacher:namer', 'dog'],
+      ['teacher:namer', 'owl'],
+    ]);
+  });
+
   it('needs a teacher for mixed and simulated', () => {
     expect(() => new HumanGatherer({ store, runId, maker: toyMaker, config: resolveHumanJudgeConfig({ mode: 'mixed' }) })).toThrow(/needs a simulated teacher/);
   });

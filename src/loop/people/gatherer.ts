@@ -6,7 +6,9 @@
  *   2. waits until they are judged (× redundancy) or `timeoutSeconds` passed;
  *   3. mixed mode: the simulated teacher answers what people left unanswered, recorded as `teacher:<name>`;
  *   4. returns one label per query of the batch: the mean preference probability μ̄ of its judgements (a 2:1 vote for
- *      left reaches the fit as μ = ⅔), null for queries not posted, unanswered, or only skipped.
+ *      left reaches the fit as μ = ⅔), null for queries not posted, unanswered, or only skipped. A domain whose label
+ *      is not μ (e.g. a class correction) has its QueryMaker read its judgements (`label`) and write its teacher's
+ *      (`judgement`).
  * Every judgement is stored with who made it: an annotator's name, or `teacher:<name>`.
  *
  * In human mode, queries still unanswered at the timeout stay in the pool: people may still judge them (the store
@@ -80,13 +82,13 @@ export interface GatherStats {
   waitedMs: number;
 }
 
-export interface HumanGathererOptions<B> {
+export interface HumanGathererOptions<B, L = Label> {
   store: FeedbackStore;
   runId: string;
-  maker: QueryMaker<B>;
+  maker: QueryMaker<B, L>;
   config: HumanJudgeConfig;
   /** the simulated teacher (required for mixed and simulated modes); its `name` is recorded, e.g. "teacher:oracle" */
-  teacher?: Gatherer<B>;
+  teacher?: Gatherer<B, L>;
   /** stops a wait early (e.g. Ctrl-C) */
   signal?: AbortSignal;
   /** one line per event worth telling the operator ("waiting for 10 labels…") */
@@ -145,19 +147,19 @@ export function teacherJudgement(q: Query, label: Label): Judgement {
   throw new RlhfError('E_FEEDBACK', `query ${q.id}: a teacher's label can be recorded for comparisons and ratings, not "${q.kind}"`);
 }
 
-export class HumanGatherer<B> implements Gatherer<B> {
+export class HumanGatherer<B, L = Label> implements Gatherer<B, L> {
   readonly name: string;
   /** stats of the last gather() */
   last: GatherStats | undefined;
-  private readonly o: HumanGathererOptions<B>;
+  private readonly o: HumanGathererOptions<B, L>;
 
-  constructor(o: HumanGathererOptions<B>) {
+  constructor(o: HumanGathererOptions<B, L>) {
     if (o.config.mode !== 'human' && !o.teacher) throw new ConfigError('judge', `--judge ${o.config.mode} needs a simulated teacher`);
     this.o = o;
     this.name = o.config.mode === 'human' ? 'human' : o.config.mode === 'mixed' ? `mixed(${teacherJudgeName(o.teacher!.name)})` : teacherJudgeName(o.teacher!.name);
   }
 
-  async gather(batch: B, iteration: number): Promise<Label[]> {
+  async gather(batch: B, iteration: number): Promise<L[]> {
     const { store, runId, maker, config, teacher } = this.o;
     const log = this.o.log ?? (() => {});
     const n = maker.size(batch);
@@ -204,15 +206,15 @@ export class HumanGatherer<B> implements Gatherer<B> {
     }
     if (taught > 0) records = (await store.listJudgements(runId, { iteration, limit: 1_000_000 })).filter((r) => index.has(r.queryId));
 
-    // 4. one label per query of the batch: the mean μ of its judgements
+    // 4. one label per query of the batch: the mean μ of its judgements (or the maker's reading of them)
     const byQuery = new Map<string, JudgementRecord[]>();
     for (const r of records) {
       const list = byQuery.get(r.queryId) ?? [];
       list.push(r);
       byQuery.set(r.queryId, list);
     }
-    const labels: Label[] = new Array<Label>(n).fill(null);
-    for (const q of queries) labels[index.get(q.id)!] = combineJudgements(byQuery.get(q.id) ?? []);
+    const labels: L[] = new Array<L>(n).fill(null as L); // L includes null: not posted or unanswered
+    for (const q of queries) labels[index.get(q.id)!] = this.label(byQuery.get(q.id) ?? [], q);
     this.last = {
       iteration,
       posted: fresh.length,
@@ -225,9 +227,17 @@ export class HumanGatherer<B> implements Gatherer<B> {
     return labels;
   }
 
+  /** A query's label from its judgements: the maker's reading, by default the mean μ (L = Label). */
+  private label(records: JudgementRecord[], q: Query): L {
+    const { maker } = this.o;
+    return maker.label ? maker.label(records, q) : (combineJudgements(records) as L);
+  }
+
   /** Stores a teacher's judgement on a query (idempotent: a resumed run finds it there). */
-  private async record(q: Query, judge: string, label: Label): Promise<JudgementRecord> {
-    return (await this.o.store.addJudgement({ queryId: q.id, annotator: judge, judgement: teacherJudgement(q, label) })).record;
+  private async record(q: Query, judge: string, label: L): Promise<JudgementRecord> {
+    const { maker } = this.o;
+    const judgement = maker.judgement ? maker.judgement(q, label) : teacherJudgement(q, label as Label);
+    return (await this.o.store.addJudgement({ queryId: q.id, annotator: judge, judgement })).record;
   }
 
   /** Metrics of the last gather (namespaced; docs/metrics.md). */

@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import { ensureRun, emitMetrics } from '../../store/loopBridge.js';
 import { generateToken, hashToken } from '../../store/tokens.js';
 import type { FeedbackStore, JsonObject, RunStatus } from '../../store/types.js';
-import type { FigureEvent, Gatherer, IterationEvent, PeopleHooks, QueryMaker } from '../parts.js';
+import type { FigureEvent, Gatherer, IterationEvent, Label, Metrics, PeopleHooks, QueryMaker } from '../parts.js';
 import { ConfigError } from '../../core/errors.js';
 import { HumanGatherer, teacherJudgeName, type HumanJudgeConfig } from './gatherer.js';
 
@@ -177,19 +177,19 @@ export function peopleInTheLoop(h: HumanJudgeSetup, o: { domain: string; config:
     const runId = runIdFromDir(out ?? `${o.domain}-run`);
     const log = o.log ?? ((line: string) => console.error(line));
     let session: Promise<HumanSession> | undefined;
-    const gatherers: Array<HumanGatherer<unknown>> = [];
+    const gatherers: Array<{ metrics(): Metrics }> = [];
     return {
       mode: h.config.mode,
-      judge<B>(teacher: Gatherer<B>, maker: QueryMaker<B>): Gatherer<B> {
-        let inner: HumanGatherer<B> | undefined;
+      judge<B, L = Label>(teacher: Gatherer<B, L>, maker: QueryMaker<B, L>): Gatherer<B, L> {
+        let inner: HumanGatherer<B, L> | undefined;
         return {
           name: h.config.mode === 'simulated' ? teacherJudgeName(teacher.name) : h.config.mode,
           async gather(batch, iteration) {
             session ??= openHumanSession(h, { out: dir, runId, domain: o.domain, config: o.config, log });
             const s = await session;
             if (!inner) {
-              inner = new HumanGatherer({ store: s.store, runId, maker, config: h.config, teacher, log });
-              gatherers.push(inner as HumanGatherer<unknown>);
+              inner = new HumanGatherer<B, L>({ store: s.store, runId, maker, config: h.config, teacher, log });
+              gatherers.push(inner);
             }
             return inner.gather(batch, iteration);
           },

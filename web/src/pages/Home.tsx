@@ -35,8 +35,7 @@ export function HomePage({ me }: { me: Annotator }) {
       )}
       {runs !== null && runs.length > 0 && (
         <ul class="run-list">
-          {/* a digits run's per-class generate streams (<run>.gen-<c>) are reached through its generate page */}
-          {runs.filter((r) => !(r.domain === 'digits' && /\.gen-\d$/.test(r.id))).map((r) => (
+          {runs.map((r) => (
             <li key={r.id}>
               <a class="run-card" href={href({ page: 'label', runId: r.id })} onClick={onLinkClick} data-testid={`label-${r.id}`}>
                 <span class="run-id">{r.id}</span>
@@ -46,17 +45,6 @@ export function HomePage({ me }: { me: Annotator }) {
                 </span>
                 <span class="go">Label →</span>
               </a>
-              {r.domain === 'digits' && (
-                <p class="muted digits-links">
-                  <a href={href({ page: 'digits', runId: r.id, view: 'generate' })} onClick={onLinkClick} data-testid={`generate-${r.id}`}>
-                    Generate page (thumbs up / down)
-                  </a>{' '}
-                  ·{' '}
-                  <a href={href({ page: 'digits', runId: r.id, view: 'classify' })} onClick={onLinkClick}>
-                    Classify page
-                  </a>
-                </p>
-              )}
             </li>
           ))}
         </ul>

@@ -5,12 +5,13 @@
  */
 import { useEffect, useRef } from 'preact/hooks';
 import type { Sample } from '../api.js';
-import type { ClassifyPagePayload, GeneratePagePayload } from '../../../src/domains/digits/payload.js';
+import type { DigitsClassificationPayload, DigitsGenerationPayload } from '../../../src/domains/digits/payload.js';
 import { BadPayload, type RendererProps, type SampleRenderer } from './contract.js';
 
 /**
  * What this renderer draws: an image, as a PNG or as pixels, with optional class information. The digits domain's
- * page payloads (src/domains/digits/payload.ts) are such images: `Drawable` below fails to compile if they drift.
+ * query payloads (src/domains/digits/payload.ts: a generated image to rate, a pool image with the classifier's
+ * prediction to correct) are such images: `Drawable` below fails to compile if they drift.
  */
 export interface ImagePayload {
   image?: string;
@@ -27,7 +28,7 @@ export interface ImagePayload {
 
 /** Compile-time check that the digits domain's payloads are drawn by this renderer (web tsc). */
 type Drawable<T extends ImagePayload> = T;
-type DigitsPagePayloads = Drawable<GeneratePagePayload> | Drawable<ClassifyPagePayload>;
+type DigitsQueryPayloads = Drawable<DigitsGenerationPayload> | Drawable<DigitsClassificationPayload>;
 
 export function looksLikeImage(p: unknown): p is ImagePayload {
   if (typeof p !== 'object' || p === null) return false;
