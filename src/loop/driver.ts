@@ -59,6 +59,8 @@ export interface TaskContext {
   judge<B>(teacher: Gatherer<B>, maker: QueryMaker<B>): Gatherer<B>;
   /** operator messages (stderr) */
   log(line: string): void;
+  /** the run directory, when the run has one: for a domain's own files beside the driver's (e.g. tuned adapters) */
+  readonly dir?: string;
 }
 
 /** A domain (or a user's task) as the driver runs it. */
@@ -132,6 +134,7 @@ export async function runTask<Config, Summary extends object, State, R extends D
     judgeMode: people?.mode ?? 'simulated',
     judge: (teacher, maker) => (people ? people.judge(teacher, maker) : teacher),
     log,
+    ...(dir ? { dir: dir.path } : {}),
   };
   let ok = false;
   let made: R | undefined;
