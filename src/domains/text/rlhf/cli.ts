@@ -17,7 +17,7 @@ const pct = (v: number | null): string => (v === null ? 'n/a' : `${(100 * v).toF
 
 export const textCommandSpec: DomainCommand<TextRlhfConfig, TextRlhfSummary> = {
   name: 'text',
-  title: 'tune a GPT-2 toward more positive continuations with a simulated sentiment judge',
+  title: 'tune a GPT-2 toward more positive continuations from comparisons by a simulated sentiment judge (or people)',
   options: [TEXT_RLHF_OPTIONS],
   configFromFlags(values, human) {
     const config = TEXT_RLHF_OPTIONS.resolveFlags(values);
