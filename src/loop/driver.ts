@@ -60,7 +60,7 @@ export interface TaskContext {
   judge<B, L = Label>(teacher: Gatherer<B, L>, maker: QueryMaker<B, L>): Gatherer<B, L>;
   /** operator messages (stderr) */
   log(line: string): void;
-  /** the run directory, when one is used (e.g. for files a domain keeps beside its checkpoint, as pretrained models) */
+  /** the run directory, when the run has one: for a domain's own files beside the driver's (pretrained models, tuned adapters) */
   readonly dir?: string;
 }
 

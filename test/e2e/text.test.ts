@@ -3,7 +3,8 @@
  * while `rlhf run text --judge human` waits for them, and the answers train the text reward model.
  *
  *   1. a fresh build of web/, a tiny GPT pretrained for a few seconds on a small corpus written by the test, and runText
- *      as the CLI wires it with --judge human (SQLite store in the run directory, in-process server, printed link);
+ *      (the run driver) as the CLI wires it with --judge human (SQLite store in the run directory, in-process server,
+ *      printed link);
  *   2. the annotator opens the printed link and labels 6 comparisons with the keyboard — prompt + two continuations
  *      side by side; ← left, → right, ↓ tie, space skip — preferring the longer continuation;
  *   3. the 6 judgements are in the store under the annotator's name with the keys pressed, the run finished, and the
@@ -16,8 +17,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initTensors } from '../../src/core/tensor.js';
 import type { Preference } from '../../src/feedback/types.js';
 import { resolveHumanJudgeConfig } from '../../src/loop/people/gatherer.js';
+import { peopleInTheLoop } from '../../src/loop/people/session.js';
 import { pretrainText, resolvePretrainTextConfig } from '../../src/domains/text/pretrain.js';
-import { runText, textConfigFromArgv } from '../../src/domains/text/rlhf/cli.js';
+import { textConfigFromArgv } from '../../src/domains/text/rlhf/cli.js';
+import { runText, textConfigJson } from '../../src/domains/text/rlhf/task.js';
 import { openStore } from '../../src/store/index.js';
 import { CHROMIUM, buildWeb, currentQueryId, hasChromium, launchChromium, nextQuery, screenshot, tempDir } from './harness.js';
 
@@ -59,8 +62,8 @@ describe('text comparisons in the browser (e2e)', () => {
 
   it('an annotator compares 6 pairs of continuations; the answers are stored under their name and train the reward model', async () => {
     // 1. as `rlhf run text --judge human --labels 6 --batch-size 4 ... --port 0`
-    const argv = ['--judge', 'human', '--model', join(dir, 'model'), '--corpus', join(dir, 'corpus.txt'), '--eval-prompts', '2', '--labels', '6', '--iterations', '1', '--batch-size', '4', '--mini-batch-size', '2', '--ppo-epochs', '1', '--response-length', '10', '--reward-epochs', '2', '--prompt-min-tokens', '2', '--prompt-max-tokens', '4', '--temperature', '0.9'];
-    const { config } = textConfigFromArgv(argv);
+    const argv = ['--judge', 'human', '--model', join(dir, 'model'), '--corpus', join(dir, 'corpus.txt'), '--eval-prompts', '2', '--labels', '6', '--iterations', '1', '--batch-size', '4', '--mini-batch-size', '2', '--ppo-epochs', '1', '--response-length', '10', '--reward-epochs', '2', '--prompt-min-tokens', '2', '--prompt-max-tokens', '4', '--temperature', '0.9', '--train-prompts', '24'];
+    const config = textConfigFromArgv(argv); // one round: the 6 pairs (≤ --labels-per-iteration, default 10)
     const lines: string[] = [];
     const err = console.error;
     console.error = (...a: unknown[]) => void lines.push(a.map(String).join(' '));
@@ -69,8 +72,10 @@ describe('text comparisons in the browser (e2e)', () => {
         out,
         quiet: true,
         report: false,
-        trainPrompts: 24,
-        people: { config: resolveHumanJudgeConfig({ mode: 'human', timeoutSeconds: 60, pollMs: 50 }), port: 0, portGiven: true, annotator: 'labeler', staticDir },
+        people: peopleInTheLoop(
+          { config: resolveHumanJudgeConfig({ mode: 'human', timeoutSeconds: 60, pollMs: 50, labelsPerIteration: config.feedbackBatch }), port: 0, portGiven: true, annotator: 'labeler', staticDir },
+          { domain: 'text', config: textConfigJson(config) },
+        ),
       });
       let failure: Error | undefined;
       run.catch((e: Error) => (failure = e));
@@ -107,8 +112,8 @@ describe('text comparisons in the browser (e2e)', () => {
       expect(errors).toEqual([]);
 
       // 3. stored with the right annotator and the keys pressed; the informative ones trained the reward model
-      expect(res.result!.summary.labels).toBe(5);
-      expect(res.result!.summary.reward_model_accuracy === null || typeof res.result!.summary.reward_model_accuracy === 'number').toBe(true);
+      expect(res.summary!.labels).toBe(5);
+      expect(res.summary!.reward_model_accuracy === null || typeof res.summary!.reward_model_accuracy === 'number').toBe(true);
       const store = await openStore(join(out, 'feedback.sqlite'));
       try {
         const js = await store.listJudgements(runId);

@@ -2,12 +2,16 @@
  * Text corpora for the text domain: Debian's `fortunes` (fortune-mod data files, entries separated by a line holding
  * only `%`) or any text file / directory (entries separated by blank lines when a file has no `%` lines).
  * Prompts for RLHF are the first 2–8 tokens of held-out entries, as the seed took the start of movie reviews.
+ * Also the RLHF run's other reads from disk (promptSplit: the pretraining's split beside a model; textCodecOf: a model
+ * directory's tokenizer), so the loop itself (rlhf/) touches no file.
  */
-import { readdirSync, readFileSync, statSync, lstatSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, lstatSync } from 'node:fs';
 import { join, basename } from 'node:path';
 import { DataError } from '../../core/errors.js';
-import type { Rng } from '../../core/rng.js';
+import { Rng } from '../../core/rng.js';
 import type { Tokenizer } from '../../models/tokenizers/types.js';
+import { loadTokenizer } from '../../models/load.js';
+import { ByteCodec, hashSplit, type TextCodec } from './rlhf/corpus.js';
 
 /** Where Debian's fortunes-min / fortunes packages put their data. */
 export const DEFAULT_CORPUS = '/usr/share/games/fortunes';
@@ -103,4 +107,34 @@ export function tokenStream(entries: readonly CorpusEntry[], tok: Tokenizer): In
     o += p.length;
   }
   return out;
+}
+
+/** The tokenizer of a model directory (tokenizer.json, or GPT-2 BPE); a 257-token model without one reads bytes. */
+export function textCodecOf(vocabSize: number, dir: string): TextCodec {
+  if (vocabSize === 257 && !existsSync(join(dir, 'tokenizer.json'))) return new ByteCodec();
+  return loadTokenizer(dir, vocabSize);
+}
+
+/**
+ * Training and held-out entries for the RLHF prompts. When the model was pretrained here (pretrain.json beside it) on
+ * the same corpus, its own validation split is the held-out set, so evaluation prompts were never trained on;
+ * otherwise a fixed hash split (10 % held out). `corpus` null: the model's pretraining corpus, else DEFAULT_CORPUS.
+ */
+export function promptSplit(corpus: string | null, modelDir: string): { train: string[]; heldout: string[]; source: 'pretrain' | 'hash' } {
+  const pj = join(modelDir, 'pretrain.json');
+  let pre: { corpus?: unknown; seed?: unknown; valFraction?: unknown } | undefined;
+  if (existsSync(pj)) {
+    try {
+      pre = (JSON.parse(readFileSync(pj, 'utf8')) as { config?: typeof pre }).config;
+    } catch {
+      pre = undefined;
+    }
+  }
+  const path = corpus ?? (typeof pre?.corpus === 'string' ? pre.corpus : DEFAULT_CORPUS);
+  const entries = loadCorpus(path);
+  if (pre && pre.corpus === path && typeof pre.seed === 'number' && typeof pre.valFraction === 'number') {
+    const { train, val } = splitCorpus(entries, pre.valFraction, new Rng(pre.seed).fork('split')); // the pretraining's split
+    return { train: train.map((e) => e.text), heldout: val.map((e) => e.text), source: 'pretrain' };
+  }
+  return { ...hashSplit(entries.map((e) => e.text)), source: 'hash' };
 }

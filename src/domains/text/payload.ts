@@ -1,6 +1,6 @@
 /**
  * What the text loop shows people: a prompt and one continuation of it per query sample, as JSON. The Node side
- * builds it (rlhf/people.ts `textQueryMaker`) and the web app draws it (web/src/renderers/text.tsx, which imports this
+ * builds it (rlhf/queries.ts `textQueryMaker`) and the web app draws it (web/src/renderers/text.tsx, which imports this
  * type; docs/web.md shows an example). Types only — no Node module — so the browser can import it.
  */
 

@@ -8,8 +8,9 @@ import { ConfigError } from '../../../core/errors.js';
 import { Gpt2 } from '../../../models/gpt2/model.js';
 import { resolveGpt2Config } from '../../../models/gpt2/config.js';
 import { saveGpt2 } from '../../../models/load.js';
-import { promptSplit, runText, textConfigFromArgv } from './cli.js';
-import { loadCorpus, splitCorpus } from '../corpus.js';
+import { textConfigFromArgv } from './cli.js';
+import { runText } from './task.js';
+import { loadCorpus, promptSplit, splitCorpus } from '../corpus.js';
 
 let tmp = '';
 beforeAll(async () => {
@@ -43,7 +44,12 @@ describe('rlhf run text flags', () => {
     bad(['--batch-size', '4', '--mini-batch-size', '8'], 'mini-batch-size');
     bad(['--prompt-min-tokens', '5', '--prompt-max-tokens', '3'], 'prompt-max-tokens');
     bad(['--dpo-loss', 'kto'], 'dpo-loss');
-    expect(flags(['--optimizer', 'dpo', '--teacher', 'noisy', '--mistake', '0.1']).config).toMatchObject({ optimizer: 'dpo', teacher: 'noisy', teacherConfig: { epsMistake: 0.1, beta: 1 } });
+    bad(['--model', join(tmp, 'nowhere')], 'model'); // no config.json there: a bad --model, before anything is written
+    expect(flags(['--optimizer', 'dpo', '--teacher', 'noisy', '--mistake', '0.1'])).toMatchObject({ optimizer: 'dpo', teacher: 'noisy', teacherConfig: { epsMistake: 0.1, beta: 1 } });
+    expect(flags([]).trainPrompts).toBe(512);
+    // people judge one round of --labels-per-iteration pairs at a time; alone, the judge takes rounds of 64
+    expect(flags([]).feedbackBatch).toBe(64);
+    expect(flags(['--judge', 'human', '--labels-per-iteration', '7']).feedbackBatch).toBe(7);
   });
 });
 
@@ -68,23 +74,41 @@ describe('promptSplit', () => {
 describe('runText', () => {
   const argv = (extra: string[]): string[] => [
     '--model', join(tmp, 'model'), '--corpus', join(tmp, 'corpus.txt'), '--eval-prompts', '4', '--labels', '8', '--iterations', '3', '--batch-size', '4',
-    '--mini-batch-size', '2', '--ppo-epochs', '1', '--response-length', '4', '--reward-epochs', '1', '--prompt-max-tokens', '4', ...extra,
+    '--mini-batch-size', '2', '--ppo-epochs', '1', '--response-length', '4', '--reward-epochs', '1', '--prompt-max-tokens', '4', '--train-prompts', '16', ...extra,
   ];
+  const read = (dir: string, f: string): string => readFileSync(join(dir, f), 'utf8');
 
-  it('writes the run directory; a resumed run ends exactly as an uninterrupted one', async () => {
-    const { config, trainPrompts } = flags(argv([]));
-    const full = await runText(config, { out: join(tmp, 'full'), quiet: true, report: false, trainPrompts: 16 });
-    for (const f of ['config.json', 'metrics.jsonl', 'summary.json', 'table.json', 'checkpoint.json', 'policy/adapter_config.json', 'policy/value_head.safetensors']) {
+  it('writes the run directory; a run stopped after any checkpoint and resumed ends exactly as an uninterrupted one', async () => {
+    const config = flags(argv([]));
+    const full = await runText(config, { out: join(tmp, 'full'), quiet: true, report: false });
+    for (const f of ['config.json', 'metrics.jsonl', 'timing.jsonl', 'summary.json', 'table.json', 'checkpoint.json', 'policy/adapter_config.json', 'policy/value_head.safetensors']) {
       expect(existsSync(join(full.dir!, f)), f).toBe(true);
     }
-    expect(trainPrompts).toBe(512);
-    const stopped = await runText(config, { out: join(tmp, 'part'), quiet: true, report: false, trainPrompts: 16, stopAfter: 1 });
-    expect(stopped.result).toBeNull();
-    const resumed = await runText(config, { out: join(tmp, 'part'), resume: true, quiet: true, report: false, trainPrompts: 16 });
-    const { seconds: _a, ...s1 } = full.result!.summary;
-    const { seconds: _b, ...s2 } = resumed.result!.summary;
-    expect(s2).toEqual(s1);
-    const strip = (p: string): unknown[] => readFileSync(p, 'utf8').trim().split('\n').map((l) => Object.fromEntries(Object.entries(JSON.parse(l) as Record<string, unknown>).filter(([k]) => !k.startsWith('time/'))));
-    expect(strip(join(resumed.dir!, 'metrics.jsonl'))).toEqual(strip(join(full.dir!, 'metrics.jsonl')));
+    expect(existsSync(join(full.dir!, 'report.html'))).toBe(false); // --no-report: the run's products are still written
+    // iteration 1 = feedback and reward model, then the 3 PPO steps
+    const rows = read(full.dir!, 'metrics.jsonl').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number | null>);
+    expect(rows.map((r) => r.iteration)).toEqual([1, 2, 3, 4]);
+    expect(rows.every((r) => Object.keys(r).every((k) => !k.startsWith('time/')))).toBe(true); // timings go to timing.jsonl
+    expect(JSON.parse(read(full.dir!, 'summary.json'))).toEqual(full.summary);
+    for (const stopAfter of [1, 2]) {
+      const out = join(tmp, `part-${stopAfter}`);
+      const stopped = await runText(config, { out, quiet: true, report: false, stopAfter });
+      expect(stopped.stopped).toBe(true);
+      expect(stopped.summary).toBeUndefined();
+      expect(existsSync(join(out, 'table.json'))).toBe(false);
+      const resumed = await runText(config, { out, resume: true, quiet: true, report: false });
+      const { seconds: _a, ...s1 } = full.summary!;
+      const { seconds: _b, ...s2 } = resumed.summary!;
+      expect(s2, `stopped after ${stopAfter}`).toEqual(s1);
+      expect(read(out, 'metrics.jsonl'), `stopped after ${stopAfter}`).toBe(read(full.dir!, 'metrics.jsonl'));
+      expect(read(out, 'table.json')).toBe(read(full.dir!, 'table.json'));
+    }
+  });
+
+  it('dpo: writes the report with its figure', async () => {
+    const res = await runText(flags(argv(['--optimizer', 'dpo', '--dpo-epochs', '2', '--dpo-batch-size', '2'])), { out: join(tmp, 'dpo'), quiet: true });
+    expect(res.metrics.map((r) => r.iteration)).toEqual([1, 2, 3]);
+    for (const f of ['report.html', 'dpo.svg', 'table.json']) expect(existsSync(join(res.dir!, f)), f).toBe(true);
+    expect(res.summary!.optimizer).toBe('dpo');
   });
 });

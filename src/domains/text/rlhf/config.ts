@@ -10,8 +10,6 @@ import { DPO_LOSS_TYPES, type DPOLossType } from '../../../policy/dpo.js';
 
 export const TEXT_OPTIMIZERS = ['ppo', 'dpo'] as const;
 export type TextOptimizer = (typeof TEXT_OPTIMIZERS)[number];
-export const TEXT_JUDGES = ['simulated', 'human', 'mixed'] as const;
-export type TextJudge = (typeof TEXT_JUDGES)[number];
 export const REWARD_BACKBONES = ['linear', 'bag', 'gpt2'] as const;
 export type RewardBackboneKind = (typeof REWARD_BACKBONES)[number];
 export const REWARD_SOURCES = ['model', 'judge'] as const;
@@ -20,9 +18,7 @@ export type RewardSource = (typeof REWARD_SOURCES)[number];
 export interface TextRlhfConfig {
   /** ppo: reward model + PPO with a KL leash; dpo: DPO on the preference pairs */
   optimizer: TextOptimizer;
-  /** who labels: the simulated sentiment judge, people in the web app (human), or people with the judge filling in (mixed; ./people.ts) */
-  judge: TextJudge;
-  /** B-Pref teacher of the simulated judge */
+  /** B-Pref teacher of the simulated judge (who judges — the teacher, people or both — is the run's --judge) */
   teacher: string;
   teacherConfig: TeacherConfig;
   /** AFINN total ("score") or per word ("comparative") */
@@ -38,6 +34,8 @@ export interface TextRlhfConfig {
   promptMaxTokens: number;
   /** held-out prompts of the before/after evaluation */
   evalPrompts: number;
+  /** distinct training prompts (non-held-out corpus entries) the feedback pairs and PPO batches draw from */
+  trainPrompts: number;
   /** tokens generated per continuation */
   responseLength: number;
   /** sampling temperature (1 = the model's distribution, as PPO assumes) */
@@ -45,6 +43,12 @@ export interface TextRlhfConfig {
 
   /** comparisons asked of the judge (pairs of continuations of the same prompt, from the reference policy) */
   labels: number;
+  /**
+   * pairs generated and judged together, one round of feedback (2× as many continuations in one generation batch).
+   * Default 64; with people in the loop the command sets it to --labels-per-iteration, so each round is one set of
+   * queries people see (and one wait)
+   */
+  feedbackBatch: number;
   /**
    * reward model backbone: 'linear' = token counts with a linear head (r = Σ_t w[x_t] + b, lexicon-shaped), 'bag' =
    * a tanh layer over token frequencies, 'gpt2' = the GPT-2's transformer with its own LoRA adapters
@@ -116,7 +120,6 @@ const teacher = teacherOptions<TextRlhfConfig>({ params: 'teacherConfig', defaul
 
 const OPTIONS: Option<TextRlhfConfig>[] = [
   { key: 'optimizer', type: 'enum', choices: TEXT_OPTIMIZERS, default: 'ppo', metavar: 'NAME', help: 'ppo: reward model + PPO with a KL leash; dpo: DPO on the preference pairs' },
-  { key: 'judge', type: 'enum', choices: TEXT_JUDGES, default: 'simulated', metavar: 'NAME', help: 'who labels: the simulated sentiment judge, people in the web app (human), or people with the judge filling in (mixed)' },
   teacher.teacher,
   { key: 'sentimentMode', type: 'enum', choices: SENTIMENT_MODES, default: 'score', metavar: 'M', help: 'AFINN total (score) or per word (comparative)' },
   { key: 'model', type: 'string', nullable: true, nonEmpty: true, default: null, defaultHelp: 'models/fortunes-tiny', metavar: 'DIR', help: 'GPT-2 directory (config.json + model.safetensors)' },
@@ -125,9 +128,21 @@ const OPTIONS: Option<TextRlhfConfig>[] = [
   { key: 'promptMinTokens', type: 'int', min: 1, max: 256, default: 2, metavar: 'K', help: 'prompt length in tokens, at least (prompts are the first K..M tokens of corpus entries)' },
   { key: 'promptMaxTokens', type: 'int', min: (c) => c.promptMinTokens, max: 256, default: 8, metavar: 'M', help: 'prompt length in tokens, at most' },
   { key: 'evalPrompts', type: 'int', min: 1, max: 100_000, default: 64, metavar: 'N', help: 'held-out prompts of the before/after evaluation' },
+  { key: 'trainPrompts', type: 'int', min: 1, max: 10_000_000, default: 512, metavar: 'N', help: 'distinct training prompts (non-held-out entries)' },
   { key: 'responseLength', type: 'int', min: 1, max: 1024, default: 24, metavar: 'N', help: 'tokens generated per continuation' },
   { key: 'temperature', type: 'number', min: 0, exclusiveMin: true, max: 10, default: 0.7, metavar: 'T', help: "sampling temperature (1 = the model's distribution, as PPO assumes)" },
   { key: 'labels', type: 'int', min: 2, max: 10_000_000, default: 10000, metavar: 'N', section: REWARD, help: 'comparisons asked of the judge (pairs of continuations of one prompt, from the reference policy)' },
+  {
+    key: 'feedbackBatch',
+    flag: false,
+    type: 'int',
+    min: 1,
+    max: 100_000,
+    default: 64,
+    section: REWARD,
+    mayDifferOnResume: true, // used in iteration 1 only, before the first checkpoint
+    help: 'pairs generated and judged per round of feedback (with people: --labels-per-iteration)',
+  },
   { key: 'rewardBackbone', type: 'enum', choices: REWARD_BACKBONES, default: 'linear', metavar: 'B', section: REWARD, help: "linear in token counts, a tanh layer over token frequencies (bag), or the model's transformer with its own LoRA (gpt2)" },
   { key: 'rewardL2', type: 'number', min: 0, max: 1e6, default: 1e-4, metavar: 'L', section: REWARD, help: "L2 penalty on the reward model's weights" },
   { key: 'rewardSource', type: 'enum', choices: REWARD_SOURCES, default: 'model', metavar: 'S', section: REWARD, help: "what PPO maximizes: the learned reward model, or the judge's score itself (an ablation)" },

@@ -1,22 +1,27 @@
 /**
- * The text RLHF loop (Ziegler et al. 2019, with the seed's before/after table):
+ * The text RLHF loop (Ziegler et al. 2019, with the seed's before/after table), one iteration of the run driver at a
+ * time (src/loop/driver.ts; ./task.ts makes it a Task):
  *
- *   1. before:   the reference policy (adapters off) continues the held-out eval prompts; the judge's AFINN scores
- *   2. feedback: the reference continues training prompts twice; the simulated judge compares each pair
- *   3. reward:   a text reward model is fit to the comparisons (Bradley–Terry), held-out accuracy reported
- *   4a. PPO:     generate with the policy (LoRA on), score with the reward model, per-token KL leash to the reference,
- *                ppoStep; the KL coefficient adapts toward its target
- *   4b. DPO:     or: DPO on the preference pairs (chosen = the judge's pick), reference = adapters off
- *   5. after:    the policy continues the same eval prompts; AFINN, KL to the reference, win rate against the
- *                reference's continuations by the judge
+ *   iteration 1       1. before:   the reference policy (adapters off) continues the held-out eval prompts
+ *                     2. feedback: rounds of pairs of reference continuations of training prompts; the judge — a
+ *                                  Gatherer: the AFINN teacher, people, or people and the teacher — answers each pair
+ *                                  with μ = P(left ≻ right) (null: skipped)
+ *                     3. reward:   a text reward model is fit to μ (Bradley–Terry), held-out accuracy reported
+ *   iteration k ≥ 2   4a. PPO step k − 1: generate with the policy (LoRA on), score with the reward model, per-token
+ *                                  KL leash to the reference, ppoStep; the KL coefficient adapts toward its target
+ *                     4b. or DPO epoch k − 1 over the preference pairs (chosen = the judge's pick), reference = adapters off
+ *   last iteration    5. after:    the policy continues the same eval prompts; AFINN, KL to the reference, win rate
+ *                                  against the reference's continuations by the judge
  *
- * The model and tokenizer come in from outside (cli.ts loads them), so the loop runs on any GPT-2 checkpoint.
+ * The model, tokenizer and prompts come in from outside (./task.ts loads them), so the loop runs on any GPT-2
+ * checkpoint, in Node or in a browser.
  */
 import { tf } from '../../../core/tensor.js';
-import { CheckpointError, ConfigError } from '../../../core/errors.js';
-import type { TensorToWrite } from '../../../core/safetensors.js';
+import { CheckpointError, ConfigError, FeedbackError } from '../../../core/errors.js';
+import type { NamedTensor, TensorToWrite } from '../../../core/safetensors.js';
 import { Rng, type RngState } from '../../../core/rng.js';
-import { comparisonTarget, type Preference } from '../../../feedback/types.js';
+import { comparisonTarget } from '../../../feedback/types.js';
+import type { Gatherer, IterationEvent, Label, Metrics } from '../../../loop/parts.js';
 import { evaluateResponses, makeKLController, ppoStep, resolvePPOConfig, type KLController, type PPORollouts } from '../../../policy/ppo.js';
 import { dpoStep, resolveDPOConfig, sequenceLogprobs, type DPOBatch } from '../../../policy/dpo.js';
 import { TensorAdam } from '../../../optim/tensorAdam.js';
@@ -30,6 +35,7 @@ import { generate } from '../../../models/generate.js';
 import { gpt2LogprobForward, gpt2PolicyForward } from './forward.js';
 import type { Prompt, TextCodec } from './corpus.js';
 import type { TextRlhfConfig } from './config.js';
+import type { TextPairBatch } from './queries.js';
 import type { BeforeAfterRow, TextRlhfSummary } from '../summary.js';
 
 export interface TextRlhfInputs {
@@ -44,29 +50,19 @@ export interface TextRlhfInputs {
   evalPrompts: Prompt[];
 }
 
-export interface TextRlhfHooks {
-  /** one row per PPO iteration / DPO epoch (namespaced keys) */
-  onMetrics?: (row: Record<string, number>) => void;
-  /** progress of the current phase */
-  onProgress?: (phase: string, done: number, total: number, fields?: Record<string, number>) => void;
+export interface TextRlhfOptions {
   /**
-   * Who compares the feedback pairs of batch `batch` (default: the simulated judge). People answer through the
-   * labeling server (./people.ts); `simulated` is the judge, for answering what people leave open (--judge mixed).
+   * The gatherer that answers the feedback rounds, given the simulated AFINN teacher: the run driver's
+   * `ctx.judge(teacher, textQueryMaker)` (people, or people with the teacher filling gaps). Default: the teacher.
    */
-  compare?: (pairs: TextPairToJudge[], batch: number, simulated: (pairs: TextPairToJudge[]) => Preference[]) => Promise<Preference[]>;
+  judge?: (teacher: Gatherer<TextPairBatch>) => Gatherer<TextPairBatch>;
 }
 
-/** Two continuations of one prompt, as a judge reads them. */
-export interface TextPairToJudge {
-  prompt: string;
-  left: string;
-  right: string;
-}
-
+/** The evaluation of the last iteration (5) and what the report shows beside it. */
 export interface TextRlhfResult {
-  summary: TextRlhfSummary;
+  /** summary.json without `seconds` (the run driver's clock) */
+  summary: Omit<TextRlhfSummary, 'seconds'>;
   table: BeforeAfterRow[];
-  metrics: Array<Record<string, number>>;
   rewardFit: TextRewardFit;
 }
 
@@ -85,57 +81,63 @@ interface JudgedPair {
   prompt: number[];
   left: number[];
   right: number[];
-  /** P(left ≻ right): 1, 0 or ½ */
+  /** μ = P(left ≻ right) ∈ [0, 1]: 1, 0 or ½ from one judge; the mean over annotators when several judged (⅔ for 2:1) */
   mu: number;
 }
 
 /** What a checkpoint stores as JSON (arrays: policy adapters + value head, reward model, Adam moments). */
-export interface TextRlhfCheckpointState {
-  /** last finished optimization step (0 = feedback and reward model done) */
-  iteration: number;
+export interface TextRlhfState {
+  /** the reference's continuations of the eval prompts (step 1) */
   beforeRaw: number[][];
   pairs: JudgedPair[];
   rewardFit: TextRewardFit;
   scoreNorm: { mu: number; sigma: number };
   klCoef: number;
   rngs: Record<'judge' | 'optimize' | 'minibatches', RngState>;
-  /** seconds spent in earlier sessions */
-  elapsed: number;
+  /** the evaluation, once the last iteration made it (so a run resumed after its last checkpoint can summarize) */
+  result: TextRlhfResult | null;
 }
+
+/** What iterate() returns: the driver's event, with timings always present. */
+type TextIterationEvent = IterationEvent & { timing: Metrics };
 
 export class TextRlhf {
   readonly config: TextRlhfConfig;
   private readonly inputs: TextRlhfInputs;
-  private readonly hooks: TextRlhfHooks;
   private readonly rng: Rng;
   private readonly judgeRng: Rng;
   private readonly optimizeRng: Rng;
   private readonly minibatchRng: Rng;
+  /** the simulated judge: AFINN-165 through a B-Pref teacher */
   readonly judge: SentimentJudge;
+  /** the judge as a loop part: μ per pair of a round (null for a skip) */
+  readonly teacher: Gatherer<TextPairBatch>;
+  /** who answers the feedback rounds: the teacher, or people (TextRlhfOptions.judge) */
+  readonly gatherer: Gatherer<TextPairBatch>;
   readonly rewardModel: TextRewardModel;
   private readonly backbone: TextBackbone;
   /** Adam on the policy's adapters and value head (its state is in the checkpoint's `optimizer.*` arrays) */
   private readonly optimizer: TensorAdam;
   private readonly klController: KLController;
-  readonly metrics: Array<Record<string, number>> = [];
-  // phase results (restored from a checkpoint on resume)
-  private iteration = -1;
+  // results of iteration 1 (restored from a checkpoint on resume)
   private before: Samples | null = null;
   private pairs: JudgedPair[] = [];
   private rewardFit: TextRewardFit | null = null;
   private scoreNorm = { mu: 0, sigma: 1 };
-  private elapsed = 0;
-  private readonly sessionStart = Date.now();
+  /** the DPO pairs and their reference log-probs, computed once per session */
+  private dpo: DpoData | null = null;
+  private final: TextRlhfResult | null = null;
 
-  constructor(config: TextRlhfConfig, inputs: TextRlhfInputs, hooks: TextRlhfHooks = {}) {
+  constructor(config: TextRlhfConfig, inputs: TextRlhfInputs, opts: TextRlhfOptions = {}) {
     this.config = config;
     this.inputs = inputs;
-    this.hooks = hooks;
     this.rng = new Rng(config.seed);
     this.judgeRng = this.rng.fork('judge');
     this.optimizeRng = this.rng.fork(config.optimizer);
     this.minibatchRng = this.rng.fork('minibatches');
     this.judge = new SentimentJudge(this.judgeRng, { teacher: config.teacher, overrides: config.teacherConfig, mode: config.sentimentMode });
+    this.teacher = { name: 'sentiment', gather: (b) => this.judge.compare(b.pairs).map((p): Label => comparisonTarget(p) ?? null) };
+    this.gatherer = opts.judge ? opts.judge(this.teacher) : this.teacher;
     const m = inputs.model;
     const lora = { r: config.loraR, alpha: config.loraAlpha, dropout: 0, targetModules: ['c_attn', 'c_proj', 'c_fc'] };
     if (!m.lora) m.addLora(lora, this.rng.fork('policy-lora'));
@@ -157,8 +159,36 @@ export class TextRlhf {
   }
 
   /** Optimization steps of the run: PPO iterations or DPO epochs. */
-  get totalIterations(): number {
+  get steps(): number {
     return this.config.optimizer === 'ppo' ? this.config.iterations : this.config.dpoEpochs;
+  }
+
+  /** Iterations of the run: 1 (feedback and reward model) + the optimization steps. */
+  get iterations(): number {
+    return 1 + this.steps;
+  }
+
+  /** The last iteration's evaluation (null before it ran). */
+  get result(): TextRlhfResult | null {
+    return this.final;
+  }
+
+  /**
+   * Iteration `it` (1-based): 1 = before, feedback and reward model; k ≥ 2 = PPO step / DPO epoch k − 1; the last
+   * one also evaluates the tuned policy (result). Metrics keys: docs/algorithms.md ("The text RLHF run").
+   */
+  async iterate(it: number): Promise<IterationEvent> {
+    if (!Number.isInteger(it) || it < 1 || it > this.iterations) throw new CheckpointError(`text: iteration ${it} is outside 1..${this.iterations}`);
+    if (it > 1 && !this.rewardFit) throw new CheckpointError(`text: iteration ${it} needs iteration 1 (feedback and reward model) first; restore a checkpoint or start at 1`);
+    const t0 = performance.now();
+    const event = it === 1 ? await this.feedbackIteration() : this.config.optimizer === 'ppo' ? this.ppoIteration(it) : this.dpoIteration(it);
+    if (it === this.iterations) {
+      const t = performance.now();
+      this.final = this.evaluate(); // 5. after
+      event.timing['time/evaluate'] = (performance.now() - t) / 1000;
+    }
+    event.timing['time/iteration'] = (performance.now() - t0) / 1000;
+    return event;
   }
 
   /**
@@ -204,162 +234,84 @@ export class TextRlhf {
     return this.rewardModel.scoreSequences(samples.prompts.map((p, i) => [...p.ids, ...samples.responses[i]!]));
   }
 
-  /**
-   * Runs the loop (from the restored checkpoint, if any) and returns the summary, the before/after table and the
-   * metrics. `onCheckpoint(iteration)` is awaited after the reward model (iteration 0) and after every optimization
-   * step; returning 'stop' ends the run there (no evaluation).
-   */
-  async run(opts: { onCheckpoint?: (iteration: number) => Promise<'stop' | void> | 'stop' | void } = {}): Promise<TextRlhfResult | null> {
+  /** Iteration 1: before (1), feedback (2) and the reward model (3). */
+  private async feedbackIteration(): Promise<TextIterationEvent> {
     const c = this.config;
     const { trainPrompts, evalPrompts } = this.inputs;
-    if (this.iteration < 0) {
-      // 1. before: the reference on the eval prompts
-      this.before = this.sample(evalPrompts, false, this.rng.fork('eval-before'));
-      // 2. feedback on pairs of reference continuations
-      this.pairs = await this.collectPairs(trainPrompts, this.rng.fork('feedback'));
-      // 3. reward model
-      this.hooks.onProgress?.('reward model', 0, c.rewardEpochs);
-      this.rewardFit = fitTextRewardModel(
-        this.rewardModel,
-        { comparisons: this.pairs.map((p) => this.toComparison(p)) },
-        { epochs: c.rewardEpochs, learningRate: c.rewardLr, batchSize: c.rewardBatchSize, validationFraction: c.rewardValidation, l2: c.rewardL2, seed: c.seed },
-        { onEpoch: (e) => this.hooks.onProgress?.('reward model', e.epoch, c.rewardEpochs, { loss: e.trainLoss, accuracy: e.heldOutAccuracy }) },
-      );
-      // scores are standardized by their mean and std on the reference's continuations of the eval prompts
-      if (c.normalizeScores) {
-        const r = this.rewardOf(this.before);
-        const mu = r.reduce((a, b) => a + b, 0) / r.length;
-        const sigma = Math.sqrt(r.reduce((a, b) => a + (b - mu) ** 2, 0) / Math.max(1, r.length - 1)) || 1;
-        this.scoreNorm = { mu, sigma };
-      }
-      this.iteration = 0;
-      if ((await opts.onCheckpoint?.(0)) === 'stop') return null;
+    const t0 = performance.now();
+    // 1. before: the reference on the eval prompts
+    this.before = this.sample(evalPrompts, false, this.rng.fork('eval-before'));
+    const tBefore = performance.now();
+    // 2. feedback on pairs of reference continuations
+    const fb = await this.collectPairs(trainPrompts, this.rng.fork('feedback'));
+    this.pairs = fb.pairs;
+    const tFeedback = performance.now();
+    // 3. reward model: Bradley–Terry on μ, −[μ log σ(r_l − r_r) + (1 − μ) log σ(r_r − r_l)]
+    if (this.pairs.length === 0) throw new FeedbackError(`text: none of the ${c.labels} pairs got a label (all skipped or unanswered): the reward model has nothing to learn from`);
+    const fit = fitTextRewardModel(
+      this.rewardModel,
+      { comparisons: this.pairs.map((p) => this.toComparison(p)) },
+      { epochs: c.rewardEpochs, learningRate: c.rewardLr, batchSize: c.rewardBatchSize, validationFraction: c.rewardValidation, l2: c.rewardL2, seed: c.seed },
+    );
+    this.rewardFit = fit;
+    // scores are standardized by their mean and std on the reference's continuations of the eval prompts
+    if (c.normalizeScores) {
+      const r = this.rewardOf(this.before);
+      const mu = r.reduce((a, b) => a + b, 0) / r.length;
+      const sigma = Math.sqrt(r.reduce((a, b) => a + (b - mu) ** 2, 0) / Math.max(1, r.length - 1)) || 1;
+      this.scoreNorm = { mu, sigma };
     }
-    const before = this.before!;
-    // 4. optimize: PPO iterations or DPO epochs
-    const dpoData = c.optimizer === 'dpo' ? this.dpoData() : null;
-    while (this.iteration < this.totalIterations) {
-      const it = this.iteration + 1;
-      const row = c.optimizer === 'ppo' ? this.ppoIteration(it, trainPrompts) : this.dpoEpoch(it, dpoData!);
-      this.metrics.push(row);
-      this.hooks.onMetrics?.(row);
-      this.iteration = it;
-      if ((await opts.onCheckpoint?.(it)) === 'stop') return null;
-    }
-    // 5. after: the policy on the same eval prompts
-    const after = this.sample(evalPrompts, true, this.rng.fork('eval-after'));
-    const scoreBefore = before.texts.map((t) => this.judge.score(t));
-    const scoreAfter = after.texts.map((t) => this.judge.score(t));
-    const kl = this.klOf(after);
-    // the policy's continuation goes left or right at random: a judge's tie-breaking (B-Pref's rational teacher
-    // gives exact ties to the left) must not favour either side
-    const sideRng = this.rng.fork('win-rate-sides');
-    const policyLeft = evalPrompts.map(() => sideRng.uniform() < 0.5);
-    const verdicts = this.judge.compare(after.texts.map((t, i) => (policyLeft[i] ? { left: t, right: before.texts[i]! } : { left: before.texts[i]!, right: t })));
-    let wins = 0;
-    let judged = 0;
-    verdicts.forEach((v, i) => {
-      if (v === 'skip') return;
-      judged++;
-      const policyWon = policyLeft[i] ? v === 'left' : v === 'right';
-      wins += v === 'tie' ? 0.5 : policyWon ? 1 : 0;
-    });
-    let ties = 0;
-    for (let i = 0; i < scoreAfter.length; i++) if (scoreAfter[i] === scoreBefore[i]) ties++;
-    const mean = (a: number[]): number => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
-    const summary: TextRlhfSummary = {
-      optimizer: c.optimizer,
-      sentiment_before: mean(scoreBefore),
-      sentiment_after: mean(scoreAfter),
-      sentiment_gain: mean(scoreAfter) - mean(scoreBefore),
-      kl,
-      win_rate: judged > 0 ? wins / judged : null,
-      equal_scores: ties / Math.max(1, scoreAfter.length),
-      reward_model_accuracy: Number.isFinite(this.rewardFit!.heldOutAccuracy) ? this.rewardFit!.heldOutAccuracy : null,
-      labels: this.pairs.length,
-      seconds: this.elapsed + (Date.now() - this.sessionStart) / 1000,
-      seed: c.seed,
-      eval_prompts: evalPrompts.length,
+    const tReward = performance.now();
+    const last = fit.history[fit.history.length - 1];
+    return {
+      iteration: 1,
+      metrics: {
+        iteration: 1,
+        'feedback/asked': c.labels,
+        'feedback/labels': this.pairs.length,
+        'feedback/ties': this.pairs.filter((p) => p.mu === 0.5).length,
+        'feedback/skips': c.labels - this.pairs.length,
+        'reward/loss': last?.trainLoss ?? Number.NaN,
+        'reward/train_accuracy': last?.trainAccuracy ?? Number.NaN,
+        'reward/accuracy': fit.heldOutAccuracy,
+        'reward/score_mean': this.scoreNorm.mu,
+        'reward/score_std': this.scoreNorm.sigma,
+      },
+      timing: {
+        iteration: 1,
+        'time/sample': (tBefore - t0) / 1000 + fb.sampleSeconds,
+        'time/judge': fb.judgeSeconds,
+        'time/reward': (tReward - tFeedback) / 1000,
+      },
     };
-    const table: BeforeAfterRow[] = evalPrompts.map((p, i) => ({
-      query: p.text,
-      responseBefore: before.texts[i]!,
-      responseAfter: after.texts[i]!,
-      rewardBefore: scoreBefore[i]!,
-      rewardAfter: scoreAfter[i]!,
-    }));
-    return { summary, table, metrics: this.metrics, rewardFit: this.rewardFit! };
   }
 
-  /** Variables a checkpoint saves, by role: the policy's adapters + value head, and the reward model. */
-  private checkpointVariables(): Array<[string, tf.Variable]> {
-    return [
-      ...this.inputs.model.trainableVariables('lora').map((v, i): [string, tf.Variable] => [`policy.${i}`, v]),
-      ...this.rewardModel.trainableVariables().map((v, i): [string, tf.Variable] => [`reward.${i}`, v]),
-    ];
-  }
-
-  /** The loop's state after the current iteration: JSON + named arrays (for RunDir.saveCheckpoint). */
-  async snapshot(): Promise<{ state: TextRlhfCheckpointState; arrays: Record<string, TensorToWrite> }> {
-    const arrays: Record<string, TensorToWrite> = {};
-    for (const [name, v] of this.checkpointVariables()) arrays[name] = { shape: v.shape, data: Float32Array.from(v.dataSync()) };
-    Object.assign(arrays, this.optimizer.toArrays('optimizer')); // t, m, v: an exact resume
-    const state: TextRlhfCheckpointState = {
-      iteration: this.iteration,
-      beforeRaw: this.before?.raw ?? [],
-      pairs: this.pairs,
-      rewardFit: this.rewardFit!,
-      scoreNorm: this.scoreNorm,
-      klCoef: this.klController.value,
-      rngs: { judge: this.judgeRng.state(), optimize: this.optimizeRng.state(), minibatches: this.minibatchRng.state() },
-      elapsed: this.elapsed + (Date.now() - this.sessionStart) / 1000,
-    };
-    return { state, arrays };
-  }
-
-  /** Restores a snapshot (same config): the run continues after its iteration. */
-  async restore(state: TextRlhfCheckpointState, arrays: Map<string, { shape: number[]; data: Float32Array | Int32Array }>, metrics: Array<Record<string, number>>): Promise<void> {
-    for (const [name, v] of this.checkpointVariables()) {
-      const a = arrays.get(name);
-      if (!a || a.data.length !== v.size) throw new CheckpointError(`checkpoint: ${name} is missing or has the wrong size; was the run made with other options?`);
-      tf.tidy(() => v.assign(tf.tensor(Float32Array.from(a.data), v.shape)));
-    }
-    this.optimizer.fromArrays('optimizer', arrays);
-    this.iteration = state.iteration;
-    this.before = this.samplesFrom(this.inputs.evalPrompts, state.beforeRaw);
-    this.pairs = state.pairs;
-    this.rewardFit = state.rewardFit;
-    this.scoreNorm = state.scoreNorm;
-    this.klController.value = state.klCoef;
-    this.judgeRng.setState(state.rngs.judge);
-    this.optimizeRng.setState(state.rngs.optimize);
-    this.minibatchRng.setState(state.rngs.minibatches);
-    this.elapsed = state.elapsed - (Date.now() - this.sessionStart) / 1000; // so that elapsed + session time continues the old clock
-    this.metrics.splice(0, this.metrics.length, ...metrics);
-  }
-
-  /** Pairs of reference continuations of training prompts, judged; skips dropped. */
-  private async collectPairs(prompts: Prompt[], rng: Rng): Promise<JudgedPair[]> {
+  /**
+   * 2. Rounds of `feedbackBatch` pairs of reference continuations of training prompts, each round answered by the
+   * gatherer (round r = its "iteration": query ids and waits for people); unlabelled pairs (null) are dropped.
+   */
+  private async collectPairs(prompts: Prompt[], rng: Rng): Promise<{ pairs: JudgedPair[]; sampleSeconds: number; judgeSeconds: number }> {
     const c = this.config;
-    const out: JudgedPair[] = [];
-    const perBatch = 64; // pairs per generation batch (128 continuations)
-    let asked = 0;
-    this.hooks.onProgress?.('feedback', 0, c.labels);
-    while (asked < c.labels) {
-      const n = Math.min(perBatch, c.labels - asked);
+    const pairs: JudgedPair[] = [];
+    let sampleSeconds = 0;
+    let judgeSeconds = 0;
+    for (let asked = 0, round = 1; asked < c.labels; round++) {
+      const n = Math.min(c.feedbackBatch, c.labels - asked);
+      const t0 = performance.now();
       const chosen = Array.from({ length: n }, () => prompts[rng.int(prompts.length)]!);
       const s = this.sample(chosen.flatMap((p) => [p, p]), false, rng);
-      const toJudge = chosen.map((p, i) => ({ prompt: p.text, left: s.texts[2 * i]!, right: s.texts[2 * i + 1]! }));
-      const simulated = (pairs: TextPairToJudge[]) => this.judge.compare(pairs);
-      const verdicts = this.hooks.compare ? await this.hooks.compare(toJudge, Math.floor(asked / perBatch), simulated) : simulated(toJudge);
-      verdicts.forEach((v, i) => {
-        const mu = comparisonTarget(v);
-        if (mu !== undefined) out.push({ prompt: chosen[i]!.ids, left: s.raw[2 * i]!, right: s.raw[2 * i + 1]!, mu });
+      const batch: TextPairBatch = { pairs: chosen.map((p, i) => ({ prompt: p.text, left: s.texts[2 * i]!, right: s.texts[2 * i + 1]! })) };
+      const t1 = performance.now();
+      const labels = await this.gatherer.gather(batch, round);
+      judgeSeconds += (performance.now() - t1) / 1000;
+      sampleSeconds += (t1 - t0) / 1000;
+      if (labels.length !== n) throw new FeedbackError(`text: the judge "${this.gatherer.name}" returned ${labels.length} labels for ${n} pairs`);
+      labels.forEach((mu, i) => {
+        if (mu !== null) pairs.push({ prompt: chosen[i]!.ids, left: s.raw[2 * i]!, right: s.raw[2 * i + 1]!, mu });
       });
       asked += n;
-      this.hooks.onProgress?.('feedback', asked, c.labels);
     }
-    return out;
+    return { pairs, sampleSeconds, judgeSeconds };
   }
 
   /** The reward model's view of a pair: prompt + continuation (without the end token). */
@@ -368,10 +320,11 @@ export class TextRlhf {
     return { left: [...p.prompt, ...p.left.filter((t) => t !== eos)], right: [...p.prompt, ...p.right.filter((t) => t !== eos)], mu: p.mu };
   }
 
-  /** 4a. One PPO iteration: generate, score, ppoStep. */
-  private ppoIteration(it: number, prompts: Prompt[]): Record<string, number> {
+  /** 4a. One PPO step: generate, score, ppoStep. */
+  private ppoIteration(it: number): TextIterationEvent {
     const c = this.config;
     const model = this.inputs.model;
+    const prompts = this.inputs.trainPrompts;
     const ppoConfig = resolvePPOConfig({
       learningRate: c.learningRate,
       adaptiveKl: !c.fixedKl,
@@ -384,18 +337,18 @@ export class TextRlhf {
       maxGradNorm: 1,
     });
     const rng = this.optimizeRng;
-    const t0 = Date.now();
+    const t0 = performance.now();
     const batch = Array.from({ length: c.batchSize }, () => prompts[rng.int(prompts.length)]!);
     const s = this.sample(batch, true, rng); // 1) generate with the policy
     const r = packRollout(s.prompts, s.raw, this.inputs.codec.eosId);
-    const tGen = Date.now();
+    const tGen = performance.now();
     const old = evaluateResponses(gpt2PolicyForward(model, { adapters: true, temperature: c.temperature }), r, c.batchSize); // 2) old log-probs and values
     const refLp = evaluateResponses(gpt2LogprobForward(model, { adapters: false, temperature: c.temperature }), r, c.batchSize); //    reference log-probs
     const raw = this.rewardOf(s); //    reward-model scores (or the judge's, as an ablation), standardized
     const scores = Float32Array.from(raw, (x) => (x - this.scoreNorm.mu) / this.scoreNorm.sigma);
     const tokenRewards = c.tokenRewards ? this.tokenRewards(r, scores) : undefined; // moves each token's share out of `scores`
     if (c.scoreClip > 0) clipReturns(scores, tokenRewards, r.responseLength, c.scoreClip);
-    const tScore = Date.now();
+    const tScore = performance.now();
     const stats = ppoStep(
       { ...r, logprobs: old.logprobs, refLogprobs: refLp.logprobs, values: old.values!, scores, ...(tokenRewards ? { tokenRewards } : {}) },
       {
@@ -407,20 +360,19 @@ export class TextRlhf {
         rng: this.minibatchRng,
       },
     ); // 3) optimize
-    const tOpt = Date.now();
+    const tOpt = performance.now();
     const trueScores = s.texts.map((t) => this.judge.score(t));
-    const row: Record<string, number> = {
+    return {
       iteration: it,
-      ...stats,
-      'objective/true_reward': trueScores.reduce((a, b) => a + b, 0) / trueScores.length,
-      'objective/raw_scores': raw.reduce((a, b) => a + b, 0) / raw.length,
-      'objective/response_length': maskedMean(s.raw.map((x) => x.length)),
-      'time/generation': (tGen - t0) / 1000,
-      'time/scoring': (tScore - tGen) / 1000,
-      'time/optimization': (tOpt - tScore) / 1000,
+      metrics: {
+        iteration: it,
+        ...stats,
+        'objective/true_reward': trueScores.reduce((a, b) => a + b, 0) / trueScores.length,
+        'objective/raw_scores': raw.reduce((a, b) => a + b, 0) / raw.length,
+        'objective/response_length': maskedMean(s.raw.map((x) => x.length)),
+      },
+      timing: { iteration: it, 'time/generation': (tGen - t0) / 1000, 'time/scoring': (tScore - tGen) / 1000, 'time/optimization': (tOpt - tScore) / 1000 },
     };
-    this.hooks.onProgress?.('ppo', it, c.iterations, { kl: stats['objective/kl']!, afinn: row['objective/true_reward']!, beta: stats['objective/kl_coef']! });
-    return row;
   }
 
   /**
@@ -445,8 +397,8 @@ export class TextRlhf {
     return out;
   }
 
-  /** The DPO pairs (chosen = the judge's pick; ties dropped) and their reference log-probs, computed once. */
-  private dpoData(): { pairs: DpoPair[]; refChosen: Float32Array; refRejected: Float32Array } {
+  /** The DPO pairs (chosen = the judge's pick: μ > ½; ties dropped) and their reference log-probs. */
+  private dpoData(): DpoData {
     const c = this.config;
     const pairs = this.pairs
       .filter((x) => x.mu !== 0.5 && x.left.length > 0 && x.right.length > 0)
@@ -462,9 +414,11 @@ export class TextRlhf {
     return { pairs, refChosen, refRejected };
   }
 
-  /** 4b. One DPO epoch over the pairs. */
-  private dpoEpoch(epoch: number, d: { pairs: DpoPair[]; refChosen: Float32Array; refRejected: Float32Array }): Record<string, number> {
+  /** 4b. One DPO epoch over the pairs (iteration it = epoch it − 1); the row holds the epoch's mean dpoStep stats. */
+  private dpoIteration(it: number): TextIterationEvent {
     const c = this.config;
+    const t0 = performance.now();
+    const d = (this.dpo ??= this.dpoData());
     const dpoConfig = resolveDPOConfig({ beta: c.dpoBeta, lossType: c.dpoLoss, learningRate: c.learningRate, batchSize: c.dpoBatchSize, epochs: c.dpoEpochs, maxGradNorm: 1 });
     const policy = gpt2LogprobForward(this.inputs.model, { adapters: true, temperature: this.config.temperature });
     const variables = this.inputs.model.trainableVariables('lora');
@@ -478,11 +432,119 @@ export class TextRlhf {
       b.refRejectedLogps = Float32Array.from(idx, (i) => d.refRejected[i]!);
       const st = dpoStep(b, { config: dpoConfig, policy, optimizer: this.optimizer, variables });
       for (const [k, v] of Object.entries(st)) sums[k] = (sums[k] ?? 0) + v;
-      this.hooks.onProgress?.('dpo', (epoch - 1) * steps + s + 1, c.dpoEpochs * steps, { loss: st.loss!, acc: st['rewards/accuracies']! });
     }
-    const row: Record<string, number> = { iteration: epoch };
-    for (const [k, v] of Object.entries(sums)) row[`dpo/${k}`] = v / Math.max(1, steps);
-    return row;
+    const metrics: Metrics = { iteration: it };
+    for (const [k, v] of Object.entries(sums)) metrics[`dpo/${k}`] = v / Math.max(1, steps);
+    return { iteration: it, metrics, timing: { iteration: it, 'time/optimization': (performance.now() - t0) / 1000 } };
+  }
+
+  /**
+   * 5. after: the policy continues the eval prompts; AFINN before and after, KL to the reference, the judge's win
+   * rate. A pure function of the policy: the judge's random state is put back afterwards.
+   */
+  evaluate(): TextRlhfResult {
+    const c = this.config;
+    const before = this.before;
+    const rewardFit = this.rewardFit;
+    if (!before || !rewardFit) throw new CheckpointError('text: evaluate() needs iteration 1 (feedback and reward model) first');
+    const evalPrompts = this.inputs.evalPrompts;
+    const judgeState = this.judgeRng.state();
+    const after = this.sample(evalPrompts, true, this.rng.fork('eval-after'));
+    const scoreBefore = before.texts.map((t) => this.judge.score(t));
+    const scoreAfter = after.texts.map((t) => this.judge.score(t));
+    const kl = this.klOf(after);
+    // the policy's continuation goes left or right at random: a judge's tie-breaking (B-Pref's rational teacher
+    // gives exact ties to the left) must not favour either side
+    const sideRng = this.rng.fork('win-rate-sides');
+    const policyLeft = evalPrompts.map(() => sideRng.uniform() < 0.5);
+    const verdicts = this.judge.compare(after.texts.map((t, i) => (policyLeft[i] ? { left: t, right: before.texts[i]! } : { left: before.texts[i]!, right: t })));
+    this.judgeRng.setState(judgeState);
+    let wins = 0;
+    let judged = 0;
+    verdicts.forEach((v, i) => {
+      if (v === 'skip') return;
+      judged++;
+      const policyWon = policyLeft[i] ? v === 'left' : v === 'right';
+      wins += v === 'tie' ? 0.5 : policyWon ? 1 : 0;
+    });
+    let ties = 0;
+    for (let i = 0; i < scoreAfter.length; i++) if (scoreAfter[i] === scoreBefore[i]) ties++;
+    const mean = (a: number[]): number => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
+    const summary: TextRlhfResult['summary'] = {
+      optimizer: c.optimizer,
+      sentiment_before: mean(scoreBefore),
+      sentiment_after: mean(scoreAfter),
+      sentiment_gain: mean(scoreAfter) - mean(scoreBefore),
+      kl,
+      win_rate: judged > 0 ? wins / judged : null,
+      equal_scores: ties / Math.max(1, scoreAfter.length),
+      reward_model_accuracy: Number.isFinite(rewardFit.heldOutAccuracy) ? rewardFit.heldOutAccuracy : null,
+      labels: this.pairs.length,
+      seed: c.seed,
+      eval_prompts: evalPrompts.length,
+    };
+    const table: BeforeAfterRow[] = evalPrompts.map((p, i) => ({
+      query: p.text,
+      responseBefore: before.texts[i]!,
+      responseAfter: after.texts[i]!,
+      rewardBefore: scoreBefore[i]!,
+      rewardAfter: scoreAfter[i]!,
+    }));
+    return { summary, table, rewardFit };
+  }
+
+  /** summary.json: the last iteration's evaluation and the run's wall-clock seconds. */
+  summarize(seconds: number): TextRlhfSummary {
+    const r = this.final;
+    if (!r) throw new CheckpointError(`text: no evaluation yet; summarize after the last iteration (${this.iterations})`);
+    const { seed, eval_prompts, ...rest } = r.summary;
+    return { ...rest, seconds, seed, eval_prompts };
+  }
+
+  /** Variables a checkpoint saves, by role: the policy's adapters + value head, and the reward model. */
+  private checkpointVariables(): Array<[string, tf.Variable]> {
+    return [
+      ...this.inputs.model.trainableVariables('lora').map((v, i): [string, tf.Variable] => [`policy.${i}`, v]),
+      ...this.rewardModel.trainableVariables().map((v, i): [string, tf.Variable] => [`reward.${i}`, v]),
+    ];
+  }
+
+  /** The loop's state after an iteration: JSON + named arrays (the driver's checkpoint). */
+  snapshot(): { state: TextRlhfState; arrays: Record<string, TensorToWrite> } {
+    if (!this.before || !this.rewardFit) throw new CheckpointError('text: nothing to checkpoint before iteration 1 (feedback and reward model) ran');
+    const arrays: Record<string, TensorToWrite> = {};
+    for (const [name, v] of this.checkpointVariables()) arrays[name] = { shape: v.shape, data: Float32Array.from(v.dataSync()) };
+    Object.assign(arrays, this.optimizer.toArrays('optimizer')); // t, m, v: an exact resume
+    const state: TextRlhfState = {
+      beforeRaw: this.before.raw,
+      pairs: this.pairs,
+      rewardFit: this.rewardFit,
+      scoreNorm: this.scoreNorm,
+      klCoef: this.klController.value,
+      rngs: { judge: this.judgeRng.state(), optimize: this.optimizeRng.state(), minibatches: this.minibatchRng.state() },
+      result: this.final,
+    };
+    return { state, arrays };
+  }
+
+  /** Restores a snapshot (same config): the run continues after the checkpoint's iteration. */
+  restore(state: TextRlhfState, arrays: ReadonlyMap<string, Pick<NamedTensor, 'data'>>): void {
+    for (const [name, v] of this.checkpointVariables()) {
+      const a = arrays.get(name);
+      if (!a || a.data.length !== v.size) throw new CheckpointError(`checkpoint: ${name} is missing or has the wrong size; was the run made with other options?`);
+      tf.tidy(() => v.assign(tf.tensor(Float32Array.from(a.data), v.shape)));
+    }
+    this.optimizer.fromArrays('optimizer', arrays);
+    this.before = this.samplesFrom(this.inputs.evalPrompts, state.beforeRaw);
+    this.pairs = state.pairs;
+    this.rewardFit = state.rewardFit;
+    this.scoreNorm = state.scoreNorm;
+    this.klController.value = state.klCoef;
+    this.judgeRng.setState(state.rngs.judge);
+    this.optimizeRng.setState(state.rngs.optimize);
+    this.minibatchRng.setState(state.rngs.minibatches);
+    this.final = state.result;
+    this.dpo = null;
   }
 
   dispose(): void {
@@ -510,6 +572,13 @@ interface DpoPair {
   prompt: number[];
   chosen: number[];
   rejected: number[];
+}
+
+interface DpoData {
+  pairs: DpoPair[];
+  /** log π_ref(chosen | prompt), log π_ref(rejected | prompt) per pair */
+  refChosen: Float32Array;
+  refRejected: Float32Array;
 }
 
 /** PPO arrays from prompts and generated tokens: left-padded queries [B, P], right-padded responses [B, N]. */
