@@ -95,7 +95,7 @@ describe("the user's own module", () => {
   });
   it('a non-finite or non-number return names the function and the sample', async () => {
     const [nan] = await loadRewardFunctions(['./nan.mjs'], { importModule });
-    const err = await nan!.score([sample('ok'), sample('bad', {}, '1+1=')]).catch((e: unknown) => e);
+    const err = await Promise.resolve(nan!.score([sample('ok'), sample('bad', {}, '1+1=')])).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DataError);
     expect((err as Error).message).toBe('reward function "nan" returned NaN for sample 1 (prompt "1+1=", completion "bad"); a reward must be a finite number');
     const [str] = await loadRewardFunctions(['./string.mjs'], { importModule });
