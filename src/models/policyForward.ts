@@ -40,6 +40,16 @@ export function stopGradient<T extends tf.Tensor>(x: T): T {
   return stopGradientOp(x) as T;
 }
 
+/**
+ * The entropy of each next-token distribution as a logged quantity (TRL computes it under torch.no_grad): one custom
+ * op, so a recording gradient tape keeps none of its [B, N, V] intermediates (softmax, products) — on a 49 152-token
+ * vocabulary that is tens of MB per minibatch — and no gradient flows through it.
+ */
+const entropyNoGradOp = tf.customGrad((...inputs) => {
+  const z = inputs[0] as tf.Tensor3D;
+  return { value: entropyFromLogits(z), gradFunc: () => tf.zerosLike(z) };
+});
+
 function padFront(x: tf.Tensor2D, T: number): tf.Tensor2D {
   const [B, N] = x.shape;
   return N === T ? x : (tf.concat([tf.zeros([B, T - N]), x], 1) as tf.Tensor2D); // [B, T]
@@ -67,7 +77,7 @@ export function causalLmPolicyForward(model: CausalLm, o: CausalLmForwardOptions
         values = tf.reshape(tf.add(tf.matMul(h, vh.weight, false, true), vh.bias), [B, N]) as tf.Tensor2D; // [B, N] = h wᵀ + b
       }
       const out: Record<string, tf.Tensor> = { logprobs: padFront(logprobs, L), values: padFront(values, L) };
-      if (o.entropy) out.entropy = padFront(entropyFromLogits(logits), L);
+      if (o.entropy) out.entropy = padFront(entropyNoGradOp(logits) as tf.Tensor2D, L); // H = logsumexp(z) − Σ softmax(z)·z
       return out;
     }) as unknown as PolicyOutput;
 }
