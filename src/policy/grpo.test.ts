@@ -156,3 +156,40 @@ describe('grpoStep on a toy policy', () => {
     ref.dispose();
   });
 });
+
+describe('grpoStep micro-batches', () => {
+  it.each<GRPOLossType>(['grpo', 'bnpo', 'dr_grpo', 'dapo'])('%s: micro-batches of 3 give the update of whole minibatches of 8 (gradients summed, minibatch normalisers)', (lossType) => {
+    const V = 4;
+    const Tr = 3;
+    const B = 16;
+    const rng = new Rng(11);
+    const a = new ToyPolicy({ vocab: V, hidden: 8, seed: rng.fork('init'), name: 'microA' });
+    const b = new ToyPolicy({ vocab: V, hidden: 8, seed: new Rng(0), name: 'microB' }, a);
+    const ref = a.frozenCopy();
+    const queries = new Int32Array(B).fill(3);
+    const responses = a.sample(queries, B, 1, Tr, rng.fork('sample'));
+    const responseMask = Float32Array.from({ length: B * Tr }, (_, i) => (i % Tr === 2 && (i / Tr) % 3 === 0 ? 0 : 1)); // some padding
+    const base = { batchSize: B, queryLength: 1, responseLength: Tr, queries, queryMask: new Float32Array(B).fill(1), responses, responseMask };
+    const rewards = Array.from({ length: B }, (_, r) => responses[r * Tr]! % 2);
+    const { advantages } = groupAdvantages(rewards, 4);
+    const batch = { ...base, logprobs: evaluateResponses(a.forward, base).logprobs, refLogprobs: evaluateResponses(ref.forward, base).logprobs, advantages };
+    const config = resolveGRPOConfig({ numGenerations: 4, beta: 0.1, miniBatchSize: 8, lossType, maxCompletionLength: Tr, learningRate: 0.05 });
+    const optA = tf.train.sgd(0.5);
+    const optB = tf.train.sgd(0.5);
+    const whole = grpoStep(batch, { config, forward: a.forward, optimizer: optA, variables: a.variables, rng: new Rng(1) });
+    const split = grpoStep(batch, { config, forward: b.forward, optimizer: optB, variables: b.variables, rng: new Rng(1), microBatchSize: 3 });
+    for (let k = 0; k < a.variables.length; k++) {
+      const x = a.variables[k]!.dataSync();
+      const y = b.variables[k]!.dataSync();
+      for (let i = 0; i < x.length; i++) expect(y[i]).toBeCloseTo(x[i]!, 5);
+    }
+    for (const key of ['loss/policy', 'policy/kl', 'policy/entropy', 'policy/ratio', 'policy/grad_norm']) expect(split[key]).toBeCloseTo(whole[key]!, 5);
+    expect(whole['loss/policy']).not.toBe(0);
+    optA.dispose();
+    optB.dispose();
+    a.dispose();
+    b.dispose();
+    ref.dispose();
+  });
+});
+

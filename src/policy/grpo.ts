@@ -171,6 +171,12 @@ export interface GRPOLossInputs {
   mask: tf.Tensor2D;
   /** dapo's normaliser: active completion tokens of the whole generation batch (≥ 1) */
   numItemsInBatch?: number;
+  /**
+   * when these rows are a micro-batch of a larger minibatch (gradient accumulation): the minibatch's row count (grpo,
+   * dr_grpo divide by it) and active token count (bnpo), so that the micro-batches' losses sum to the minibatch's.
+   * Default: these rows are the minibatch.
+   */
+  minibatch?: { rows: number; tokens: number };
 }
 
 export interface GRPOLossOutputs {
@@ -215,16 +221,17 @@ export function grpoLoss(x: GRPOLossInputs, c: Pick<GRPOConfig, 'beta' | 'epsilo
       if (c.beta !== 0) perToken = tf.add(perToken, tf.mul(c.beta, kl)); // ℓ + β·KL
     }
     const masked = tf.mul(perToken, m); // [N, T]
+    const rows = x.minibatch?.rows ?? N;
     let loss: tf.Scalar;
     switch (c.lossType) {
       case 'grpo':
-        loss = tf.mean(tf.div(tf.sum(masked, 1), tf.maximum(tf.sum(m, 1), 1))) as tf.Scalar; // mean_i Σ_t mℓ / Σ_t m
+        loss = tf.div(tf.sum(tf.div(tf.sum(masked, 1), tf.maximum(tf.sum(m, 1), 1))), rows) as tf.Scalar; // mean_i Σ_t mℓ / Σ_t m
         break;
       case 'bnpo':
-        loss = tf.div(tf.sum(masked), tf.maximum(tf.sum(m), 1)) as tf.Scalar; // Σ mℓ / Σ m
+        loss = tf.div(tf.sum(masked), x.minibatch ? Math.max(x.minibatch.tokens, 1) : tf.maximum(tf.sum(m), 1)) as tf.Scalar; // Σ mℓ / Σ m
         break;
       case 'dr_grpo':
-        loss = tf.div(tf.sum(masked), N * c.maxCompletionLength) as tf.Scalar; // Σ mℓ / (N · L_max)
+        loss = tf.div(tf.sum(masked), rows * c.maxCompletionLength) as tf.Scalar; // Σ mℓ / (N · L_max)
         break;
       case 'dapo': {
         const items = x.numItemsInBatch;
@@ -276,6 +283,11 @@ export interface GRPOBatch {
 
 export interface GRPOStepContext {
   config: GRPOConfig;
+  /**
+   * rows per forward/backward pass (gradient accumulation within a minibatch; default miniBatchSize): a memory knob,
+   * not a hyperparameter — the micro-batches' gradients sum to the minibatch's, and one optimizer step follows
+   */
+  microBatchSize?: number;
   /** the policy being trained: log π_θ (softmax(z/T), the temperature applied), optionally the entropy */
   forward: LogprobForward;
   optimizer: GradientApplier;
@@ -326,6 +338,7 @@ export function grpoStep(batch: GRPOBatch, ctx: GRPOStepContext): GRPOStats {
   let numItems = 0;
   for (let i = 0; i < B * Tr; i++) numItems += batch.responseMask[i]!; // dapo: active tokens of the whole batch
   const mb = Math.min(c.miniBatchSize, B);
+  const micro = Math.min(ctx.microBatchSize ?? mb, mb);
   const sums: Record<string, number> = {};
   const add = (k: string, v: number): void => {
     sums[k] = (sums[k] ?? 0) + v;
@@ -335,43 +348,73 @@ export function grpoStep(batch: GRPOBatch, ctx: GRPOStepContext): GRPOStats {
   for (let it = 0; it < c.numIterations; it++) {
     ctx.rng.shuffle(order);
     for (let start = 0; start < B; start += mb) {
-      const idx = order.slice(start, start + mb);
-      const M = idx.length;
-      const packed = packSequences(batch, idx);
-      const ids = tf.tensor2d(packed.ids, [M, packed.T], 'int32');
-      const attn = tf.tensor2d(packed.mask, [M, packed.T]);
-      const mask = tf.tensor2d(rowsOf(batch.responseMask, idx, Tr), [M, Tr]);
-      const old = tf.tensor2d(rowsOf(batch.logprobs, idx, Tr), [M, Tr]);
-      const ref = batch.refLogprobs ? tf.tensor2d(rowsOf(batch.refLogprobs, idx, Tr), [M, Tr]) : null;
-      const adv = tf.tensor1d(Float32Array.from(idx, (i) => batch.advantages[i]!));
-      let stats: tf.Tensor | undefined;
+      const rowsOfMb = order.slice(start, start + mb);
+      let tokens = 0;
+      for (const i of rowsOfMb) for (let t = 0; t < Tr; t++) tokens += batch.responseMask[i * Tr + t]!;
+      // 1. gradients of each micro-batch, summed: ∇L = Σ_micro ∇L_micro (the normalisers are the minibatch's)
+      let acc: tf.NamedTensorMap | null = null;
+      const stat = new Float64Array(7); // the loss, then token-weighted: kl, clip low/high/region, ratio, entropy
       try {
-        const lossFn = (): tf.Scalar => {
-          const out = ctx.forward(ids, attn, Tr);
-          const lp = tf.slice(out.logprobs, [0, Tq], [M, Tr]) as tf.Tensor2D; // [M, Tr]
-          const l = grpoLoss({ logprobs: lp, oldLogprobs: old, refLogprobs: ref, advantages: adv, mask, numItemsInBatch: numItems }, c);
-          const entropy = out.entropy ? tfMaskedMean(tf.slice(out.entropy, [0, Tq], [M, Tr]), mask) : tfMaskedMean(tf.neg(lp), mask); // H, or its one-sample estimate
-          stats = tf.keep(tf.stack([l.loss, l.kl, l.clipLow, l.clipHigh, l.clipRegion, l.ratio, entropy]));
-          return l.loss;
-        };
-        const { value, grads } = tf.variableGrads(lossFn, ctx.variables);
-        value.dispose();
-        const gradNorm = clipAndApply(ctx.optimizer, grads, c.maxGradNorm); // g ← g · min(1, c / ‖g‖)
-        disposeGrads(grads);
-        const [loss, kl, low, high, region, ratio, entropy] = Array.from(stats!.dataSync());
-        add('loss/policy', loss!);
-        add('policy/kl', kl!);
-        add('policy/clip_ratio/low_mean', low!);
-        add('policy/clip_ratio/high_mean', high!);
-        add('policy/clip_ratio/region_mean', region!);
-        add('policy/ratio', ratio!);
-        add('policy/entropy', entropy!);
+        for (let ms = 0; ms < rowsOfMb.length; ms += micro) {
+          const idx = rowsOfMb.slice(ms, ms + micro);
+          const M = idx.length;
+          const packed = packSequences(batch, idx);
+          const ids = tf.tensor2d(packed.ids, [M, packed.T], 'int32');
+          const attn = tf.tensor2d(packed.mask, [M, packed.T]);
+          const maskRows = rowsOf(batch.responseMask, idx, Tr);
+          const mask = tf.tensor2d(maskRows, [M, Tr]);
+          const old = tf.tensor2d(rowsOf(batch.logprobs, idx, Tr), [M, Tr]);
+          const ref = batch.refLogprobs ? tf.tensor2d(rowsOf(batch.refLogprobs, idx, Tr), [M, Tr]) : null;
+          const adv = tf.tensor1d(Float32Array.from(idx, (i) => batch.advantages[i]!));
+          let stats: tf.Tensor | undefined;
+          try {
+            const lossFn = (): tf.Scalar => {
+              const out = ctx.forward(ids, attn, Tr);
+              const lp = tf.slice(out.logprobs, [0, Tq], [M, Tr]) as tf.Tensor2D; // [M, Tr]
+              const l = grpoLoss({ logprobs: lp, oldLogprobs: old, refLogprobs: ref, advantages: adv, mask, numItemsInBatch: numItems, minibatch: { rows: rowsOfMb.length, tokens } }, c);
+              const entropy = out.entropy ? tfMaskedMean(tf.slice(out.entropy, [0, Tq], [M, Tr]), mask) : tfMaskedMean(tf.neg(lp), mask); // H, or its one-sample estimate
+              stats = tf.keep(tf.stack([l.loss, l.kl, l.clipLow, l.clipHigh, l.clipRegion, l.ratio, entropy]));
+              return l.loss;
+            };
+            const { value, grads } = tf.variableGrads(lossFn, ctx.variables);
+            value.dispose();
+            if (!acc) acc = grads;
+            else {
+              const sum: tf.NamedTensorMap = acc;
+              for (const [k, g] of Object.entries(grads)) {
+                const prev = sum[k];
+                sum[k] = prev ? tf.add(prev, g) : g;
+                if (prev) {
+                  prev.dispose();
+                  g.dispose();
+                }
+              }
+            }
+            const s = stats!.dataSync();
+            let n = 0;
+            for (const v of maskRows) n += v;
+            const w = tokens > 0 ? n / tokens : 0; // the micro-batch's share of the minibatch's tokens
+            stat[0]! += s[0]!;
+            for (let k = 1; k < 7; k++) stat[k]! += w * s[k]!;
+          } finally {
+            stats?.dispose();
+            tf.dispose([ids, attn, mask, old, adv]);
+            ref?.dispose();
+          }
+        }
+        // 2. one clipped optimizer step for the minibatch
+        const gradNorm = clipAndApply(ctx.optimizer, acc!, c.maxGradNorm); // g ← g · min(1, c / ‖g‖)
+        add('loss/policy', stat[0]!);
+        add('policy/kl', stat[1]!);
+        add('policy/clip_ratio/low_mean', stat[2]!);
+        add('policy/clip_ratio/high_mean', stat[3]!);
+        add('policy/clip_ratio/region_mean', stat[4]!);
+        add('policy/ratio', stat[5]!);
+        add('policy/entropy', stat[6]!);
         add('policy/grad_norm', gradNorm);
         minibatches++;
       } finally {
-        stats?.dispose();
-        tf.dispose([ids, attn, mask, old, adv]);
-        ref?.dispose();
+        if (acc) disposeGrads(acc);
       }
     }
   }
