@@ -1,7 +1,7 @@
 /**
  * One GRPO step on a SmolLM2-135M-shaped Llama (30 × 576, 9 heads, 3 KV heads, MLP 1536, V 49152, tied): full fine-tune and LoRA r16, vs the PyTorch peer.
  *
- *   npm run bench -- grpo-step [--mode full|lora|both] [--no-peer] [--profile] [--quick]
+ *   npm run bench -- grpo-step [--mode full|lora|both] [--no-peer] [--profile] [--quick] [--micro 4]
  *
  * The same step as the peer (../shared/peers/llama_grpo_step.py, TRL GRPOTrainer semantics), phase by phase:
  *   generation                 4 random 16-token prompts × 8 completions, 32 new tokens, KV cache, pure sampling
@@ -11,7 +11,9 @@
  *   rewards_advantages         reward = share of even token ids in the completion; A = (r − mean_g)/(std_g + 1e-4)
  *   optimisation               grpoStep (src/policy/grpo.ts): 4 shuffled minibatches of 8, loss "dapo", β 0.04,
  *                              ε 0.2, entropy computed for logging as TRL does, Adam (src/optim TensorAdam, no weight
- *                              decay) at 1e-6 (full) / 1e-5 (LoRA on q, k, v, o, gate, up, down; r 16, α 32), clip 1.0
+ *                              decay) at 1e-6 (full) / 1e-5 (LoRA on q, k, v, o, gate, up, down; r 16, α 32), clip 1.0;
+ *                              each minibatch goes through as 2 micro-batches of 4 with summed gradients (the same
+ *                              update: tfjs-wasm's heap ends at 4 GB, and 8 × 48 tokens' tape reaches it)
  * Random weights N(0, 0.02) and rope θ 10000 as the peer. Each mode runs in its own child process so that its peak
  * RSS (VmHWM) is its own; the peer runs `--mode both` (two child processes too) in the same invocation with
  * LD_LIBRARY_PATH at OpenBLAS and 2 threads. The load average is recorded: the machine is shared. `--quick` shrinks
@@ -36,13 +38,24 @@ import { groupAdvantages, grpoStep, resolveGRPOConfig } from '../src/policy/grpo
 import { batchFromGeneration } from '../src/domains/arithmetic/trainer.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const PEER = resolve(HERE, '../../shared/peers/llama_grpo_step.py');
+/** the peer: RLHF_PEERS_DIR, else the first shared/peers/ in a folder above this one (../shared from the checkout) */
+function findPeer(): string {
+  const name = 'llama_grpo_step.py';
+  if (process.env.RLHF_PEERS_DIR) return resolve(process.env.RLHF_PEERS_DIR, name);
+  for (let d = resolve(HERE, '..'); ; d = dirname(d)) {
+    const p = join(d, '..', 'shared', 'peers', name);
+    if (existsSync(p) || dirname(d) === d) return resolve(p);
+  }
+}
+const PEER = findPeer();
 const OPENBLAS_DIR = '/usr/lib/x86_64-linux-gnu/openblas-pthread';
 const PROMPTS = 4;
 const G = 8;
 const PROMPT_LEN = 16;
 const NEW = 32;
 const MB = 8;
+/** rows per forward/backward pass (--micro): each minibatch of 8 as 2 × 4 with summed gradients (the same update, half the tape) */
+let MICRO = 4;
 const LORA_TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
 
 type Mode = 'full' | 'lora';
@@ -55,10 +68,11 @@ interface Options {
   profile: boolean;
   quick: boolean;
   child: Mode | null;
+  micro: number;
 }
 
 function parseOptions(args: string[]): Options {
-  const o: Options = { mode: 'both', peer: true, profile: false, quick: false, child: null };
+  const o: Options = { mode: 'both', peer: true, profile: false, quick: false, child: null, micro: 4 };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--mode' || a === '--child') {
@@ -66,6 +80,9 @@ function parseOptions(args: string[]): Options {
       if (v !== 'full' && v !== 'lora' && (a === '--child' || v !== 'both')) throw new Error(`bench grpo-step: ${a} must be full or lora${a === '--mode' ? ' or both' : ''}, got ${v}`);
       if (a === '--mode') o.mode = v;
       else o.child = v as Mode;
+    } else if (a === '--micro') {
+      o.micro = Number(args[++i]);
+      if (![1, 2, 4, 8].includes(o.micro)) throw new Error('bench grpo-step: --micro must be 1, 2, 4 or 8 (rows per forward/backward pass)');
     } else if (a === '--no-peer') o.peer = false;
     else if (a === '--profile') o.profile = true;
     else if (a === '--quick') o.quick = true;
@@ -181,7 +198,7 @@ async function runOurs(mode: Mode, o: Options, log: (s: string) => void): Promis
   const cfg = resolveGRPOConfig({ numGenerations: G, beta: 0.04, epsilon: 0.2, lossType: 'dapo', miniBatchSize: MB, learningRate: mode === 'full' ? 1e-6 : 1e-5, maxGradNorm: 1 });
   const optimizer = new TensorAdam(vars, { lr: cfg.learningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8 });
   const train = causalLmPolicyForward(model, { adapters: true, entropy: true });
-  const stats = phase('optimisation', () => grpoStep({ ...batch, logprobs: old, refLogprobs, advantages: adv.advantages }, { config: cfg, forward: train, optimizer, variables: vars, rng: rng.fork('shuffle') }));
+  const stats = phase('optimisation', () => grpoStep({ ...batch, logprobs: old, refLogprobs, advantages: adv.advantages }, { config: cfg, forward: train, optimizer, variables: vars, rng: rng.fork('shuffle'), microBatchSize: MICRO }));
   seconds.total = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0);
   cpu.total = (c.user + c.system) / 1e6;
@@ -213,21 +230,21 @@ async function runOurs(mode: Mode, o: Options, log: (s: string) => void): Promis
   return result;
 }
 
-/** tf.profile of one minibatch's loss forward + backward: time per kernel, top 15. */
+/** tf.profile of one micro-batch's (4 rows) loss forward + backward: time per kernel, top 15. */
 async function profileMinibatch(model: Llama, batch: ReturnType<typeof batchFromGeneration>, vars: tf.Variable[], log: (s: string) => void): Promise<OursResult['profile']> {
   const Tq = batch.queryLength;
   const Tr = batch.responseLength;
   const L = Tq + Tr;
-  const ids = new Int32Array(MB * L);
-  for (let b = 0; b < MB; b++) {
+  const ids = new Int32Array(MICRO * L);
+  for (let b = 0; b < MICRO; b++) {
     ids.set(batch.queries.subarray(b * Tq, (b + 1) * Tq), b * L);
     ids.set(batch.responses.subarray(b * Tr, (b + 1) * Tr), b * L + Tq);
   }
   const fwd = causalLmPolicyForward(model, { adapters: true, entropy: true });
   const p = await tf.profile(() => {
-    const idsT = tf.tensor2d(ids, [MB, L], 'int32');
-    const mask = tf.ones([MB, L]) as tf.Tensor2D;
-    const { value, grads } = tf.variableGrads(() => tf.mean(tf.slice(fwd(idsT, mask, Tr).logprobs, [0, Tq], [MB, Tr])) as tf.Scalar, vars);
+    const idsT = tf.tensor2d(ids, [MICRO, L], 'int32');
+    const mask = tf.ones([MICRO, L]) as tf.Tensor2D;
+    const { value, grads } = tf.variableGrads(() => tf.mean(tf.slice(fwd(idsT, mask, Tr).logprobs, [0, Tq], [MICRO, Tr])) as tf.Scalar, vars);
     tf.dispose([value, idsT, mask, ...Object.values(grads)]);
   });
   const agg = new Map<string, [number, number]>();
@@ -238,7 +255,7 @@ async function profileMinibatch(model: Llama, batch: ReturnType<typeof batchFrom
     agg.set(k.name, a);
   }
   const total = [...agg.values()].reduce((s, [t]) => s + t, 0);
-  log(`  profile of one minibatch forward + backward: ${total.toFixed(0)} ms in ${p.kernels.length} kernels`);
+  log(`  profile of one micro-batch (${MICRO} rows) forward + backward: ${total.toFixed(0)} ms in ${p.kernels.length} kernels`);
   const top = [...agg].sort((a, b) => b[1][0] - a[1][0]).slice(0, 15);
   for (const [name, [t, n]] of top) log(`    ${name.padEnd(24)} ${t.toFixed(0).padStart(7)} ms  ${((100 * t) / total).toFixed(1).padStart(5)} %  × ${n}`);
   return top.map(([kernel, [ms, calls]]) => ({ kernel, ms, share: ms / total, calls }));
@@ -271,6 +288,7 @@ function runFinal(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: stri
 export async function run(args: string[]): Promise<void> {
   const o = parseOptions(args);
   const log = (s: string): void => console.error(s);
+  MICRO = o.micro;
   if (o.child) {
     const backend = await initTensors();
     const r = await runOurs(o.child, o, log);
@@ -283,7 +301,7 @@ export async function run(args: string[]): Promise<void> {
   const ours: Record<string, OursResult & { backend?: string; native?: unknown; process_cpu_s: number | null }> = {};
   for (const m of modes) {
     log(`ours, ${m} (child process) …`);
-    const extra = [...(o.quick ? ['--quick'] : []), ...(o.profile ? ['--profile'] : [])];
+    const extra = [...(o.quick ? ['--quick'] : []), ...(o.profile ? ['--profile'] : []), '--micro', String(o.micro)];
     const r = await runFinal(process.execPath, ['--import', 'tsx', join(HERE, 'run.ts'), 'grpo-step', '--child', m, ...extra], process.env, resolve(HERE, '..'), log);
     if (!r.final) throw new Error(`bench grpo-step: the ${m} child printed no FINAL line`);
     ours[m] = { ...(r.final as unknown as OursResult), process_cpu_s: r.cpu };
