@@ -24,6 +24,7 @@ export * from './store/index.js';
 // judges
 export * from './teachers/bpref.js';
 export * from './teachers/sentiment.js';
+export * from './teachers/rewardFunctions.js';
 // reward models
 export * from './reward/losses.js';
 export * from './reward/tabular.js';
@@ -77,3 +78,4 @@ export * as line from './domains/line/index.js';
 export * as adder from './domains/adder/index.js';
 export * as digits from './domains/digits/index.js';
 export * as text from './domains/text/index.js';
+export * as arithmetic from './domains/arithmetic/index.js';

@@ -17,10 +17,12 @@ const COMMANDS: Record<string, Record<string, [string, string]>> = {
     adder: ['../domains/adder/cli.js', 'adderCommand'],
     text: ['../domains/text/rlhf/cli.js', 'textCommand'],
     digits: ['../domains/digits/cli.js', 'digitsCommand'],
+    arithmetic: ['../domains/arithmetic/cli.js', 'arithmeticCommand'],
   },
   pretrain: {
     digits: ['../domains/digits/cli.js', 'pretrainDigitsCommand'],
     text: ['../domains/text/pretrain.js', 'pretrainTextCommand'],
+    arithmetic: ['../domains/arithmetic/cli.js', 'pretrainArithmeticCommand'],
   },
   serve: { '': ['../server/cli.js', 'serveCommand'] },
   export: { '': ['../server/cli.js', 'exportCommand'] },

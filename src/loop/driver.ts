@@ -8,7 +8,8 @@
  *      dashboard when people are in the loop, a checkpoint after every iteration, the stop-after test hook
  *   4. summary.json and report.html
  *
- * Files (DIR = out): config.json, metrics.jsonl, timing.jsonl, checkpoint.json + checkpoint-{0,1}.safetensors,
+ * Files (DIR = out): config.json, metrics.jsonl, timing.jsonl, the task's own record files (e.g. completions.jsonl),
+ * checkpoint.json + checkpoint-{0,1}.safetensors,
  * summary.json, report.html and its figures. Without `out` nothing is written (an in-memory run: tests, benchmarks,
  * the browser).
  */
@@ -72,6 +73,8 @@ export interface Task<Config, Summary extends object, State = unknown, R extends
   configJson(config: Config): JsonObject;
   /** config keys that may differ on --resume (e.g. a longer run) */
   readonly resumeIgnoreKeys?: readonly string[];
+  /** JSONL files besides metrics.jsonl that its iterations append to (IterationEvent.records), e.g. ['completions'] */
+  readonly records?: readonly string[];
   create(config: Config, ctx: TaskContext): Promise<R>;
 }
 
@@ -152,11 +155,13 @@ export async function runTask<Config, Summary extends object, State, R extends D
         elapsed = ck.state.elapsed;
         dir.truncateMetrics(start);
         dir.truncateMetrics(start, 'iteration', 'timing.jsonl');
+        for (const r of task.records ?? []) dir.truncateMetrics(start, 'step', `${r}.jsonl`);
         rows = dir.readMetrics();
         await run.restore(ck.state.run, ck.arrays, rows);
       } else {
         dir.truncateMetrics(0);
         dir.truncateMetrics(0, 'iteration', 'timing.jsonl');
+        for (const r of task.records ?? []) dir.truncateMetrics(0, 'step', `${r}.jsonl`);
       }
     }
     // 3. the iterations, a checkpoint after every one
@@ -168,6 +173,7 @@ export async function runTask<Config, Summary extends object, State, R extends D
       if (dir) {
         dir.appendMetrics(jsonRow(event.metrics));
         if (event.timing) dir.appendJsonl('timing.jsonl', event.timing);
+        for (const [name, rows] of Object.entries(event.records ?? {})) for (const row of rows) dir.appendJsonl(`${name}.jsonl`, row);
       }
       progress.update(it, run.progressFields(event.metrics));
       if (people) await people.publish(event, run.figures?.(it) ?? []);

@@ -111,6 +111,11 @@ export interface IterationEvent {
   metrics: MetricsRow;
   /** wall-clock seconds per step (time/plan, time/sample, …), written to timing.jsonl; absent when a domain has none */
   timing?: Metrics;
+  /**
+   * more rows for the run directory, by file: `{ completions: [...] }` appends to completions.jsonl. Each row carries
+   * `step` (= the iteration), so --resume drops the rows written after the checkpoint (the Task lists the files: records)
+   */
+  records?: Record<string, JsonObject[]>;
 }
 
 /** Puts `prefix/` before keys that have no namespace yet. */

@@ -40,6 +40,31 @@ describe('clipping tensors by global norm', () => {
     sgd.dispose();
   });
 
+  it('TensorAdam scales clipped gradients on the way in: the same weights as scaled tensor copies, none allocated', () => {
+    const init = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i));
+    const grad = Float32Array.from({ length: 1000 }, (_, i) => 3 * Math.cos(i * 0.7));
+    const a = tf.variable(tf.tensor1d(init));
+    const b = tf.variable(tf.tensor1d(init));
+    const optA = new TensorAdam([a], { lr: 0.01 });
+    const optB = new TensorAdam([b], { lr: 0.01 });
+    const gA = { [a.name]: tf.tensor1d(grad) };
+    const gB = { [b.name]: tf.tensor1d(grad) };
+    for (let k = 0; k < 3; k++) {
+      const n0 = tf.memory().numTensors;
+      const normA = clipAndApply(optA, gA, 0.5); // scaled inside TensorAdam
+      expect(tf.memory().numTensors).toBe(n0);
+      const c = clipByGlobalNorm(gB, 0.5); // scaled copies, applied as they are
+      optB.applyGradients(c.grads);
+      if (c.owned) disposeGrads(c.grads);
+      expect(normA).toBeCloseTo(c.norm, 4);
+    }
+    expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
+    expect(() => clipAndApply(optA, gA, 0)).toThrow(/max gradient norm/);
+    disposeGrads(gA);
+    disposeGrads(gB);
+    tf.dispose([a, b]);
+  });
+
   it('gradientStep: loss, gradients, clip-and-apply, no tensors left', () => {
     const w = tf.variable(tf.tensor1d([1, 2]));
     const opt = new TensorAdam([w], { lr: 0.1 });

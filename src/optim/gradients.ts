@@ -41,6 +41,15 @@ export function clipAndApply(optimizer: GradientApplier, grads: tf.NamedTensorMa
     optimizer.applyGradients(grads);
     return Number.NaN;
   }
+  if (!(maxNorm > 0)) throw new ConfigError('maxGradNorm', `max gradient norm must be > 0 (Infinity or null = no clipping), got ${maxNorm}`);
+  if (optimizer.applyScaledGradients) {
+    // the optimizer scales on the way in: no scaled copies of the gradients on the tensor heap
+    const norm = globalNorm(grads);
+    const scale = Number.isFinite(maxNorm) ? Math.min(1, maxNorm / (norm + 1e-6)) : 1;
+    if (scale === 1) optimizer.applyGradients(grads);
+    else optimizer.applyScaledGradients(grads, scale);
+    return norm;
+  }
   const clipped = clipByGlobalNorm(grads, maxNorm);
   try {
     optimizer.applyGradients(clipped.grads);

@@ -170,10 +170,19 @@ export class Llama extends DecoderLm implements CausalLm {
     const kv: LayerKv[] = [];
     for (let i = 0; i < this.config.num_hidden_layers; i++) {
       const l = `model.layers.${i}`;
-      const a = this.attn(this.norm(x, `${l}.input_layernorm.weight`), i, B, T, rope, bias, past ? past[i]! : null, ctx);
-      x = tf.add(x, a.y); // x = x + attn(rms_norm(x))
-      x = tf.add(x, this.mlp(this.norm(x, `${l}.post_attention_layernorm.weight`), i, ctx)); // x = x + mlp(rms_norm(x))
-      kv.push(a.kv);
+      // one tidy per block: its intermediates are freed as soon as it is done (a recording tape keeps what the
+      // backward pass needs), so a pass holds one block's temporaries, not all 30 blocks' (≈ 1 GB for a 512-token
+      // SmolLM2 prefill on tfjs-wasm's 4 GB heap)
+      const prev = x;
+      const out = tf.tidy(() => {
+        const a = this.attn(this.norm(prev, `${l}.input_layernorm.weight`), i, B, T, rope, bias, past ? past[i]! : null, ctx);
+        let y: tf.Tensor2D = tf.add(prev, a.y); // x = x + attn(rms_norm(x))
+        y = tf.add(y, this.mlp(this.norm(y, `${l}.post_attention_layernorm.weight`), i, ctx)); // x = x + mlp(rms_norm(x))
+        return { x: y as tf.Tensor2D, k: a.kv.k, v: a.kv.v };
+      });
+      if (i > 0) prev.dispose(); // the block before's output (the embedding lookup is the caller's tidy's)
+      x = out.x;
+      kv.push({ k: out.k, v: out.v });
     }
     return { h: this.norm(x, 'model.norm.weight'), kv };
   }
