@@ -74,6 +74,9 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'es2022',
     sourcemap: false,
+    // not minified: tfjs-backend-wasm starts its threads from the source text of a function of the bundle
+    // (wasmFactoryThreadedSimd.toString()), which must still name what it names after bundling
+    minify: false,
     assetsInlineLimit: 0,
     chunkSizeWarningLimit: 4000,
     rollupOptions: { input: { playground: fileURLToPath(new URL('./playground/playground.html', import.meta.url)) } },

@@ -123,26 +123,28 @@ export function App() {
             <dt>goal rate (batch)</dt>
             <dd data-testid="goal-rate">{fmt(last?.['objective/goal_rate'])}</dd>
             <dt>plan goal rate</dt>
-            <dd data-testid="plan-goal-rate">{fmt(plan?.rate)}</dd>
+            <dd data-testid="plan-goal-rate" data-first={state.plan[0]?.rate} data-value={plan?.rate}>
+              {fmt(plan?.rate)}
+            </dd>
           </dl>
-          <div class="actions">
-            <button type="button" class="keybtn" onClick={onExport} data-testid="export">
-              <span>Export judgements (JSONL)</span>
-            </button>
-            <button type="button" class="keybtn" onClick={() => fileRef.current?.click()}>
-              <span>Import JSONL…</span>
-            </button>
-            <input ref={fileRef} type="file" accept=".jsonl,.json,application/jsonl" hidden data-testid="import" onChange={(e) => {
-              const f = (e.currentTarget as HTMLInputElement).files?.[0];
-              if (f) void onImport(f);
-              (e.currentTarget as HTMLInputElement).value = '';
-            }} />
-            <button type="button" class="keybtn" onClick={() => setShowSetup(true)} data-testid="new-run">
-              <span>New run…</span>
-            </button>
-          </div>
         </section>
       )}
+      <div class="actions">
+        <button type="button" class="keybtn" onClick={onExport} disabled={!state.run} data-testid="export">
+          <span>Export judgements (JSONL)</span>
+        </button>
+        <button type="button" class="keybtn" onClick={() => fileRef.current?.click()}>
+          <span>Import JSONL…</span>
+        </button>
+        <input ref={fileRef} type="file" accept=".jsonl,.json,application/jsonl" hidden data-testid="import" onChange={(e) => {
+          const f = (e.currentTarget as HTMLInputElement).files?.[0];
+          if (f) void onImport(f);
+          (e.currentTarget as HTMLInputElement).value = '';
+        }} />
+        <button type="button" class="keybtn" onClick={() => setShowSetup(true)} disabled={showSetup} data-testid="new-run">
+          <span>New run…</span>
+        </button>
+      </div>
       {showSetup && <Setup initial={state.run ? settingsToParams(state.run.settings) : params} onStart={start} />}
       <Labeling session={session} />
       {summary && (

@@ -46,6 +46,8 @@ async function pick(want?: Backend): Promise<BackendInfo> {
   wasm.setWasmPaths({ 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded });
   const tried: string[] = [];
   const isolated = globalThis.crossOriginIsolated === true;
+  // threads: one per core (tfjs's default is half the cores, at most 4)
+  if (isolated) wasm.setThreadsCount(Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1)));
   const order = want ? [want] : BACKENDS;
   for (const name of order) {
     try {
@@ -78,9 +80,11 @@ async function pick(want?: Backend): Promise<BackendInfo> {
   throw new Error(`no TensorFlow.js backend could start: ${tried.join('; ')}`);
 }
 
-/** One line for the page: "wasm (SIMD, 2 threads)". */
+/** One line for the page: "wasm (SIMD, threaded: 2 threads)". */
 export function describeBackend(b: BackendInfo): string {
   if (b.name !== 'wasm') return b.name;
-  const bits = [b.simd ? 'SIMD' : 'no SIMD', b.threads && b.threads > 1 ? `${b.threads} threads` : b.crossOriginIsolated ? '1 thread' : '1 thread: the page is not cross-origin isolated'];
-  return `wasm (${bits.join(', ')})`;
+  const simd = b.simd ? 'SIMD' : 'no SIMD';
+  // tfjs runs its threaded build exactly when the browser has SIMD and the page may share memory (isolated)
+  const threads = b.simd && b.crossOriginIsolated ? `threaded: ${b.threads ?? 1} thread${b.threads === 1 ? '' : 's'}` : 'no threads: the page is not cross-origin isolated';
+  return `wasm (${simd}, ${threads})`;
 }

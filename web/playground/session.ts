@@ -141,7 +141,12 @@ export class Session {
     const hooks: PeopleHooks =
       pg.judge === 'simulated' ? { mode: 'simulated', judge: <B,>(teacher: Gatherer<B>) => teacher, publish: (e, f) => people.publish(e, f), close: () => people.close() } : people;
     try {
-      const res = await runTask(playgroundGridworldTask((r) => (this.domainRun = r)), config, {
+      const onCreate = (r: GridworldRun) => {
+        this.domainRun = r;
+        // the plan before any label (a new run's reward is flat): where "the plan's goal rate rises" starts from
+        if (!resume) this.set({ plan: [{ iteration: 0, rate: planGoalRate(r) }] });
+      };
+      const res = await runTask(playgroundGridworldTask(onCreate), config, {
         storage,
         resume,
         report: false,
