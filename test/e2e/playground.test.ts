@@ -95,7 +95,7 @@ async function text(page: Page, testid: string): Promise<string> {
 }
 
 async function waitForText(page: Page, testid: string, want: string, timeoutMs = 60_000): Promise<void> {
-  await page.waitForFunction(([id, w]) => document.querySelector(`[data-testid="${id}"]`)?.textContent?.trim() === w, [testid, want] as const, { timeout: timeoutMs });
+  await page.waitForFunction(`document.querySelector('[data-testid="${testid}"]')?.textContent?.trim() === ${JSON.stringify(want)}`, undefined, { timeout: timeoutMs });
 }
 
 describe('the playground in the browser (e2e)', () => {
@@ -152,10 +152,7 @@ describe('the playground in the browser (e2e)', () => {
       await page.selectOption('[data-testid="setup-judge"]', 'simulated');
       await page.fill('input[name="iterations"]', '30');
       await page.locator('[data-testid="start"]').click();
-      await page.waitForFunction(() => {
-        const s = document.querySelector('[data-testid="summary"]')?.textContent;
-        return s ? (JSON.parse(s) as { iterations: number }).iterations === 30 : false;
-      }, undefined, { timeout: 60_000 });
+      await page.waitForFunction(`JSON.parse(document.querySelector('[data-testid="summary"]')?.textContent ?? '{}').iterations === 30`, undefined, { timeout: 60_000 });
     } finally {
       await browser.context.setOffline(false);
     }
@@ -257,8 +254,8 @@ describe('the playground in the browser (e2e)', () => {
       expect((await fetch(served.url.replace('playground.html', '../../etc/passwd'))).status).toBe(404);
       const page = await browser.context.newPage();
       await page.goto(`${served.url}?backend=wasm`);
-      await page.waitForFunction(() => /wasm \(/.test(document.querySelector('[data-testid="backend"]')?.textContent ?? ''), undefined, { timeout: 60_000 });
-      expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+      await page.waitForFunction(`/wasm \\(/.test(document.querySelector('[data-testid="backend"]')?.textContent ?? '')`, undefined, { timeout: 60_000 });
+      expect(await page.evaluate('crossOriginIsolated')).toBe(true);
       expect(await text(page, 'backend')).toMatch(/wasm \(SIMD, threaded: \d+ threads?\)/);
       await page.close();
     } finally {
