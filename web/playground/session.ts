@@ -122,6 +122,7 @@ export class Session {
 
   private async drive(run: RunRecord, resume: boolean): Promise<void> {
     this.stopping = false;
+    this.lastDraw = performance.now();
     this.desk.reset();
     const config = gridworldConfig(run.settings);
     const pg = run.settings.playground;
@@ -176,7 +177,9 @@ export class Session {
     const plan = run ? [...this.state.plan, { iteration: event.iteration, rate: planGoalRate(run) }] : this.state.plan;
     const rows = [...this.state.rows, event.metrics];
     const now = performance.now();
-    const draw = now - this.lastDraw > 250 || this.people?.mode !== 'simulated';
+    // with you in the loop, after every iteration; a simulated run (an iteration every few ms) redraws once a second:
+    // drawing the figures costs more main-thread time than iterations do
+    const draw = this.people?.mode !== 'simulated' || now - this.lastDraw > 1000;
     if (draw) this.lastDraw = now;
     this.state = { ...this.state, rows, plan, iteration: event.iteration, drawn: this.state.drawn + (draw ? 1 : 0) };
     if (draw) for (const l of this.listeners) l(this.state);

@@ -47,12 +47,15 @@ export interface Settings {
 
 /** Flags the page reads itself; all others go to the domain. */
 const OWN = new Set(PLAYGROUND_OPTIONS.flags);
+/** Parameters of the page, not of a run (backend.ts reads `backend`). */
+const PAGE_ONLY = new Set(['backend']);
 
 /** Reads settings from URL parameters; throws ConfigError naming the parameter. */
 export function settingsFromParams(params: URLSearchParams): Settings {
   const own: Record<string, string | boolean> = {};
   const flags: Record<string, string> = {};
   for (const [k, v] of params) {
+    if (PAGE_ONLY.has(k)) continue;
     if (OWN.has(k)) own[k] = k === 'autorun' ? v !== '0' && v !== 'false' : v;
     else flags[k] = v;
   }
