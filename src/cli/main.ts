@@ -28,6 +28,7 @@ const COMMANDS: Record<string, Record<string, [string, string]>> = {
   export: { '': ['../server/cli.js', 'exportCommand'] },
   import: { '': ['../server/cli.js', 'importCommand'] },
   generate: { '': ['./generate.js', 'generateCommand'] },
+  playground: { '': ['./playground.js', 'playgroundCommand'] },
 };
 
 const USAGE = `rlhf — reinforcement learning from human feedback
@@ -38,6 +39,7 @@ usage:
   rlhf pretrain <domain> [options] pretrain a domain's base model
   rlhf generate --model DIR --prompt TEXT   continue a prompt with a GPT-2 or Llama-family model
   rlhf serve [options]             start the labeling server and web app
+  rlhf playground [options]        the whole loop in a browser tab: serve the static playground, print its URL
   rlhf export | import [options]   move judgements to and from JSONL
 
   rlhf <command> [domain] --help   options of a command`;

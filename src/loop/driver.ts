@@ -9,16 +9,64 @@
  *   4. summary.json and report.html
  *
  * Files (DIR = out): config.json, metrics.jsonl, timing.jsonl, the task's own record files (e.g. completions.jsonl),
- * checkpoint.json + checkpoint-{0,1}.safetensors,
- * summary.json, report.html and its figures. Without `out` nothing is written (an in-memory run: tests, benchmarks,
- * the browser).
+ * checkpoint.json + checkpoint-{0,1}.safetensors, summary.json, report.html and its figures. Without `out` nothing is
+ * written (an in-memory run: tests, benchmarks).
+ *
+ * Where the run is kept and how progress shows are injected, so the same driver runs in Node and in a browser tab:
+ * `out` keeps it in a run directory (runDir.ts, loaded only then) and the progress bar is cli-progress on stderr
+ * (progress.ts, loaded only when not quiet); the playground (web/playground) passes `storage` (its IndexedDB run) and
+ * `progress` instead. This module itself is browser-safe: it imports no Node-only module statically.
  */
 import type { OptionSet } from '../core/config/options.js';
 import type { NamedTensor, TensorToWrite } from '../core/safetensors.js';
 import type { JsonObject } from '../store/types.js';
 import type { FigureEvent, Gatherer, IterationEvent, JudgeMode, Label, MetricsRow, PeopleHooks, QueryMaker } from './parts.js';
-import { RunDir } from './runDir.js';
-import { createProgress } from './progress.js';
+import type { Progress } from './progress.js';
+
+/** A checkpoint as the driver reads it back: the iteration it was taken after, the JSON state and the named arrays. */
+export interface StoredCheckpoint<S> {
+  iteration: number;
+  state: S;
+  arrays: Map<string, NamedTensor>;
+}
+
+/**
+ * Where a run is kept between sessions: a run directory on disk (RunDir, for `out`) or the playground's IndexedDB
+ * store. Each method may be synchronous or return a promise.
+ */
+export interface RunStorage {
+  /** where the run is kept (RunResult.dir, and the directory report.html is written to); undefined: no files */
+  readonly path?: string;
+  hasCheckpoint(): boolean | Promise<boolean>;
+  loadCheckpoint<S>(): StoredCheckpoint<S> | Promise<StoredCheckpoint<S>>;
+  /**
+   * keeps only the rows of a JSONL file (metrics, timing, or a task's record file) whose `key` (default
+   * `iteration`) is ≤ last: later rows are redone
+   */
+  truncate(last: number, file: string, key?: string): void | Promise<void>;
+  /** the metrics rows kept so far */
+  readMetrics(): MetricsRow[] | Promise<MetricsRow[]>;
+  /** appends one row to a JSONL file (metrics, timing, or a task's record file) */
+  append(file: string, row: object): void | Promise<void>;
+  saveCheckpoint<S>(iteration: number, state: S, arrays: Record<string, TensorToWrite>): void | Promise<void>;
+  writeSummary(summary: object): void | Promise<void>;
+}
+
+/** The Node run directory as the driver's storage (runDir.ts is imported only when a run has `out`). */
+async function runDirStorage(out: string, config: JsonObject, resume: boolean, ignoreKeys: string[]): Promise<RunStorage> {
+  const { RunDir } = await import('./runDir.js');
+  const dir = RunDir.open(out, config, { resume, ignoreKeys });
+  return {
+    path: dir.path,
+    hasCheckpoint: () => dir.hasCheckpoint(),
+    loadCheckpoint: <S>() => dir.loadCheckpoint<S>(),
+    truncate: (last, file, key = 'iteration') => dir.truncateMetrics(last, key, `${file}.jsonl`),
+    readMetrics: () => dir.readMetrics(),
+    append: (file, row) => dir.appendJsonl(`${file}.jsonl`, row),
+    saveCheckpoint: (it, state, arrays) => dir.saveCheckpoint(it, state, arrays),
+    writeSummary: (summary) => dir.writeSummary(summary),
+  };
+}
 
 /** What a DomainRun hands the driver to checkpoint: JSON state and named arrays (safetensors). */
 export interface Snapshot<State> {
@@ -79,12 +127,16 @@ export interface Task<Config, Summary extends object, State = unknown, R extends
 }
 
 export interface RunOptions {
-  /** run directory; without it nothing is written */
+  /** run directory; without it (and without `storage`) nothing is written */
   out?: string;
-  /** continue the run in `out` from its last checkpoint */
+  /** where the run is kept instead of a run directory (the playground's IndexedDB); `out` is then ignored */
+  storage?: RunStorage;
+  /** continue the run in `out` (or `storage`) from its last checkpoint */
   resume?: boolean;
   /** no progress bar */
   quiet?: boolean;
+  /** shows progress instead of the stderr bar (the playground's page); called once with the label and the total */
+  progress?: (label: string, total: number) => Progress;
   /** draw the figures and report.html (default true when `out` is set) */
   report?: boolean;
   /** test hook: stop after this iteration's checkpoint (with stopHard: exit the process at once, as a kill would) */
@@ -130,8 +182,9 @@ export async function runTask<Config, Summary extends object, State, R extends D
 ): Promise<RunResult<Summary, R>> {
   const t0 = performance.now();
   const log = opts.log ?? ((line: string) => console.error(line));
-  // 1. the run directory (new, or the checkpoint of an earlier session): checked before any work starts
-  const dir = opts.out ? RunDir.open(opts.out, task.configJson(config), { resume: opts.resume ?? false, ignoreKeys: [...(task.resumeIgnoreKeys ?? [])] }) : undefined;
+  // 1. the run's storage (a new run directory, or the checkpoint of an earlier session): checked before any work starts
+  const dir =
+    opts.storage ?? (opts.out ? await runDirStorage(opts.out, task.configJson(config), opts.resume ?? false, [...(task.resumeIgnoreKeys ?? [])]) : undefined);
   const people = opts.people?.(dir?.path);
   // 2. the domain's run
   const ctx: TaskContext = {
@@ -142,38 +195,43 @@ export async function runTask<Config, Summary extends object, State, R extends D
   };
   let ok = false;
   let made: R | undefined;
-  let progress: ReturnType<typeof createProgress> | undefined;
+  let progress: Progress | undefined;
   try {
     const run = (made = await task.create(config, ctx));
     let start = 0;
     let elapsed = 0;
     let rows: MetricsRow[] = [];
     if (dir) {
-      if (opts.resume && dir.hasCheckpoint()) {
-        const ck = dir.loadCheckpoint<CheckpointState<State>>();
+      if (opts.resume && (await dir.hasCheckpoint())) {
+        const ck = await dir.loadCheckpoint<CheckpointState<State>>();
         start = ck.iteration;
         elapsed = ck.state.elapsed;
-        dir.truncateMetrics(start);
-        dir.truncateMetrics(start, 'iteration', 'timing.jsonl');
-        for (const r of task.records ?? []) dir.truncateMetrics(start, 'step', `${r}.jsonl`);
-        rows = dir.readMetrics();
+        await dir.truncate(start, 'metrics');
+        await dir.truncate(start, 'timing');
+        for (const r of task.records ?? []) await dir.truncate(start, r, 'step');
+        rows = await dir.readMetrics();
         await run.restore(ck.state.run, ck.arrays, rows);
       } else {
-        dir.truncateMetrics(0);
-        dir.truncateMetrics(0, 'iteration', 'timing.jsonl');
-        for (const r of task.records ?? []) dir.truncateMetrics(0, 'step', `${r}.jsonl`);
+        await dir.truncate(0, 'metrics');
+        await dir.truncate(0, 'timing');
+        for (const r of task.records ?? []) await dir.truncate(0, r, 'step');
       }
     }
     // 3. the iterations, a checkpoint after every one
-    progress = createProgress(task.name, run.iterations, { quiet: (opts.quiet ?? false) || people !== undefined }); // log-in lines and waits would fight a bar
+    const quiet = (opts.quiet ?? false) || people !== undefined; // log-in lines and waits would fight a bar
+    progress = opts.progress
+      ? opts.progress(task.name, run.iterations)
+      : quiet
+        ? { update() {}, stop() {} }
+        : (await import('./progress.js')).createProgress(task.name, run.iterations);
     let stopped = false;
     for (let it = start + 1; it <= run.iterations; it++) {
       const event = await run.iterate(it);
       rows.push(event.metrics);
       if (dir) {
-        dir.appendMetrics(jsonRow(event.metrics));
-        if (event.timing) dir.appendJsonl('timing.jsonl', event.timing);
-        for (const [name, rows] of Object.entries(event.records ?? {})) for (const row of rows) dir.appendJsonl(`${name}.jsonl`, row);
+        await dir.append('metrics', jsonRow(event.metrics));
+        if (event.timing) await dir.append('timing', event.timing);
+        for (const [name, rows] of Object.entries(event.records ?? {})) for (const row of rows) await dir.append(name, row);
       }
       progress.update(it, run.progressFields(event.metrics));
       if (people) await people.publish(event, run.figures?.(it) ?? []);
@@ -182,7 +240,7 @@ export async function runTask<Config, Summary extends object, State, R extends D
       if (dir) {
         const snap = await run.snapshot();
         const state: CheckpointState<State> = { run: snap.state, elapsed: elapsed + (performance.now() - t0) / 1000 };
-        dir.saveCheckpoint(it, state, snap.arrays);
+        await dir.saveCheckpoint(it, state, snap.arrays);
       }
       if (opts.stopAfter !== undefined && it >= opts.stopAfter && it < run.iterations) {
         if (opts.stopHard) process.exit(75); // as if killed: no summary, no report, no cleanup
@@ -191,14 +249,14 @@ export async function runTask<Config, Summary extends object, State, R extends D
       }
     }
     progress.stop();
-    const where = dir ? { dir: dir.path } : {};
+    const where = dir?.path !== undefined ? { dir: dir.path } : {};
     ok = true;
     if (stopped) return { summary: undefined, run, metrics: rows, stopped, ...where };
     // 4. summary and report
     const summary = run.summarize(rows, elapsed + (performance.now() - t0) / 1000);
     if (dir) {
-      dir.writeSummary(summary);
-      if ((opts.report ?? true) && run.writeReport) await run.writeReport(dir.path, rows, summary);
+      await dir.writeSummary(summary);
+      if (dir.path !== undefined && (opts.report ?? true) && run.writeReport) await run.writeReport(dir.path, rows, summary);
     }
     return { summary, run, metrics: rows, stopped: false, ...where };
   } finally {
