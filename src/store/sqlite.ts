@@ -151,9 +151,9 @@ export class SqliteStore extends SqlStore {
     if (file !== ':memory:') {
       mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
       try {
-        closeSync(openSync(file, 'a', 0o600)); // mode applies only when the file is created
+        closeSync(openSync(file, 'wx', 0o600)); // a new file is private; an existing one keeps its mode
       } catch (e) {
-        throw new StoreError(`cannot open the SQLite store at ${file}: ${(e as Error).message}`, { cause: e });
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new StoreError(`cannot create the SQLite store at ${file}: ${(e as Error).message}`, { cause: e });
       }
     }
     this.location = file;

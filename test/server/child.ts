@@ -1,5 +1,5 @@
 /** Starts the labeling server in a child process (fixtures/server-child.ts) and waits for its URL. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const CHILD = fileURLToPath(new URL('./fixtures/server-child.ts', import.meta.url));
@@ -11,9 +11,10 @@ export interface ServerChild {
   exited: Promise<NodeJS.Signals | null>;
 }
 
-export function startServerChild(location: string, port = 0, staticDir?: string): Promise<ServerChild> {
+/** `as`: run the child as another user (e.g. { uid: 65534, gid: 65534 } to serve a file it may not write). */
+export function startServerChild(location: string, port = 0, staticDir?: string, as?: Pick<SpawnOptions, 'uid' | 'gid'>): Promise<ServerChild> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, location, String(port), ...(staticDir ? [staticDir] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, location, String(port), ...(staticDir ? [staticDir] : [])], { stdio: ['ignore', 'pipe', 'pipe'], ...as });
     const exited = new Promise<NodeJS.Signals | null>((r) => proc.on('exit', (_code, signal) => r(signal)));
     let out = '';
     let err = '';

@@ -21,7 +21,10 @@ export interface HumanSessionOptions {
   runId: string;
   domain: string;
   config?: JsonObject;
-  /** port of the labeling server (0 = any free port); when it is in use, the loop attaches to the server there */
+  /**
+   * port of the labeling server (0 = any free port); when it is in use, the loop attaches to the server there —
+   * only after its /api/health says it is an rlhfkit server of the same store (else a ConfigError on --port)
+   */
   port?: number;
   /** false: a port in use is an error (EADDRINUSE) instead of a server to attach to (default true) */
   attachIfBusy?: boolean;
@@ -64,7 +67,7 @@ function jsonSafe(data: JsonObject): JsonObject {
 export async function startHumanSession(o: HumanSessionOptions): Promise<HumanSession> {
   const log = o.log ?? ((l: string) => console.error(l));
   const { openStore } = await import('../../store/index.js');
-  const { createServer } = await import('../../server/app.js');
+  const { createServer, SERVICE_NAME } = await import('../../server/app.js');
   const store = await openStore(o.db);
   let server: Awaited<ReturnType<typeof createServer>> | undefined;
   let url: string;
@@ -75,9 +78,11 @@ export async function startHumanSession(o: HumanSessionOptions): Promise<HumanSe
       url = server.url;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || o.attachIfBusy === false) throw e;
-      attached = true;
       url = `http://${o.host ?? '127.0.0.1'}:${o.port}`;
-      log(`port ${o.port} is in use: assuming \`rlhf serve --db ${store.location}\` serves this store there`);
+      // never hand out a token link to whatever happens to listen there
+      await checkServesStore(url, o.port ?? 0, store, SERVICE_NAME);
+      attached = true;
+      log(`port ${o.port} is in use by an rlhfkit server of this store (${store.location}): labeling goes through it`);
     }
     await ensureRun(store, { id: o.runId, domain: o.domain, config: o.config ?? {}, status: 'running' });
     const annotator = o.annotator ?? 'labeler';
@@ -121,6 +126,29 @@ export async function startHumanSession(o: HumanSessionOptions): Promise<HumanSe
     await server?.close();
     await store.close();
     throw e;
+  }
+}
+
+/**
+ * Throws a ConfigError on --port unless the server at `url` answers /api/health as an rlhfkit server whose store
+ * has the same id as `store`.
+ */
+async function checkServesStore(url: string, port: number, store: FeedbackStore, service: string): Promise<void> {
+  let health: { service?: unknown; storeId?: unknown } | undefined;
+  try {
+    const res = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(3000), redirect: 'error' });
+    health = (await res.json()) as typeof health;
+  } catch {
+    health = undefined;
+  }
+  if (health?.service !== service || typeof health.storeId !== 'string') {
+    throw new ConfigError('port', `port ${port} is in use by something that is not an rlhfkit server: pick another --port (0 = any free port) or stop what listens there`);
+  }
+  if (health.storeId !== (await store.storeId())) {
+    throw new ConfigError(
+      'port',
+      `port ${port} is served by an rlhfkit server of another store: serve this run's store there (\`rlhf serve --db ${store.location}\`) or pick another --port`,
+    );
   }
 }
 
