@@ -231,10 +231,14 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     },
     clientErrorHandler: clientError,
     routerOptions: { maxParamLength: MAX_PATH_SEGMENT },
-    // router-level failures (a badly encoded path) get the same error body as everything else
+    // router-level failures (a badly encoded path, a parameter over maxParamLength) get the same error body and
+    // headers as everything else
     frameworkErrors: (err, _req, reply) => {
       const { status, body } = errorResponse(err);
-      void (reply as unknown as FastifyReply).code(status >= 500 ? 400 : status).send(body);
+      void (reply as unknown as FastifyReply)
+        .headers(headers)
+        .code(status >= 500 ? 400 : status)
+        .send(body);
     },
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, discriminator: true } },
