@@ -35,6 +35,7 @@ interface ServeFlags {
   adminTokenFile: string | null;
   newAdminToken: boolean;
   leaseSeconds: number;
+  pool: number;
   log: boolean;
   quiet: boolean;
 }
@@ -98,6 +99,15 @@ export const SERVE_OPTIONS = defineOptions<ServeFlags>('serve', [
     check: (v, c) => (v && c.adminTokenFile !== null ? '--new-admin-token and --admin-token-file exclude each other' : undefined),
   },
   { key: 'leaseSeconds', type: 'int', min: 5, max: 3600, default: 120, metavar: 'S', help: 'how long a query stays with one annotator when the page does not say' },
+  {
+    key: 'pool',
+    type: 'int',
+    min: 1,
+    max: 200,
+    default: 10,
+    metavar: 'N',
+    help: 'PostgreSQL connections of this server (a request holds one for one round trip; replicas × N + 1 each must fit max_connections)',
+  },
   { key: 'log', type: 'bool', default: false, help: 'request log (JSON lines) on stdout' },
   { key: 'quiet', type: 'bool', default: false, help: 'print only the URL and tokens' },
 ]);
@@ -139,6 +149,7 @@ export interface ServeOptions {
   adminToken: string | undefined;
   newAdminToken: boolean;
   leaseSeconds: number;
+  pool: number;
   log: boolean;
   quiet: boolean;
 }
@@ -162,6 +173,7 @@ export function resolveServeOptions(argv: string[], env: NodeJS.ProcessEnv = pro
     adminToken,
     newAdminToken: f.newAdminToken,
     leaseSeconds: f.leaseSeconds,
+    pool: f.pool,
     log: f.log,
     quiet: f.quiet,
   };
@@ -177,7 +189,7 @@ export interface ServeHandle {
 
 /** Opens the store, starts the server, creates what the flags ask for and prints how to log in. */
 export async function startServe(opts: ServeOptions, print: (line: string) => void = (l) => console.log(l)): Promise<ServeHandle> {
-  const store = await openStore(opts.db);
+  const store = await openStore(opts.db, { poolSize: opts.pool });
   let server: Server;
   try {
     server = await createServer({

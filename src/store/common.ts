@@ -201,6 +201,17 @@ export function runClosed(runId: string, status: string, what: string): RlhfErro
   return conflict(`run "${runId}" is ${status}: ${what}`);
 }
 
+export function accountDisabled(name: string): RlhfError {
+  return new RlhfError('E_AUTH', `the account "${name}" was disabled by an admin`);
+}
+
+/** A query row with what a judgement needs besides (sql.ts `judgeContext`). */
+export interface JudgeContextRow extends QueryRow {
+  run_status: string;
+  own_judgement: string | null;
+  own_created_at: number | null;
+}
+
 export function rowToQueryState(r: QueryRow, now: number): QueryState {
   const wanted = Number(r.wanted);
   const judged = Number(r.judged);

@@ -7,9 +7,9 @@
  * a store is opened, again whenever their text changes; a change of their signature or answers needs a new
  * `_vN` name, so replicas of two versions never call each other's.
  *
- *   rlhf_lease_v1(run, annotator, now, lease_ms) → json { outcome: no_run | closed | none | leased, … }
+ *   rlhf_lease_v1(run, annotator, now, lease_ms) → json { outcome: no_run | closed | disabled | none | leased, … }
  *   rlhf_judge_v1(query, annotator, kind, judgement, fit, created, require_lease, now, next_lease_ms)
- *     → json { outcome: not_found | closed | differs | not_leased | check | created | same, …, next }
+ *     → json { outcome: disabled | not_found | closed | differs | not_leased | check | created | same, …, next }
  * `check`: the judgement's fit key differs from the query's (or the query has none): nothing was written, and
  * the caller runs the logic's transaction, which names the field that does not fit.
  */
@@ -32,10 +32,10 @@ export function bindNames(sql: string, names: string[]): string {
   return out;
 }
 
-/** `SELECT * …` → `SELECT * INTO target …` (PL/pgSQL). */
+/** `SELECT …` → `SELECT INTO target …` (PL/pgSQL takes INTO right after SELECT). */
 function selectInto(sql: string, target: string): string {
-  if (!sql.startsWith('SELECT * ')) throw new Error(`selectInto: not a SELECT *: ${sql}`);
-  return `SELECT * INTO ${target} ${sql.slice('SELECT * '.length)}`;
+  if (!sql.startsWith('SELECT ')) throw new Error(`selectInto: not a SELECT: ${sql}`);
+  return `SELECT INTO ${target} ${sql.slice('SELECT '.length)}`;
 }
 
 /** The CREATE OR REPLACE statements of both functions. */
@@ -66,6 +66,7 @@ CREATE OR REPLACE FUNCTION rlhf_lease_v1(p_run TEXT, p_annotator TEXT, p_now BIG
 LANGUAGE plpgsql AS $fn$
 DECLARE
   v_run runs%ROWTYPE;
+  v_disabled BIGINT;
 BEGIN
   -- SqlStore.leaseQuery
   ${selectInto(bindNames(s.getRun, ['p_run']), 'v_run')};
@@ -75,6 +76,10 @@ BEGIN
   IF v_run.status NOT IN (${open}) THEN
     RETURN json_build_object('outcome', 'closed', 'status', v_run.status);
   END IF;
+  ${selectInto(bindNames(s.disabledAt, ['p_annotator']), 'v_disabled')};
+  IF v_disabled IS NOT NULL THEN
+    RETURN json_build_object('outcome', 'disabled');
+  END IF;
   RETURN rlhf_next_lease_v1(p_run, p_annotator, p_now, p_ms);
 END
 $fn$;
@@ -83,24 +88,27 @@ CREATE OR REPLACE FUNCTION rlhf_judge_v1(p_query TEXT, p_annotator TEXT, p_kind 
     p_created BIGINT, p_require_lease BOOLEAN, p_now BIGINT, p_next_ms BIGINT) RETURNS json
 LANGUAGE plpgsql AS $fn$
 DECLARE
-  v_q queries%ROWTYPE;
-  v_j judgements%ROWTYPE;
-  v_run runs%ROWTYPE;
+  v_q RECORD;
+  v_disabled BIGINT;
   v_created BOOLEAN := false;
   v_next json := NULL;
 BEGIN
-  -- SqlStore.addJudgementTx: the checks in the same order
-  ${selectInto(bindNames(s.lockQuery, ['p_query']), 'v_q')};
+  -- SqlStore.addJudgement and addJudgementTx: the checks in the same order
+  IF p_require_lease THEN
+    ${selectInto(bindNames(s.disabledAt, ['p_annotator']), 'v_disabled')};
+    IF v_disabled IS NOT NULL THEN
+      RETURN json_build_object('outcome', 'disabled');
+    END IF;
+  END IF;
+  ${selectInto(bindNames(s.judgeContext, ['p_annotator', 'p_query']), 'v_q')};
   IF NOT FOUND THEN
     RETURN json_build_object('outcome', 'not_found');
   END IF;
-  ${selectInto(bindNames(s.getJudgement, ['p_query', 'p_annotator']), 'v_j')};
-  IF v_j.query_id IS NULL OR v_j.judgement <> p_judgement THEN
-    ${selectInto(bindNames(s.getRun, ['v_q.run_id']), 'v_run')};
-    IF p_require_lease AND v_run.status NOT IN (${open}) THEN
-      RETURN json_build_object('outcome', 'closed', 'status', v_run.status, 'run_id', v_q.run_id);
+  IF v_q.own_judgement IS DISTINCT FROM p_judgement THEN
+    IF p_require_lease AND v_q.run_status NOT IN (${open}) THEN
+      RETURN json_build_object('outcome', 'closed', 'status', v_q.run_status, 'run_id', v_q.run_id);
     END IF;
-    IF v_j.query_id IS NOT NULL THEN
+    IF v_q.own_judgement IS NOT NULL THEN
       RETURN json_build_object('outcome', 'differs');
     END IF;
     IF p_require_lease AND v_q.lease_annotator IS DISTINCT FROM p_annotator THEN
@@ -113,19 +121,14 @@ BEGIN
     ${bindNames(s.judgedUp, ['p_annotator', 'p_annotator', 'p_query'])};
     v_created := true;
   END IF;
-  IF p_next_ms IS NOT NULL THEN
-    IF v_run.id IS NULL THEN
-      ${selectInto(bindNames(s.getRun, ['v_q.run_id']), 'v_run')};
-    END IF;
-    IF v_run.status IN (${open}) THEN
-      v_next := rlhf_next_lease_v1(v_q.run_id, p_annotator, p_now, p_next_ms);
-    END IF;
+  IF p_next_ms IS NOT NULL AND v_q.run_status IN (${open}) THEN
+    v_next := rlhf_next_lease_v1(v_q.run_id, p_annotator, p_now, p_next_ms);
   END IF;
   RETURN json_build_object(
     'outcome', CASE WHEN v_created THEN 'created' ELSE 'same' END,
     'run_id', v_q.run_id,
-    'created_at', CASE WHEN v_created THEN p_created ELSE v_j.created_at END,
-    'judgement', CASE WHEN v_created THEN p_judgement ELSE v_j.judgement END,
+    'created_at', CASE WHEN v_created THEN p_created ELSE v_q.own_created_at END,
+    'judgement', p_judgement,
     'next', v_next);
 END
 $fn$;

@@ -15,12 +15,26 @@ import pg from 'pg';
 import { RlhfError, StoreError } from '../core/errors.js';
 import type { Judgement } from '../feedback/types.js';
 import { canonicalJson, validateJudgement } from '../feedback/validate.js';
-import { checkCreatedAt, checkJudgeName, checkLeaseMs, conflict, iso, judgementFit, notFound, rowToQuery, runClosed, type QueryRow } from './common.js';
+import {
+  type AnnotatorRow,
+  type QueryRow,
+  accountDisabled,
+  checkCreatedAt,
+  checkJudgeName,
+  checkLeaseMs,
+  conflict,
+  iso,
+  judgementFit,
+  notFound,
+  rowToAnnotator,
+  rowToQuery,
+  runClosed,
+} from './common.js';
 import { MIGRATIONS, refuseNewerSchema } from './migrations.js';
 import { PG_FUNCTIONS_VERSION, pgFunctions } from './pgFunctions.js';
 import type { Awaitable, Dialect, Tx } from './sql.js';
 import { SqlStore } from './sqlStore.js';
-import type { AddJudgementOptions, AddJudgementResult, Lease, NewJudgement, StoreHealth, StoreOptions } from './types.js';
+import type { AddJudgementOptions, AddJudgementResult, Annotator, Lease, NewJudgement, StoreHealth, StoreOptions } from './types.js';
 
 type Client = pg.PoolClient;
 
@@ -28,14 +42,18 @@ type Client = pg.PoolClient;
 const EVENTS_LOCK = 0x65766e74;
 /** The NOTIFY channel of event appends; the payload is "<schema> <runId>". */
 const EVENTS_CHANNEL = 'rlhf_events';
+/** The NOTIFY channel of token and account changes; the payload is the schema. */
+const ACCOUNTS_CHANNEL = 'rlhf_accounts';
 
 export const POSTGRES: Dialect = {
   lockRow: 'FOR UPDATE',
   lockFreeRow: 'FOR UPDATE SKIP LOCKED',
+  perRowSubquery: ' OFFSET 0',
   leaseIndex: '',
   jsonText: (column, key) => `(${column}::json)->>'${key}'`,
   lockEvents: `SELECT pg_advisory_xact_lock(${EVENTS_LOCK})`,
   notifyEvent: `SELECT pg_notify('${EVENTS_CHANNEL}', current_schema() || ' ' || ?)`,
+  notifyAccounts: `SELECT pg_notify('${ACCOUNTS_CHANNEL}', current_schema())`,
 };
 
 /** The logic's SQL with `?` placeholders numbered `$1, $2, …` (outside quoted literals), cached per text. */
@@ -132,7 +150,7 @@ const retryable = (e: unknown): boolean => ['40001', '40P01'].includes((e as { c
 
 /** What the stored functions (pgFunctions.ts) answer, as JSON. */
 interface LeaseAnswer {
-  outcome: 'no_run' | 'closed' | 'none' | 'leased';
+  outcome: 'no_run' | 'closed' | 'disabled' | 'none' | 'leased';
   status?: string;
   id?: string;
   run_id?: string;
@@ -143,7 +161,7 @@ interface LeaseAnswer {
 }
 
 interface JudgeAnswer {
-  outcome: 'not_found' | 'closed' | 'differs' | 'not_leased' | 'check' | 'created' | 'same';
+  outcome: 'disabled' | 'not_found' | 'closed' | 'differs' | 'not_leased' | 'check' | 'created' | 'same';
   status?: string;
   run_id?: string;
   created_at?: number;
@@ -192,6 +210,7 @@ export class PostgresStore extends SqlStore {
     try {
       if (schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
       await store.migrate();
+      await store.listen();
     } catch (e) {
       await pool.end().catch(() => undefined);
       if (e instanceof RlhfError) throw e;
@@ -275,6 +294,7 @@ export class PostgresStore extends SqlStore {
     const a = await this.call<LeaseAnswer>(CALL_LEASE, [runId, annotator, this.clock(), leaseMs]);
     if (a.outcome === 'no_run') throw notFound('run', runId);
     if (a.outcome === 'closed') throw runClosed(runId, a.status!, 'nothing to label');
+    if (a.outcome === 'disabled') throw accountDisabled(annotator);
     return a.outcome === 'leased' ? leaseOf(a) : undefined;
   }
 
@@ -294,6 +314,8 @@ export class PostgresStore extends SqlStore {
     const args = [j.queryId, j.annotator, judgement.kind, text, judgementFit(judgement), created, opts.requireLease === true, now, opts.nextLeaseMs ?? null];
     const a = await this.call<JudgeAnswer>(CALL_JUDGE, args);
     switch (a.outcome) {
+      case 'disabled':
+        throw accountDisabled(j.annotator);
       case 'not_found':
         throw notFound('query', j.queryId);
       case 'closed':
@@ -313,27 +335,75 @@ export class PostgresStore extends SqlStore {
     return r;
   }
 
-  // ---- events from every replica: LISTEN/NOTIFY ----
+  // ---- token lookups, cached: one round trip less per request ----
+
+  /**
+   * Token hash → account, for TOKEN_CACHE_MS at most. Only while the LISTEN connection is up: every token change
+   * or disable (here or on another replica) NOTIFYs, and the cache is emptied. A lookup that raced a change is not
+   * cached (the generation moved). The stored functions check a disabled account themselves, so a lease or a
+   * judgement is refused at once in every case; only reads could pass in the milliseconds a NOTIFY takes.
+   */
+  private readonly tokenCache = new Map<string, { a: Annotator; at: number }>();
+  private cacheGeneration = 0;
+  private listening = false;
+
+  private forgetTokens(): void {
+    this.tokenCache.clear();
+    this.cacheGeneration++;
+  }
+
+  override async findAnnotatorByTokenHash(tokenHash: string): Promise<Annotator | undefined> {
+    const now = Date.now();
+    const hit = this.tokenCache.get(tokenHash);
+    if (hit && this.listening && now - hit.at < TOKEN_CACHE_MS) return hit.a;
+    const generation = this.cacheGeneration;
+    const r = await this.read((tx) => tx.one<AnnotatorRow>(this.sql.annotatorByToken, [tokenHash]));
+    const a = r ? rowToAnnotator(r) : undefined;
+    if (a && this.listening && generation === this.cacheGeneration) {
+      if (this.tokenCache.size >= 10_000) this.tokenCache.clear();
+      this.tokenCache.set(tokenHash, { a, at: now });
+    }
+    return a;
+  }
+
+  override async setAnnotatorToken(name: string, tokenHash: string): Promise<Annotator> {
+    try {
+      return await super.setAnnotatorToken(name, tokenHash);
+    } finally {
+      this.forgetTokens();
+    }
+  }
+
+  override async setAnnotatorDisabled(name: string, disabled: boolean, actor: string): Promise<Annotator> {
+    try {
+      return await super.setAnnotatorDisabled(name, disabled, actor);
+    } finally {
+      this.forgetTokens();
+    }
+  }
+
+  // ---- events and account changes from every replica: LISTEN/NOTIFY ----
 
   watchEvents(listener: (runId: string | undefined) => void): () => void {
     this.watchers.add(listener);
-    if (this.listener === undefined && this.listenRetry === undefined) void this.listen();
-    return () => {
-      this.watchers.delete(listener);
-      if (this.watchers.size === 0) this.unlisten();
-    };
+    return () => this.watchers.delete(listener);
   }
 
-  /** One dedicated connection LISTENs; if it drops, it reconnects and every watcher looks again (catch-up). */
+  /**
+   * One dedicated connection LISTENs for event appends and account changes, from open to close; if it drops, the
+   * token cache is off and every watcher looks again once it is back (catch-up).
+   */
   private async listen(): Promise<void> {
-    if (this.closed || this.watchers.size === 0) return;
+    if (this.closed) return;
     const c = new pg.Client(this.clientConfig);
     this.listener = c;
     const retry = () => {
       if (this.listener !== c) return;
       this.listener = undefined;
+      this.listening = false;
+      this.forgetTokens();
       c.end().catch(() => undefined);
-      if (this.closed || this.watchers.size === 0) return;
+      if (this.closed) return;
       this.listenRetry = setTimeout(() => {
         this.listenRetry = undefined;
         void this.listen();
@@ -344,6 +414,10 @@ export class PostgresStore extends SqlStore {
     c.on('end', retry);
     c.on('notification', (m) => {
       const payload = m.payload ?? '';
+      if (m.channel === ACCOUNTS_CHANNEL) {
+        if (payload === this.schemaName) this.forgetTokens();
+        return;
+      }
       const space = payload.indexOf(' ');
       if (space < 0 || payload.slice(0, space) !== this.schemaName) return;
       const runId = payload.slice(space + 1);
@@ -351,7 +425,10 @@ export class PostgresStore extends SqlStore {
     });
     try {
       await c.connect();
-      await c.query(`LISTEN ${EVENTS_CHANNEL}`);
+      await c.query(`LISTEN ${EVENTS_CHANNEL}; LISTEN ${ACCOUNTS_CHANNEL}`);
+      if (this.listener !== c) return;
+      this.forgetTokens();
+      this.listening = true;
       for (const w of this.watchers) w(undefined); // anything appended while not listening
     } catch {
       retry();
@@ -361,6 +438,7 @@ export class PostgresStore extends SqlStore {
   private unlisten(): void {
     if (this.listenRetry !== undefined) clearTimeout(this.listenRetry);
     this.listenRetry = undefined;
+    this.listening = false;
     const c = this.listener;
     this.listener = undefined;
     c?.end().catch(() => undefined);
@@ -402,4 +480,6 @@ export class PostgresStore extends SqlStore {
 class RollBack extends Error {}
 
 const CALL_LEASE = 'SELECT rlhf_lease_v1(?, ?, ?, ?) AS r';
+/** Longest a cached token lookup is trusted even with no NOTIFY (a safety net; NOTIFY empties the cache at once). */
+const TOKEN_CACHE_MS = 5000;
 const CALL_JUDGE = 'SELECT rlhf_judge_v1(?, ?, ?, ?, ?, ?, ?, ?, ?) AS r';

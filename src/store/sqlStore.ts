@@ -15,10 +15,12 @@ import {
   type AnnotatorRow,
   type AuditRow,
   type EventRow,
+  type JudgeContextRow,
   type JudgementRow,
   type QueryRow,
   type RunRow,
   DEFAULT_LIST_LIMIT,
+  accountDisabled,
   auditToAdjudication,
   checkAnnotatorInput,
   checkConfig,
@@ -132,6 +134,11 @@ export abstract class SqlStore implements FeedbackStore {
   /** Called inside the transaction that appended an event of the run (SQLite tells its watchers after the commit). */
   protected eventAppended(_runId: string): void {}
 
+  /** Inside a transaction that replaced a token or disabled an account: caches of token lookups must forget. */
+  protected async accountsChanged(tx: Tx): Promise<void> {
+    if (this.dialect.notifyAccounts !== '') await tx.one(this.dialect.notifyAccounts);
+  }
+
   protected async auditTx(
     tx: Tx,
     e: { action: AuditAction; actor: string; runId?: string | null; queryId?: string | null; annotator?: string | null; data: JsonObject },
@@ -147,19 +154,18 @@ export abstract class SqlStore implements FeedbackStore {
    * Locks the query row, so concurrent judgements of one query serialize. The checks run in an order that tells
    * someone without the lease nothing about the query: the same judgement again → the stored record; a person
    * (`requireLease`) in a closed run → E_CONFLICT; a different one → E_CONFLICT; not the lease holder → E_AUTH;
-   * only then does the judgement have to fit the query (E_FEEDBACK names the field).
+   * only then does the judgement have to fit the query (E_FEEDBACK names the field). (A person's account being
+   * disabled is checked by the caller, once per transaction.)
    */
   protected async addJudgementTx(tx: Tx, j: NewJudgement, opts: AddJudgementOptions): Promise<AddJudgementResult> {
-    const q = await tx.one<QueryRow>(this.sql.lockQuery, [j.queryId]);
+    const q = await tx.one<JudgeContextRow>(this.sql.judgeContext, [j.annotator, j.queryId]);
     if (!q) throw notFound('query', j.queryId);
     const text = canonicalJson(j.judgement);
-    const existing = await tx.one<JudgementRow>(this.sql.getJudgement, [j.queryId, j.annotator]);
-    if (existing && existing.judgement === text) return { record: rowToJudgement(existing), created: false };
-    if (opts.requireLease) {
-      const run = await tx.one<{ status: string }>(this.sql.getRun, [q.run_id]);
-      if (run && !isOpenStatus(run.status)) throw runClosed(q.run_id, run.status, 'its judgements can no longer change');
+    if (q.own_judgement === text) {
+      return { record: { queryId: j.queryId, runId: q.run_id, annotator: j.annotator, judgement: JSON.parse(text), createdAt: iso(Number(q.own_created_at)) }, created: false };
     }
-    if (existing) throw conflict(`${j.annotator} already judged query "${j.queryId}" differently (undo it first to change it)`);
+    if (opts.requireLease && !isOpenStatus(q.run_status)) throw runClosed(q.run_id, q.run_status, 'its judgements can no longer change');
+    if (q.own_judgement !== null) throw conflict(`${j.annotator} already judged query "${j.queryId}" differently (undo it first to change it)`);
     if (opts.requireLease && q.lease_annotator !== j.annotator) {
       throw new RlhfError('E_AUTH', `query "${j.queryId}" is not leased to ${j.annotator} (lease a query first; an expired lease may have gone to someone else)`);
     }
@@ -171,6 +177,12 @@ export abstract class SqlStore implements FeedbackStore {
       record: { queryId: j.queryId, runId: q.run_id, annotator: j.annotator, judgement: JSON.parse(text), createdAt: iso(created) },
       created: true,
     };
+  }
+
+  /** E_AUTH when `name` is an account an admin disabled (people only: teachers have no account). */
+  protected async refuseDisabled(tx: Tx, name: string): Promise<void> {
+    const a = await tx.one<{ disabled_at: number | null }>(this.sql.disabledAt, [name]);
+    if (a && a.disabled_at !== null) throw accountDisabled(name);
   }
 
   /**
@@ -239,6 +251,7 @@ export abstract class SqlStore implements FeedbackStore {
       if (!row) throw notFound('annotator', name);
       checkAnnotatorInput({ name, role: row.role as Role, tokenHash });
       await tx.run(this.sql.setToken, [tokenHash, name]);
+      await this.accountsChanged(tx);
       return rowToAnnotator(row);
     });
   }
@@ -268,6 +281,7 @@ export abstract class SqlStore implements FeedbackStore {
       // a disabled account's leases go back to the pool in the same transaction: a judgement racing the disable
       // either commits before it or finds its lease gone (E_AUTH)
       const released = disabled ? await tx.run(this.sql.releaseLeasesOf, [name]) : 0;
+      await this.accountsChanged(tx);
       await this.auditTx(tx, { action: disabled ? 'disable' : 'enable', actor, annotator: name, data: disabled ? { releasedLeases: released } : {} });
       return rowToAnnotator(up!);
     });
@@ -332,6 +346,7 @@ export abstract class SqlStore implements FeedbackStore {
     return this.write(async (tx) => {
       const run = await this.requireRun(tx, runId);
       if (!isOpenStatus(run.status)) throw runClosed(runId, run.status, 'nothing to label');
+      await this.refuseDisabled(tx, annotator);
       return this.leaseTx(tx, runId, annotator, leaseMs);
     }, 'light');
   }
@@ -361,6 +376,7 @@ export abstract class SqlStore implements FeedbackStore {
     checkCreatedAt(j.createdAt, 'createdAt');
     if (opts.nextLeaseMs !== undefined) checkLeaseMs(opts.nextLeaseMs);
     return this.write(async (tx) => {
+      if (opts.requireLease) await this.refuseDisabled(tx, j.annotator);
       const r = await this.addJudgementTx(tx, input, opts);
       if (opts.nextLeaseMs === undefined) return r;
       // the next query of the same run, in the same transaction (one commit for both)

@@ -23,10 +23,12 @@ const SQLITE: Dialect = {
   lockRow: '', // BEGIN IMMEDIATE holds the file's write lock for the whole transaction
   lockFreeRow: '',
   // without the hint the planner walks the (iteration, seq) order of every open query of the run
+  perRowSubquery: '',
   leaseIndex: 'INDEXED BY queries_lease',
   jsonText: (column, key) => `json_extract(${column}, '$.${key}')`,
   lockEvents: '', // one writer at a time: seq order is commit order
   notifyEvent: '', // watchers in this process are told after the commit; other processes see data_version change
+  notifyAccounts: '', // token lookups are not cached
 };
 
 /** How often watchers look for commits by other processes (PRAGMA data_version). */

@@ -35,3 +35,34 @@ export function startServerChild(location: string, port = 0, staticDir?: string,
     });
   });
 }
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+/**
+ * `rlhf serve --db <db> --port 0 --no-static --quiet [args]` in its own process (what a replica behind a proxy
+ * runs); resolves with its URL once it listens. The admin token goes in the environment (RLHF_ADMIN_TOKEN).
+ */
+export function startServeProcess(db: string, env: Record<string, string> = {}, args: string[] = []): Promise<ServerChild> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--db', db, '--port', '0', '--no-static', '--quiet', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
+    const exited = new Promise<NodeJS.Signals | null>((r) => proc.on('exit', (_code, signal) => r(signal)));
+    let out = '';
+    let err = '';
+    let done = false;
+    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /rlhf serve: (http:\/\/\S+?)\/?\s/.exec(out);
+      if (m && !done) {
+        done = true;
+        resolve({ proc, url: m[1]!, exited });
+      }
+    });
+    proc.on('exit', (code) => {
+      if (!done) reject(new Error(`rlhf serve exited (${code}) before listening: ${err || out}`));
+    });
+  });
+}

@@ -205,6 +205,8 @@ describe.each(backends)('FeedbackStore review and limits: $name', (backend: Back
     expect((await s.findAnnotatorByTokenHash(hashToken('a')))?.disabledAt).toBe(off.disabledAt);
     expect((await s.getQuery('q2'))?.status).toBe('pending'); // her lease went back to the pool
     expect(await codeOf(s.addJudgement({ queryId: 'q2', annotator: 'alice', judgement: prefer(qs[1]!, 'left') }, { requireLease: true }))).toBe('E_AUTH');
+    // the store itself refuses a disabled account a lease (a server's cached token lookup cannot let one through)
+    await expect(s.leaseQuery('r1', 'alice', 60_000)).rejects.toMatchObject({ code: 'E_AUTH', message: expect.stringMatching(/disabled/) });
     expect(await s.countJudgements('r1', { annotator: 'alice' })).toBe(1); // her labels stay
     expect((await s.setAnnotatorDisabled('alice', true, 'admin')).disabledAt).toBe(off.disabledAt); // already: no new row
     const on = await s.setAnnotatorDisabled('alice', false, 'admin');
