@@ -134,13 +134,7 @@ export async function startHumanSession(o: HumanSessionOptions): Promise<HumanSe
  * has the same id as `store`.
  */
 async function checkServesStore(url: string, port: number, store: FeedbackStore, service: string): Promise<void> {
-  let health: { service?: unknown; storeId?: unknown } | undefined;
-  try {
-    const res = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(3000), redirect: 'error' });
-    health = (await res.json()) as typeof health;
-  } catch {
-    health = undefined;
-  }
+  const health = (await getJson(`${url}/api/health`, 3000)) as { service?: unknown; storeId?: unknown } | undefined;
   if (health?.service !== service || typeof health.storeId !== 'string') {
     throw new ConfigError('port', `port ${port} is in use by something that is not an rlhfkit server: pick another --port (0 = any free port) or stop what listens there`);
   }
@@ -150,6 +144,33 @@ async function checkServesStore(url: string, port: number, store: FeedbackStore,
       `port ${port} is served by an rlhfkit server of another store: serve this run's store there (\`rlhf serve --db ${store.location}\`) or pick another --port`,
     );
   }
+}
+
+/** GET → parsed JSON (any status), or undefined on no answer / not JSON within `ms`; its connection is not kept. */
+async function getJson(url: string, ms: number): Promise<unknown> {
+  const { request } = await import('node:http');
+  return new Promise((resolve) => {
+    const req = request(url, { agent: false, timeout: ms }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        body += d;
+        if (body.length > 65_536) req.destroy();
+      });
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(body));
+        } catch {
+          resolve(undefined);
+        }
+      });
+      res.on('error', () => resolve(undefined));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+    req.on('close', () => resolve(undefined));
+    req.end();
+  });
 }
 
 // ------------------------------------------------------------------------------------------------------------
