@@ -13,7 +13,7 @@
  *      plus a store deleted under a server (503, never acknowledged) and `rlhf run --port` on a foreign server.
  *
  *   npm run bench -- server [--annotators 50] [--per 200] [--hostile 1000] [--db sqlite|postgres://…]
- *                           [--replicas 1] [--pool 10] [--no-next] [--quick] [--only load,kill,hostile]
+ *                           [--replicas 1] [--pool N] [--no-next] [--quick] [--only load,kill,hostile]
  *   npx tsx bench/server.ts …
  *
  * There is no Python peer for a labeling server; the targets come from issue 14 (SQLite ≥ 5,000 judgements/s,
@@ -29,6 +29,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { spawn } from 'node:child_process';
 import { startHumanSession } from '../src/loop/people/session.js';
 import { openStore } from '../src/store/index.js';
+import { defaultPoolSize } from '../src/store/postgres.js';
 import { generateToken, hashToken } from '../src/store/tokens.js';
 import type { FeedbackStore } from '../src/store/types.js';
 import { startServeProcess, type ServerChild } from '../test/server/child.js';
@@ -59,15 +60,15 @@ interface Options {
   db: string;
   /** `rlhf serve` processes sharing the store */
   replicas: number;
-  /** PostgreSQL connections per replica */
-  pool: number;
+  /** PostgreSQL connections per replica (undefined: rlhf serve's default, 2 per core) */
+  pool: number | undefined;
   /** submit with next=true (default) instead of lease + submit */
   next: boolean;
   only: Phase[];
 }
 
 function parseOptions(args: string[]): Options {
-  const o: Options = { annotators: 50, per: 200, hostile: 1000, db: 'sqlite', replicas: 1, pool: 10, next: true, only: [...PHASES] };
+  const o: Options = { annotators: 50, per: 200, hostile: 1000, db: 'sqlite', replicas: 1, pool: undefined, next: true, only: [...PHASES] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const v = args[i + 1];
@@ -134,8 +135,9 @@ async function seed(location: string, nQueries: number, nAnnotators: number): Pr
 }
 
 /** `rlhf serve` replicas on one store (the admin token through the environment, never argv). */
-async function startReplicas(s: Seeded, n: number, pool: number): Promise<ServerChild[]> {
-  return Promise.all(Array.from({ length: n }, () => startServeProcess(s.location, { RLHF_ADMIN_TOKEN: s.adminToken }, ['--pool', String(pool)])));
+async function startReplicas(s: Seeded, n: number, pool: number | undefined): Promise<ServerChild[]> {
+  const args = pool !== undefined ? ['--pool', String(pool)] : [];
+  return Promise.all(Array.from({ length: n }, () => startServeProcess(s.location, { RLHF_ADMIN_TOKEN: s.adminToken }, args)));
 }
 
 async function kill(child: ServerChild): Promise<void> {
@@ -443,7 +445,7 @@ export async function run(args: string[]): Promise<void> {
   const out: Record<string, unknown> = {};
   try {
     console.log(
-      `server bench: ${opts.annotators} annotators × ${opts.per} judgements, ${opts.hostile} hostile requests, store ${pg ? `PostgreSQL, ${opts.replicas} replica(s) × ${opts.pool} connections` : 'SQLite'}; load average ${load0.map((x) => x.toFixed(2)).join(' ')}`,
+      `server bench: ${opts.annotators} annotators × ${opts.per} judgements, ${opts.hostile} hostile requests, store ${pg ? `PostgreSQL, ${opts.replicas} replica(s) × ${opts.pool ?? `${defaultPoolSize()} (default)`} connections` : 'SQLite'}; load average ${load0.map((x) => x.toFixed(2)).join(' ')}`,
     );
     if (opts.only.includes('load')) {
       const loads = [];

@@ -35,7 +35,7 @@ interface ServeFlags {
   adminTokenFile: string | null;
   newAdminToken: boolean;
   leaseSeconds: number;
-  pool: number;
+  pool: number | null;
   log: boolean;
   quiet: boolean;
 }
@@ -102,11 +102,13 @@ export const SERVE_OPTIONS = defineOptions<ServeFlags>('serve', [
   {
     key: 'pool',
     type: 'int',
+    nullable: true,
     min: 1,
     max: 200,
-    default: 10,
+    default: null,
+    defaultHelp: '2 per core, at most 10',
     metavar: 'N',
-    help: 'PostgreSQL connections of this server (a request holds one for one round trip; replicas × N + 1 each must fit max_connections)',
+    help: 'PostgreSQL connections of this server (a request holds one for one round trip; replicas × (N + 1) must fit max_connections)',
   },
   { key: 'log', type: 'bool', default: false, help: 'request log (JSON lines) on stdout' },
   { key: 'quiet', type: 'bool', default: false, help: 'print only the URL and tokens' },
@@ -149,7 +151,8 @@ export interface ServeOptions {
   adminToken: string | undefined;
   newAdminToken: boolean;
   leaseSeconds: number;
-  pool: number;
+  /** null: postgres.ts defaultPoolSize */
+  pool: number | null;
   log: boolean;
   quiet: boolean;
 }
@@ -189,7 +192,7 @@ export interface ServeHandle {
 
 /** Opens the store, starts the server, creates what the flags ask for and prints how to log in. */
 export async function startServe(opts: ServeOptions, print: (line: string) => void = (l) => console.log(l)): Promise<ServeHandle> {
-  const store = await openStore(opts.db, { poolSize: opts.pool });
+  const store = await openStore(opts.db, opts.pool !== null ? { poolSize: opts.pool } : {});
   let server: Server;
   try {
     server = await createServer({

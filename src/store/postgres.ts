@@ -11,6 +11,7 @@
  * tables in that schema (created if missing), e.g. one schema per test.
  */
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import pg from 'pg';
 import { RlhfError, StoreError } from '../core/errors.js';
 import type { Judgement } from '../feedback/types.js';
@@ -145,6 +146,15 @@ function pgError(e: unknown): unknown {
   return new StoreError(`PostgreSQL: ${(e as Error).message}`, { cause: e });
 }
 
+/**
+ * Connections per process when not given: 2 per core, at most 10. A request holds one for a single round trip, so
+ * a few keep the database busy; more backends than cores only contend (measured: 3 replicas on 2 cores, 4
+ * connections each ≈ 1,960 judgements/s, 10 each ≈ 1,800/s; bench/NOTES.md).
+ */
+export function defaultPoolSize(): number {
+  return Math.max(2, Math.min(10, 2 * availableParallelism()));
+}
+
 /** Serialization failure or deadlock: the transaction may simply be run again. */
 const retryable = (e: unknown): boolean => ['40001', '40P01'].includes((e as { code?: string }).code ?? '');
 
@@ -202,7 +212,7 @@ export class PostgresStore extends SqlStore {
     const { connectionString, schema, redacted } = parsePgUrl(url);
     const clientConfig: pg.ClientConfig = { connectionString, types: TYPES };
     if (schema !== undefined) clientConfig.options = `-c search_path=${schema}`;
-    const pool = new pg.Pool({ ...clientConfig, max: opts.poolSize ?? 10 });
+    const pool = new pg.Pool({ ...clientConfig, max: opts.poolSize ?? defaultPoolSize() });
     pool.on('error', () => {
       /* an idle client died (server restart); the pool replaces it */
     });

@@ -348,6 +348,6 @@ export interface FeedbackStore {
 export interface StoreOptions {
   /** milliseconds since the epoch; injectable so tests can expire leases (default Date.now) */
   clock?: () => number;
-  /** PostgreSQL pool size (default 10 per process; each request holds a connection for one round trip) */
+  /** PostgreSQL connections of this process (default 2 per core, at most 10: postgres.ts `defaultPoolSize`) */
   poolSize?: number;
 }
