@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -35,9 +35,27 @@ describe('rlhf serve flags', () => {
     expect(flagOf(['--annotator', 'teacher:x'])).toBe('annotator');
     expect(flagOf(['--admin-token', 'secret'])).toBe('admin-token');
     expect(flagOf([], { RLHF_ADMIN_TOKEN: 'short' })).toBe('admin-token');
+    expect(flagOf(['--admin-token-file', join(dir, 'missing')])).toBe('admin-token-file');
     expect(flagOf(['--lease-seconds', '1'])).toBe('lease-seconds');
     expect(flagOf(['--static', 'x', '--no-static'])).toBe('static');
     expect(() => resolveServeOptions(['--bogus'], {})).toThrow(/bogus/);
+  });
+});
+
+describe('the admin token never on the command line', () => {
+  const token = `rlhf_${'A'.repeat(43)}`;
+  it('refuses --admin-token even when the token is well formed (it would show in ps)', () => {
+    expect(() => resolveServeOptions(['--admin-token', token], {})).toThrow(/ps.*--admin-token-file FILE.*RLHF_ADMIN_TOKEN/);
+  });
+
+  it('reads it from --admin-token-file or RLHF_ADMIN_TOKEN', () => {
+    const file = join(dir, 'admin-token');
+    writeFileSync(file, `${token}\n`, { mode: 0o600 });
+    expect(resolveServeOptions(['--admin-token-file', file], {})).toMatchObject({ adminToken: token });
+    expect(resolveServeOptions([], { RLHF_ADMIN_TOKEN: token })).toMatchObject({ adminToken: token });
+    writeFileSync(file, 'not a token');
+    expect(flagOf(['--admin-token-file', file])).toBe('admin-token-file');
+    expect(flagOf(['--new-admin-token'], { RLHF_ADMIN_TOKEN: token })).toBe('new-admin-token');
   });
 });
 

@@ -3,6 +3,7 @@
  *   rlhf serve [--db runs/feedback.sqlite | postgres://…] [--host 127.0.0.1] [--port 8787] [--open-run ID] …
  * Prints the URL and, when the store gets its first admin (or --new-admin-token), the admin token.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgv } from '../cli/args.js';
 import { defineOptions, renderHelp } from '../core/config/options.js';
 import { ConfigError } from '../core/errors.js';
@@ -31,8 +32,10 @@ interface ServeFlags {
   domain: string | null;
   annotators: string[];
   adminToken: string | null;
+  adminTokenFile: string | null;
   newAdminToken: boolean;
   leaseSeconds: number;
+  pool: number | null;
   log: boolean;
   quiet: boolean;
 }
@@ -77,20 +80,63 @@ export const SERVE_OPTIONS = defineOptions<ServeFlags>('serve', [
     nullable: true,
     default: null,
     metavar: 'TOKEN',
-    help: 'use this admin token (also env RLHF_ADMIN_TOKEN); rlhf_ + 43 base64url characters',
-    check: (v) => (v !== null && !TOKEN_PATTERN.test(v) ? '--admin-token (or RLHF_ADMIN_TOKEN) must be "rlhf_" followed by 43 base64url characters' : undefined),
+    help: 'refused: a token on the command line shows in `ps`; use --admin-token-file or RLHF_ADMIN_TOKEN',
+    check: (v) => (v !== null ? ADMIN_TOKEN_IN_ARGV : undefined),
+  },
+  {
+    key: 'adminTokenFile',
+    type: 'string',
+    nullable: true,
+    default: null,
+    metavar: 'FILE',
+    help: 'use the admin token in FILE (rlhf_ + 43 base64url characters; also env RLHF_ADMIN_TOKEN), e.g. for several replicas',
   },
   {
     key: 'newAdminToken',
     type: 'bool',
     default: false,
     help: 'replace the admin token (the old one stops working) and print the new one',
-    check: (v, c) => (v && c.adminToken !== null ? '--new-admin-token and --admin-token exclude each other' : undefined),
+    check: (v, c) => (v && c.adminTokenFile !== null ? '--new-admin-token and --admin-token-file exclude each other' : undefined),
   },
   { key: 'leaseSeconds', type: 'int', min: 5, max: 3600, default: 120, metavar: 'S', help: 'how long a query stays with one annotator when the page does not say' },
+  {
+    key: 'pool',
+    type: 'int',
+    nullable: true,
+    min: 1,
+    max: 200,
+    default: null,
+    defaultHelp: '2 per core, at most 10',
+    metavar: 'N',
+    help: 'PostgreSQL connections of this server (a request holds one for one round trip; replicas × (N + 1) must fit max_connections)',
+  },
   { key: 'log', type: 'bool', default: false, help: 'request log (JSON lines) on stdout' },
   { key: 'quiet', type: 'bool', default: false, help: 'print only the URL and tokens' },
 ]);
+
+const ADMIN_TOKEN_IN_ARGV =
+  '--admin-token would show the token to every user of this machine (`ps`): put it in a file readable only by you and pass --admin-token-file FILE, or set RLHF_ADMIN_TOKEN';
+
+/** The admin token from --admin-token-file or RLHF_ADMIN_TOKEN (never from argv), checked. */
+function adminTokenFrom(file: string | null, env: NodeJS.ProcessEnv): string | undefined {
+  let token: string | undefined;
+  let where: string;
+  if (file !== null) {
+    where = `the file of --admin-token-file (${file})`;
+    try {
+      token = readFileSync(file, 'utf8').trim();
+    } catch (e) {
+      throw new ConfigError('admin-token-file', `cannot read --admin-token-file ${file}: ${(e as Error).message}`);
+    }
+  } else if (env.RLHF_ADMIN_TOKEN !== undefined && env.RLHF_ADMIN_TOKEN !== '') {
+    where = 'RLHF_ADMIN_TOKEN';
+    token = env.RLHF_ADMIN_TOKEN;
+  } else return undefined;
+  if (!TOKEN_PATTERN.test(token)) {
+    throw new ConfigError(file !== null ? 'admin-token-file' : 'admin-token', `${where} must hold "rlhf_" followed by 43 base64url characters`);
+  }
+  return token;
+}
 
 export const SERVE_USAGE = renderHelp('rlhf serve — the labeling server and web app (API: docs/api.md)', [SERVE_OPTIONS], 'rlhf serve [options]');
 
@@ -105,6 +151,8 @@ export interface ServeOptions {
   adminToken: string | undefined;
   newAdminToken: boolean;
   leaseSeconds: number;
+  /** null: postgres.ts defaultPoolSize */
+  pool: number | null;
   log: boolean;
   quiet: boolean;
 }
@@ -114,9 +162,9 @@ export function resolveServeOptions(argv: string[], env: NodeJS.ProcessEnv = pro
   const { values, positionals } = parseArgv(argv, [SERVE_OPTIONS]);
   if (values.help === true) return 'help';
   if (positionals.length > 0) throw new ConfigError('serve', `rlhf serve takes no positional arguments, got "${positionals.join(' ')}"`);
-  const input = SERVE_OPTIONS.fromFlags(values);
-  if (input.adminToken === undefined && env.RLHF_ADMIN_TOKEN !== undefined && env.RLHF_ADMIN_TOKEN !== '') input.adminToken = env.RLHF_ADMIN_TOKEN;
-  const f = SERVE_OPTIONS.resolve(input);
+  const f = SERVE_OPTIONS.resolve(SERVE_OPTIONS.fromFlags(values));
+  const adminToken = adminTokenFrom(f.adminTokenFile, env);
+  if (adminToken !== undefined && f.newAdminToken) throw new ConfigError('new-admin-token', '--new-admin-token and a given admin token (RLHF_ADMIN_TOKEN) exclude each other');
   return {
     db: f.db,
     host: f.host,
@@ -125,9 +173,10 @@ export function resolveServeOptions(argv: string[], env: NodeJS.ProcessEnv = pro
     openRun: f.openRun ?? undefined,
     domain: f.domain ?? 'gridworld',
     annotators: f.annotators,
-    adminToken: f.adminToken ?? undefined,
+    adminToken,
     newAdminToken: f.newAdminToken,
     leaseSeconds: f.leaseSeconds,
+    pool: f.pool,
     log: f.log,
     quiet: f.quiet,
   };
@@ -143,7 +192,7 @@ export interface ServeHandle {
 
 /** Opens the store, starts the server, creates what the flags ask for and prints how to log in. */
 export async function startServe(opts: ServeOptions, print: (line: string) => void = (l) => console.log(l)): Promise<ServeHandle> {
-  const store = await openStore(opts.db);
+  const store = await openStore(opts.db, opts.pool !== null ? { poolSize: opts.pool } : {});
   let server: Server;
   try {
     server = await createServer({

@@ -30,6 +30,9 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   E_AUTH: 403,
   E_NOT_FOUND: 404,
   E_CONFLICT: 409,
+  // the store cannot take the write now (its file was deleted, it is read-only, the database is down): the
+  // request may succeed later or on another replica; it is never acknowledged as if it had been kept
+  E_STORE: 503,
 };
 
 interface AjvError {

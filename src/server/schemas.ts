@@ -4,7 +4,8 @@
  * Query-string numbers are strings with a digits pattern (no coercion), parsed by the handlers.
  */
 import { ANNOTATOR_NAME_PATTERN, ID_PATTERN, MAX_LABEL_LENGTH, MAX_RANKING_SAMPLES } from '../feedback/validate.js';
-import { RUN_STATUSES } from '../store/types.js';
+import { MAX_ITERATION, MAX_NOTE_LENGTH } from '../store/common.js';
+import { ROLES, RUN_STATUSES } from '../store/types.js';
 
 const id = { type: 'string', pattern: ID_PATTERN.source } as const;
 const annotatorName = { type: 'string', pattern: ANNOTATOR_NAME_PATTERN.source } as const;
@@ -89,7 +90,36 @@ export const createAnnotatorBody = {
   type: 'object',
   required: ['name'],
   additionalProperties: false,
-  properties: { name: annotatorName, role: { type: 'string', enum: ['admin', 'annotator'] } },
+  properties: { name: annotatorName, role: { type: 'string', enum: [...ROLES] } },
+} as const;
+
+export const patchAnnotatorBody = {
+  type: 'object',
+  required: ['disabled'],
+  additionalProperties: false,
+  properties: { disabled: { type: 'boolean' } },
+} as const;
+
+export const adjudicationBody = {
+  type: 'object',
+  required: ['judgement'],
+  additionalProperties: false,
+  properties: { judgement: judgementSchema, note: { type: 'string', maxLength: MAX_NOTE_LENGTH } },
+} as const;
+
+export const adjudicationsQuery = { type: 'object', additionalProperties: false, properties: { queryId: id, limit: digits, offset: digits } } as const;
+
+export const auditQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    runId: id,
+    queryId: id,
+    annotator: annotatorName,
+    action: { type: 'string', enum: ['retract', 'adjudicate', 'disable', 'enable'] },
+    limit: digits,
+    offset: digits,
+  },
 } as const;
 
 export const createRunBody = {
@@ -122,7 +152,7 @@ export const queryInputSchema = {
     runId: id,
     kind: { type: 'string', enum: ['rating', 'comparison', 'ranking', 'correction'] },
     samples: { type: 'array', minItems: 1, maxItems: MAX_RANKING_SAMPLES, items: sampleSchema },
-    iteration: { type: 'integer', minimum: 0 },
+    iteration: { type: 'integer', minimum: 0, maximum: MAX_ITERATION },
     predicted: { type: 'number', minimum: 0, maximum: 1 },
   },
 } as const;
@@ -157,13 +187,14 @@ export const eventBody = {
   additionalProperties: false,
   properties: {
     type: { type: 'string', pattern: '^[A-Za-z0-9_./:-]{1,64}$' },
-    iteration: { type: ['integer', 'null'], minimum: 0 },
+    iteration: { type: ['integer', 'null'], minimum: 0, maximum: MAX_ITERATION },
     data: jsonObject,
   },
 } as const;
 
+/** No `token`: tokens are never accepted in URLs (send the Authorization header, e.g. with fetch streaming). */
 export const eventsQuery = {
   type: 'object',
   additionalProperties: false,
-  properties: { token: { type: 'string', maxLength: 200 }, after: digits },
+  properties: { after: digits },
 } as const;

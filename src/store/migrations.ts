@@ -70,6 +70,33 @@ CREATE TABLE events (
 CREATE INDEX events_run ON events (run_id, seq);
 `;
 
+/**
+ * Schema 2: roles and review. Annotator accounts can be disabled; the audit trail (retractions, adjudications,
+ * account changes; rows are only appended); queries carry their fit key (common.ts `queryFit`; null in rows of
+ * schema 1, which the logic then checks the slow way); `meta` holds the store's random id.
+ */
+const V2_REVIEW = (serial: string, bigint: string, randomId: string) => `
+ALTER TABLE annotators ADD COLUMN disabled_at ${bigint};
+ALTER TABLE queries ADD COLUMN fit TEXT;
+CREATE TABLE audit (
+  seq ${serial},
+  run_id TEXT,
+  query_id TEXT,
+  action TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  annotator TEXT,
+  data TEXT NOT NULL,
+  created_at ${bigint} NOT NULL
+);
+CREATE INDEX audit_run ON audit (run_id, seq);
+CREATE INDEX audit_query ON audit (query_id, seq);
+CREATE TABLE meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+INSERT INTO meta (key, value) VALUES ('store_id', ${randomId});
+`;
+
 /** The numbered migrations, in order. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -77,6 +104,12 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'runs, annotators, queries with leases, judgements, events',
     sqlite: V1_TABLES('INTEGER PRIMARY KEY AUTOINCREMENT', 'INTEGER'),
     postgres: V1_TABLES('BIGSERIAL PRIMARY KEY', 'BIGINT'),
+  },
+  {
+    version: 2,
+    name: 'disabled accounts, audit trail, query fit keys, store id',
+    sqlite: V2_REVIEW('INTEGER PRIMARY KEY AUTOINCREMENT', 'INTEGER', 'lower(hex(randomblob(16)))'),
+    postgres: V2_REVIEW('BIGSERIAL PRIMARY KEY', 'BIGINT', 'md5(random()::text || clock_timestamp()::text)'),
   },
 ];
 

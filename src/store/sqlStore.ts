@@ -13,11 +13,15 @@ import type { JudgementRecord, Query } from '../feedback/types.js';
 import { canonicalJson, checkJudgementFitsQuery, validateJudgement } from '../feedback/validate.js';
 import {
   type AnnotatorRow,
+  type AuditRow,
   type EventRow,
+  type JudgeContextRow,
   type JudgementRow,
   type QueryRow,
   type RunRow,
   DEFAULT_LIST_LIMIT,
+  accountDisabled,
+  auditToAdjudication,
   checkAnnotatorInput,
   checkConfig,
   checkCreatedAt,
@@ -26,19 +30,25 @@ import {
   checkLeaseMs,
   checkLimit,
   checkNewRun,
+  checkNote,
   checkQueries,
+  checkQueryLimits,
   checkRedundancy,
   checkStatus,
   conflict,
+  isOpenStatus,
   iso,
   notFound,
   queryBody,
+  queryFit,
   rowToAnnotator,
+  rowToAudit,
   rowToEvent,
   rowToJudgement,
   rowToQuery,
   rowToQueryState,
   rowToRun,
+  runClosed,
   sortByName,
 } from './common.js';
 import { type Awaitable, type Dialect, type Statements, type Tx, SQL_CHUNK, statements, whereEq } from './sql.js';
@@ -46,7 +56,11 @@ import type {
   AddJudgementOptions,
   AddJudgementResult,
   AddQueriesOptions,
+  Adjudication,
   Annotator,
+  AuditAction,
+  AuditEntry,
+  AuditFilter,
   CountFilter,
   FeedbackStore,
   ImportBatch,
@@ -55,6 +69,7 @@ import type {
   JudgementFilter,
   Lease,
   MetricEvent,
+  NewAdjudication,
   NewEvent,
   NewJudgement,
   NewRun,
@@ -64,6 +79,7 @@ import type {
   Run,
   RunStats,
   RunStatus,
+  StoreHealth,
 } from './types.js';
 
 /**
@@ -82,7 +98,10 @@ export abstract class SqlStore implements FeedbackStore {
   /** milliseconds since the epoch */
   protected readonly clock: () => number;
 
+  protected readonly dialect: Dialect;
+
   protected constructor(dialect: Dialect, clock: () => number) {
+    this.dialect = dialect;
     this.sql = statements(dialect);
     this.clock = clock;
   }
@@ -92,6 +111,8 @@ export abstract class SqlStore implements FeedbackStore {
   /** Runs fn outside any write transaction (it never sees half of one). */
   protected abstract read<T>(fn: (tx: Tx) => Awaitable<T>): Promise<T>;
   abstract close(): Promise<void>;
+  abstract watchEvents(listener: (runId: string | undefined) => void): () => void;
+  abstract health(): Promise<StoreHealth>;
 
   // ---- transaction bodies shared by several operations ----
 
@@ -102,28 +123,53 @@ export abstract class SqlStore implements FeedbackStore {
   }
 
   protected async appendEventTx(tx: Tx, runId: string, type: string, iteration: number | null, data: JsonObject): Promise<MetricEvent> {
+    if (this.dialect.lockEvents !== '') await tx.one(this.dialect.lockEvents);
     const now = this.clock();
     const r = await tx.one<{ seq: number }>(this.sql.insertEvent, [runId, type, iteration, JSON.stringify(data), now]);
+    if (this.dialect.notifyEvent !== '') await tx.one(this.dialect.notifyEvent, [runId]);
+    this.eventAppended(runId);
     return { seq: Number(r!.seq), runId, type, iteration, data, createdAt: iso(now) };
+  }
+
+  /** Called inside the transaction that appended an event of the run (SQLite tells its watchers after the commit). */
+  protected eventAppended(_runId: string): void {}
+
+  /** Inside a transaction that replaced a token or disabled an account: caches of token lookups must forget. */
+  protected async accountsChanged(tx: Tx): Promise<void> {
+    if (this.dialect.notifyAccounts !== '') await tx.one(this.dialect.notifyAccounts);
+  }
+
+  protected async auditTx(
+    tx: Tx,
+    e: { action: AuditAction; actor: string; runId?: string | null; queryId?: string | null; annotator?: string | null; data: JsonObject },
+  ): Promise<AuditEntry> {
+    const now = this.clock();
+    const args = [e.runId ?? null, e.queryId ?? null, e.action, e.actor, e.annotator ?? null, JSON.stringify(e.data), now];
+    const r = await tx.one<{ seq: number }>(this.sql.insertAudit, args);
+    return { seq: Number(r!.seq), action: e.action, actor: e.actor, runId: e.runId ?? null, queryId: e.queryId ?? null, annotator: e.annotator ?? null, data: e.data, createdAt: iso(now) };
   }
 
   /**
    * Adds one (checked) judgement, idempotent on (query, annotator); also the body of each imported judgement.
-   * Locks the query row, so concurrent judgements of one query serialize.
+   * Locks the query row, so concurrent judgements of one query serialize. The checks run in an order that tells
+   * someone without the lease nothing about the query: the same judgement again → the stored record; a person
+   * (`requireLease`) in a closed run → E_CONFLICT; a different one → E_CONFLICT; not the lease holder → E_AUTH;
+   * only then does the judgement have to fit the query (E_FEEDBACK names the field). (A person's account being
+   * disabled is checked by the caller, once per transaction.)
    */
   protected async addJudgementTx(tx: Tx, j: NewJudgement, opts: AddJudgementOptions): Promise<AddJudgementResult> {
-    const q = await tx.one<QueryRow>(this.sql.lockQuery, [j.queryId]);
+    const q = await tx.one<JudgeContextRow>(this.sql.judgeContext, [j.annotator, j.queryId]);
     if (!q) throw notFound('query', j.queryId);
     const text = canonicalJson(j.judgement);
-    const existing = await tx.one<JudgementRow>(this.sql.getJudgement, [j.queryId, j.annotator]);
-    if (existing) {
-      if (existing.judgement === text) return { record: rowToJudgement(existing), created: false };
-      throw conflict(`${j.annotator} already judged query "${j.queryId}" differently (undo it first to change it)`);
+    if (q.own_judgement === text) {
+      return { record: { queryId: j.queryId, runId: q.run_id, annotator: j.annotator, judgement: JSON.parse(text), createdAt: iso(Number(q.own_created_at)) }, created: false };
     }
-    checkJudgementFitsQuery(j.judgement, rowToQuery(q));
+    if (opts.requireLease && !isOpenStatus(q.run_status)) throw runClosed(q.run_id, q.run_status, 'its judgements can no longer change');
+    if (q.own_judgement !== null) throw conflict(`${j.annotator} already judged query "${j.queryId}" differently (undo it first to change it)`);
     if (opts.requireLease && q.lease_annotator !== j.annotator) {
       throw new RlhfError('E_AUTH', `query "${j.queryId}" is not leased to ${j.annotator} (lease a query first; an expired lease may have gone to someone else)`);
     }
+    checkJudgementFitsQuery(j.judgement, rowToQuery(q));
     const created = j.createdAt !== undefined ? Date.parse(j.createdAt) : this.clock();
     await tx.run(this.sql.insertJudgement, [j.queryId, q.run_id, q.iteration, j.annotator, j.judgement.kind, text, created]);
     await tx.run(this.sql.judgedUp, [j.annotator, j.annotator, j.queryId]);
@@ -131,6 +177,27 @@ export abstract class SqlStore implements FeedbackStore {
       record: { queryId: j.queryId, runId: q.run_id, annotator: j.annotator, judgement: JSON.parse(text), createdAt: iso(created) },
       created: true,
     };
+  }
+
+  /** E_AUTH when `name` is an account an admin disabled (people only: teachers have no account). */
+  protected async refuseDisabled(tx: Tx, name: string): Promise<void> {
+    const a = await tx.one<{ disabled_at: number | null }>(this.sql.disabledAt, [name]);
+    if (a && a.disabled_at !== null) throw accountDisabled(name);
+  }
+
+  /**
+   * The lease rule (FeedbackStore.leaseQuery) inside a transaction: the annotator's own unexpired lease, else the
+   * first free query; undefined when there is none. The caller has checked the run.
+   */
+  protected async leaseTx(tx: Tx, runId: string, annotator: string, leaseMs: number): Promise<Lease | undefined> {
+    const now = this.clock();
+    const row =
+      (await tx.one<QueryRow>(this.sql.ownLease, [runId, annotator, now, annotator])) ??
+      (await tx.one<QueryRow>(this.sql.nextFree, [runId, now, annotator]));
+    if (!row) return undefined;
+    const expires = now + leaseMs;
+    await tx.run(this.sql.setLease, [annotator, expires, row.id]);
+    return { query: rowToQuery(row), expiresAt: iso(expires) };
   }
 
   // ---- runs ----
@@ -184,6 +251,7 @@ export abstract class SqlStore implements FeedbackStore {
       if (!row) throw notFound('annotator', name);
       checkAnnotatorInput({ name, role: row.role as Role, tokenHash });
       await tx.run(this.sql.setToken, [tokenHash, name]);
+      await this.accountsChanged(tx);
       return rowToAnnotator(row);
     });
   }
@@ -203,6 +271,22 @@ export abstract class SqlStore implements FeedbackStore {
     return (await this.read((tx) => tx.all<AnnotatorRow>(this.sql.listAnnotators))).map(rowToAnnotator).sort(byName);
   }
 
+  async setAnnotatorDisabled(name: string, disabled: boolean, actor: string): Promise<Annotator> {
+    checkJudgeName(actor);
+    return this.write(async (tx) => {
+      const row = await tx.one<AnnotatorRow>(this.sql.lockAnnotator, [name]);
+      if (!row) throw notFound('annotator', name);
+      if ((row.disabled_at !== null) === disabled) return rowToAnnotator(row); // already so: no audit row
+      const up = await tx.one<AnnotatorRow>(this.sql.setDisabled, [disabled ? this.clock() : null, name]);
+      // a disabled account's leases go back to the pool in the same transaction: a judgement racing the disable
+      // either commits before it or finds its lease gone (E_AUTH)
+      const released = disabled ? await tx.run(this.sql.releaseLeasesOf, [name]) : 0;
+      await this.accountsChanged(tx);
+      await this.auditTx(tx, { action: disabled ? 'disable' : 'enable', actor, annotator: name, data: disabled ? { releasedLeases: released } : {} });
+      return rowToAnnotator(up!);
+    });
+  }
+
   // ---- queries ----
 
   async addQueries(runId: string, queries: Query[], opts: AddQueriesOptions = {}): Promise<number> {
@@ -219,7 +303,7 @@ export abstract class SqlStore implements FeedbackStore {
           const i = start + chunk.findIndex((q) => ids.has(q.id));
           throw conflict(`queries.${i}.id: query "${checked[i]!.id}" exists already (query ids are unique in a store)`);
         }
-        const args = chunk.flatMap((q) => [q.id, runId, q.iteration, q.kind, queryBody(q), wanted, now]);
+        const args = chunk.flatMap((q) => [q.id, runId, q.iteration, q.kind, queryBody(q), queryFit(q), wanted, now]);
         await tx.run(this.sql.insertQueries(chunk.length), args);
       }
       if (checked.length > 0) {
@@ -260,15 +344,10 @@ export abstract class SqlStore implements FeedbackStore {
     checkJudgeName(annotator);
     checkLeaseMs(leaseMs);
     return this.write(async (tx) => {
-      await this.requireRun(tx, runId);
-      const now = this.clock();
-      const row =
-        (await tx.one<QueryRow>(this.sql.ownLease, [runId, annotator, now, annotator])) ??
-        (await tx.one<QueryRow>(this.sql.nextFree, [runId, now, annotator]));
-      if (!row) return undefined;
-      const expires = now + leaseMs;
-      await tx.run(this.sql.setLease, [annotator, expires, row.id]);
-      return { query: rowToQuery(row), expiresAt: iso(expires) };
+      const run = await this.requireRun(tx, runId);
+      if (!isOpenStatus(run.status)) throw runClosed(runId, run.status, 'nothing to label');
+      await this.refuseDisabled(tx, annotator);
+      return this.leaseTx(tx, runId, annotator, leaseMs);
     }, 'light');
   }
 
@@ -295,7 +374,16 @@ export abstract class SqlStore implements FeedbackStore {
     checkJudgeName(j.annotator);
     const input: NewJudgement = { ...j, judgement: validateJudgement(j.judgement) };
     checkCreatedAt(j.createdAt, 'createdAt');
-    return this.write((tx) => this.addJudgementTx(tx, input, opts));
+    if (opts.nextLeaseMs !== undefined) checkLeaseMs(opts.nextLeaseMs);
+    return this.write(async (tx) => {
+      if (opts.requireLease) await this.refuseDisabled(tx, j.annotator);
+      const r = await this.addJudgementTx(tx, input, opts);
+      if (opts.nextLeaseMs === undefined) return r;
+      // the next query of the same run, in the same transaction (one commit for both)
+      const run = await tx.one<RunRow>(this.sql.getRun, [r.record.runId]);
+      const next = run && isOpenStatus(run.status) ? await this.leaseTx(tx, run.id, j.annotator, opts.nextLeaseMs) : undefined;
+      return { ...r, next: next ?? null };
+    });
   }
 
   async retractJudgement(queryId: string, annotator: string, leaseMs: number): Promise<Lease> {
@@ -303,11 +391,24 @@ export abstract class SqlStore implements FeedbackStore {
     return this.write(async (tx) => {
       const q = await tx.one<QueryRow>(this.sql.lockQuery, [queryId]);
       if (!q) throw notFound('query', queryId);
-      if (!(await tx.one(this.sql.getJudgement, [queryId, annotator]))) throw notFound('judgement by ' + annotator + ' on query', queryId);
+      const existing = await tx.one<JudgementRow>(this.sql.getJudgement, [queryId, annotator]);
+      if (!existing) throw notFound('judgement by ' + annotator + ' on query', queryId);
+      const run = await tx.one<RunRow>(this.sql.getRun, [q.run_id]);
+      if (run && !isOpenStatus(run.status)) throw runClosed(q.run_id, run.status, 'its judgements can no longer change');
       const now = this.clock();
       if (q.lease_annotator !== null && q.lease_annotator !== annotator && q.lease_expires !== null && Number(q.lease_expires) > now) {
         throw conflict(`query "${queryId}" is leased to another annotator now; try again later`);
       }
+      // the judgement leaves the live table but not the store: the audit row keeps it as it was
+      const old = rowToJudgement(existing);
+      await this.auditTx(tx, {
+        action: 'retract',
+        actor: annotator,
+        runId: q.run_id,
+        queryId,
+        annotator,
+        data: { judgement: old.judgement as unknown as JsonObject, createdAt: old.createdAt, iteration: Number(q.iteration) },
+      });
       await tx.run(this.sql.deleteJudgement, [queryId, annotator]);
       const expires = now + leaseMs;
       await tx.run(this.sql.judgedDown, [annotator, expires, queryId]);
@@ -367,6 +468,39 @@ export abstract class SqlStore implements FeedbackStore {
     };
   }
 
+  // ---- review and audit ----
+
+  async adjudicate(a: NewAdjudication): Promise<Adjudication> {
+    checkJudgeName(a.reviewer);
+    const judgement = validateJudgement(a.judgement);
+    checkNote(a.note);
+    return this.write(async (tx) => {
+      const q = await tx.one<QueryRow>(this.sql.getQuery, [a.queryId]);
+      if (!q) throw notFound('query', a.queryId);
+      checkJudgementFitsQuery(judgement, rowToQuery(q));
+      const data: JsonObject = { judgement: JSON.parse(canonicalJson(judgement)), iteration: Number(q.iteration) };
+      if (a.note !== undefined) data.note = a.note;
+      return auditToAdjudication(await this.auditTx(tx, { action: 'adjudicate', actor: a.reviewer, runId: q.run_id, queryId: a.queryId, data }));
+    });
+  }
+
+  async listAdjudications(runId: string, filter: { queryId?: string; limit?: number; offset?: number } = {}): Promise<Adjudication[]> {
+    const rows = await this.listAudit({ runId, action: 'adjudicate', ...filter });
+    return rows.map(auditToAdjudication);
+  }
+
+  async listAudit(filter: AuditFilter = {}): Promise<AuditEntry[]> {
+    const w = whereEq([
+      ['run_id', filter.runId],
+      ['query_id', filter.queryId],
+      ['annotator', filter.annotator],
+      ['action', filter.action],
+    ]);
+    const args = [...w.args, checkLimit(filter.limit, DEFAULT_LIST_LIMIT, 'limit'), checkLimit(filter.offset, 0, 'offset')];
+    const sql = `SELECT * FROM audit${w.sql} ORDER BY seq LIMIT ? OFFSET ?`;
+    return (await this.read((tx) => tx.all<AuditRow>(sql, args))).map(rowToAudit);
+  }
+
   // ---- events ----
 
   async appendEvent(runId: string, e: NewEvent): Promise<MetricEvent> {
@@ -387,6 +521,7 @@ export abstract class SqlStore implements FeedbackStore {
   async importBatch(batch: ImportBatch): Promise<ImportResult> {
     const runs = batch.runs.map(checkNewRun);
     batch.judgements.forEach((rec, i) => checkCreatedAt(rec.createdAt, `judgements.${i}.createdAt`));
+    batch.queries.forEach(({ query }, i) => checkQueryLimits(query, `queries.${i}`));
     return this.write(async (tx) => {
       const res: ImportResult = { runs: 0, queries: 0, judgements: 0, skipped: 0 };
       const now = this.clock();
@@ -410,7 +545,7 @@ export abstract class SqlStore implements FeedbackStore {
           continue;
         }
         await this.requireRun(tx, query.runId);
-        await tx.run(this.sql.insertQueries(1), [query.id, query.runId, query.iteration, query.kind, queryBody(query), checkRedundancy(wanted), now]);
+        await tx.run(this.sql.insertQueries(1), [query.id, query.runId, query.iteration, query.kind, queryBody(query), queryFit(query), checkRedundancy(wanted), now]);
         res.queries++;
       }
       for (const rec of batch.judgements) {
@@ -426,5 +561,12 @@ export abstract class SqlStore implements FeedbackStore {
   async schemaVersion(): Promise<number> {
     const r = await this.read((tx) => tx.one<{ v: number }>(this.sql.schemaVersion));
     return Number(r?.v ?? 0);
+  }
+
+  private id: string | undefined;
+  async storeId(): Promise<string> {
+    this.id ??= (await this.read((tx) => tx.one<{ value: string }>(this.sql.getMeta, ['store_id'])))?.value;
+    if (this.id === undefined) throw new RlhfError('E_STORE', 'the store has no id (its schema is incomplete)');
+    return this.id;
   }
 }

@@ -9,7 +9,7 @@
  * failing write does not undo the others), and all their promises resolve after the single commit (one fsync
  * for the batch). Reads run directly, but never in the middle of a batch.
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { RlhfError, StoreError } from '../core/errors.js';
@@ -17,15 +17,32 @@ import { conflict } from './common.js';
 import { MIGRATIONS, refuseNewerSchema } from './migrations.js';
 import type { Awaitable, Dialect, Tx } from './sql.js';
 import { type Durability, SqlStore } from './sqlStore.js';
-import type { StoreOptions } from './types.js';
+import type { StoreHealth, StoreOptions } from './types.js';
 
 const SQLITE: Dialect = {
   lockRow: '', // BEGIN IMMEDIATE holds the file's write lock for the whole transaction
   lockFreeRow: '',
   // without the hint the planner walks the (iteration, seq) order of every open query of the run
+  perRowSubquery: '',
   leaseIndex: 'INDEXED BY queries_lease',
   jsonText: (column, key) => `json_extract(${column}, '$.${key}')`,
+  lockEvents: '', // one writer at a time: seq order is commit order
+  notifyEvent: '', // watchers in this process are told after the commit; other processes see data_version change
+  notifyAccounts: '', // token lookups are not cached
 };
+
+/** How often watchers look for commits by other processes (PRAGMA data_version). */
+const WATCH_POLL_MS = 250;
+
+/** The identity of a file: a store whose file was deleted or replaced must stop acknowledging writes. */
+function fileIdentity(path: string): string | undefined {
+  try {
+    const st = statSync(path);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Prepared statements kept per SQL text; the cache is emptied when dynamic SQL (filters, batch sizes) fills it. */
 const MAX_CACHED_STATEMENTS = 1000;
@@ -115,18 +132,39 @@ export class SqliteStore extends SqlStore {
   /** the group commit under way; reads wait for it */
   private committing: Promise<void> | undefined;
   private closed = false;
+  /** dev:inode of the file when opened (undefined for ':memory:') */
+  private readonly identity: string | undefined;
+  /** why writes cannot be kept any more (the file was deleted or replaced), once seen */
+  private lost: string | undefined;
+  /** runs that got events in the transaction being committed */
+  private touched = new Set<string>();
+  private readonly watchers = new Set<(runId: string | undefined) => void>();
+  private watchTimer: NodeJS.Timeout | undefined;
+  private dataVersion = 0;
 
-  /** Opens (creating if needed) the SQLite file at `path` (':memory:' for a throwaway store). */
+  /**
+   * Opens (creating if needed) the SQLite file at `path` (':memory:' for a throwaway store). A new file and the
+   * directories made for it are private to the user (0600 / 0700); SQLite gives its -wal and -shm files the
+   * file's permissions.
+   */
   constructor(path: string, opts: StoreOptions = {}) {
     super(SQLITE, opts.clock ?? Date.now);
     const file = path === ':memory:' ? path : resolve(path);
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    if (file !== ':memory:') {
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+      try {
+        closeSync(openSync(file, 'wx', 0o600)); // a new file is private; an existing one keeps its mode
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new StoreError(`cannot create the SQLite store at ${file}: ${(e as Error).message}`, { cause: e });
+      }
+    }
     this.location = file;
     try {
       this.db = new Database(file);
     } catch (e) {
       throw new StoreError(`cannot open the SQLite store at ${file}: ${(e as Error).message}`, { cause: e });
     }
+    this.identity = file === ':memory:' ? undefined : fileIdentity(file);
     try {
       this.db.pragma('busy_timeout = 10000');
       this.db.pragma('journal_mode = WAL');
@@ -157,6 +195,7 @@ export class SqliteStore extends SqlStore {
    */
   protected write<T>(fn: (tx: Tx) => Awaitable<T>, durability: Durability = 'durable'): Promise<T> {
     if (this.closed) return Promise.reject(new StoreError('the store is closed'));
+    if (this.lost !== undefined) return Promise.reject(new StoreError(this.lost));
     return new Promise<T>((res, rej) => {
       (durability === 'durable' ? this.queue : this.lightQueue).push({ fn, resolve: res as (v: unknown) => void, reject: rej });
       this.schedule();
@@ -216,6 +255,7 @@ export class SqliteStore extends SqlStore {
           results.push({ ok: false, v: e });
         }
       }
+      this.checkFile(); // a write into a deleted file would be acknowledged and lost
       this.ctl.commit.run();
     } catch (e) {
       if (this.db.inTransaction) {
@@ -226,6 +266,7 @@ export class SqliteStore extends SqlStore {
         }
       }
       const err = e instanceof RlhfError ? e : new StoreError(`SQLite write failed: ${(e as Error).message}`, { cause: e });
+      this.touched.clear();
       for (const op of ops) op.reject(err);
       return;
     }
@@ -234,6 +275,61 @@ export class SqliteStore extends SqlStore {
       if (r.ok) op.resolve(r.v);
       else op.reject(sqliteError(r.v));
     });
+    this.tellWatchers();
+  }
+
+  /** Throws (and remembers) when the file at the store's path is gone or is another file. */
+  private checkFile(): void {
+    if (this.identity === undefined) return;
+    if (this.lost === undefined && fileIdentity(this.location) !== this.identity) {
+      this.lost = `the SQLite store ${this.location} was deleted or replaced while open: writes can no longer be kept (restart the server on a store that exists)`;
+    }
+    if (this.lost !== undefined) throw new StoreError(this.lost);
+  }
+
+  protected override eventAppended(runId: string): void {
+    this.touched.add(runId);
+  }
+
+  private tellWatchers(): void {
+    if (this.touched.size === 0) return;
+    const runs = [...this.touched];
+    this.touched.clear();
+    for (const w of this.watchers) for (const r of runs) w(r);
+  }
+
+  watchEvents(listener: (runId: string | undefined) => void): () => void {
+    this.watchers.add(listener);
+    if (this.watchTimer === undefined && !this.closed) {
+      // another process (a loop writing to the same file) changes data_version; this connection's commits do not
+      this.dataVersion = this.db.pragma('data_version', { simple: true }) as number;
+      this.watchTimer = setInterval(() => {
+        if (this.committing || this.closed) return;
+        const v = this.db.pragma('data_version', { simple: true }) as number;
+        if (v === this.dataVersion) return;
+        this.dataVersion = v;
+        for (const w of this.watchers) w(undefined);
+      }, WATCH_POLL_MS);
+      this.watchTimer.unref();
+    }
+    return () => {
+      this.watchers.delete(listener);
+      if (this.watchers.size === 0 && this.watchTimer !== undefined) {
+        clearInterval(this.watchTimer);
+        this.watchTimer = undefined;
+      }
+    };
+  }
+
+  /** Writable when the file is still the one opened and a (no-op) write commits. */
+  async health(): Promise<StoreHealth> {
+    try {
+      this.checkFile();
+      await this.write((tx) => tx.run("UPDATE meta SET value = value WHERE key = 'store_id'"), 'light');
+      return { writable: true };
+    } catch (e) {
+      return { writable: false, reason: (e as Error).message };
+    }
   }
 
   async close(): Promise<void> {
@@ -241,6 +337,9 @@ export class SqliteStore extends SqlStore {
     // let queued writes commit first
     while (this.queue.length > 0 || this.lightQueue.length > 0 || this.scheduled || this.committing) await new Promise((r) => setImmediate(r));
     this.closed = true;
+    if (this.watchTimer !== undefined) clearInterval(this.watchTimer);
+    this.watchTimer = undefined;
+    this.watchers.clear();
     this.db.close();
   }
 }

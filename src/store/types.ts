@@ -36,7 +36,12 @@ export interface NewRun {
   status?: RunStatus;
 }
 
-export type Role = 'admin' | 'annotator';
+/**
+ * admin: every route. reviewer: sees every run's queries, judgements and stats and adjudicates; labels only as
+ * themselves (cannot change anyone else's labels). annotator: labels.
+ */
+export type Role = 'admin' | 'reviewer' | 'annotator';
+export const ROLES: readonly Role[] = ['admin', 'reviewer', 'annotator'];
 
 export interface Annotator {
   /** unique; what judgement records carry in `annotator` */
@@ -44,6 +49,8 @@ export interface Annotator {
   role: Role;
   /** ISO 8601 */
   createdAt: string;
+  /** ISO 8601; present while an admin has disabled the account (its token is refused; its labels stay) */
+  disabledAt?: string;
 }
 
 export type QueryStatus = 'pending' | 'leased' | 'done';
@@ -92,16 +99,87 @@ export interface NewJudgement {
 
 export interface AddJudgementOptions {
   /**
-   * Only accept the judgement when the query's lease is held by this annotator (it may have expired as long as
-   * nobody else took it). The server sets this for people; the loop and teachers write without a lease.
+   * A person's judgement: only accept it when the query's lease is held by this annotator (it may have expired
+   * as long as nobody else took it) and the run is still open (not done/failed: E_CONFLICT). The server sets
+   * this for people; the loop, teachers and imports write without a lease, in any run status.
    */
   requireLease?: boolean;
+  /**
+   * Also lease the annotator's next query of the same run for this many ms, in the same transaction (what the
+   * labeling page's `next: true` asks for). Default: no next lease.
+   */
+  nextLeaseMs?: number;
 }
 
 export interface AddJudgementResult {
   record: JudgementRecord;
   /** false: the same judgement existed already (an idempotent retry) */
   created: boolean;
+  /** with `nextLeaseMs`: the next lease, or null when nothing is left for the annotator (or the run is closed) */
+  next?: Lease | null;
+}
+
+/** What the audit trail records (rows are only ever appended). */
+export type AuditAction = 'retract' | 'adjudicate' | 'disable' | 'enable';
+
+export interface AuditEntry {
+  /** increasing within a store */
+  seq: number;
+  action: AuditAction;
+  /** who did it: an annotator, reviewer or admin name */
+  actor: string;
+  runId: string | null;
+  queryId: string | null;
+  /** whose label or account it concerns (retract: the annotator; disable/enable: the account) */
+  annotator: string | null;
+  /**
+   * retract: { judgement, createdAt, iteration } — the retracted judgement as it was;
+   * adjudicate: { judgement, note?, iteration }; disable/enable: { releasedLeases? }
+   */
+  data: JsonObject;
+  /** ISO 8601 */
+  createdAt: string;
+}
+
+export interface AuditFilter {
+  runId?: string;
+  queryId?: string;
+  annotator?: string;
+  action?: AuditAction;
+  /** default 1000 */
+  limit?: number;
+  /** default 0 */
+  offset?: number;
+}
+
+/** A reviewer's decision on a query (the final label where annotators disagree); the latest one counts. */
+export interface Adjudication {
+  /** the audit row's seq */
+  seq: number;
+  queryId: string;
+  runId: string;
+  iteration: number;
+  reviewer: string;
+  judgement: Judgement;
+  note?: string;
+  /** ISO 8601 */
+  createdAt: string;
+}
+
+export interface NewAdjudication {
+  queryId: string;
+  /** a reviewer's or admin's name */
+  reviewer: string;
+  judgement: Judgement;
+  /** free text, at most 2000 characters */
+  note?: string;
+}
+
+/** Whether the store can take writes now (the health route reports it). */
+export interface StoreHealth {
+  writable: boolean;
+  /** why not, when not writable */
+  reason?: string;
 }
 
 export interface JudgementFilter {
@@ -184,9 +262,14 @@ export interface FeedbackStore {
   /** Replaces the token (the old one stops working). E_NOT_FOUND for an unknown name. */
   setAnnotatorToken(name: string, tokenHash: string): Promise<Annotator>;
   getAnnotator(name: string): Promise<Annotator | undefined>;
-  /** Looks an annotator up by the SHA-256 hash of its token (see tokens.ts). */
+  /** Looks an annotator up by the SHA-256 hash of its token (see tokens.ts); a disabled one has `disabledAt`. */
   findAnnotatorByTokenHash(tokenHash: string): Promise<Annotator | undefined>;
   listAnnotators(): Promise<Annotator[]>;
+  /**
+   * Disables (their token is refused from now on, their leases go back to the pool, their labels stay) or
+   * enables an account; appends a `disable`/`enable` audit row by `actor`. E_NOT_FOUND for an unknown name.
+   */
+  setAnnotatorDisabled(name: string, disabled: boolean, actor: string): Promise<Annotator>;
 
   // queries
   /** Validates and adds queries to a run, all or nothing; appends a `queries` event. Returns how many. */
@@ -197,7 +280,8 @@ export interface FeedbackStore {
   /**
    * Atomically hands one query of the run to `annotator` for `leaseMs`: their own unexpired lease (extended) if
    * any, else the first query (lowest iteration, then insertion) not done, not judged by them and not leased to
-   * someone else. undefined when there is none.
+   * someone else. undefined when there is none. E_NOT_FOUND for an unknown run; E_CONFLICT when the run is
+   * done or failed.
    */
   leaseQuery(runId: string, annotator: string, leaseMs: number): Promise<Lease | undefined>;
   /** Returns the query to the pool if `annotator` holds its lease; false otherwise. */
@@ -215,8 +299,9 @@ export interface FeedbackStore {
    */
   addJudgement(j: NewJudgement, opts?: AddJudgementOptions): Promise<AddJudgementResult>;
   /**
-   * Undo: deletes the annotator's judgement on the query and leases the query to them again for `leaseMs`.
-   * E_NOT_FOUND if they have none; E_CONFLICT if another annotator holds an unexpired lease on it.
+   * Undo: takes the annotator's judgement on the query back (it moves to the audit trail as a `retract` row, so
+   * nothing disappears without a trace) and leases the query to them again for `leaseMs`. E_NOT_FOUND if they
+   * have none; E_CONFLICT if another annotator holds an unexpired lease on it or the run is done/failed.
    */
   retractJudgement(queryId: string, annotator: string, leaseMs: number): Promise<Lease>;
   listJudgements(runId: string, filter?: JudgementFilter): Promise<JudgementRecord[]>;
@@ -224,16 +309,38 @@ export interface FeedbackStore {
   countJudgements(runId: string | undefined, filter?: CountFilter): Promise<number>;
   runStats(runId: string): Promise<RunStats>;
 
+  // review and audit
+  /** Records a reviewer's decision on a query (it must fit the query); appends an `adjudicate` audit row. */
+  adjudicate(a: NewAdjudication): Promise<Adjudication>;
+  /** The run's adjudications, oldest first (a later one on the same query supersedes an earlier one). */
+  listAdjudications(runId: string, filter?: { queryId?: string; limit?: number; offset?: number }): Promise<Adjudication[]>;
+  /** Audit rows, oldest first. */
+  listAudit(filter?: AuditFilter): Promise<AuditEntry[]>;
+
   // metric events
+  /**
+   * Appends an event. Events commit in `seq` order (PostgreSQL: appends are serialized), so a reader that asks
+   * for `seq > last` never misses one.
+   */
   appendEvent(runId: string, e: NewEvent): Promise<MetricEvent>;
   /** Events of the run with seq > after (default 0), oldest first, at most `limit` (default 1000). */
   listEvents(runId: string, opts?: { after?: number; limit?: number }): Promise<MetricEvent[]>;
+  /**
+   * Calls `listener(runId)` soon after events of a run were committed — by this process, or (PostgreSQL:
+   * LISTEN/NOTIFY; SQLite: the file's change counter, looked at every 250 ms) by any other; `undefined` means
+   * "some run, look at all". Returns the unsubscribe function.
+   */
+  watchEvents(listener: (runId: string | undefined) => void): () => void;
 
   // import/export support
   importBatch(batch: ImportBatch): Promise<ImportResult>;
 
   /** The schema version the store is at (see migrations.ts). */
   schemaVersion(): Promise<number>;
+  /** A random id made when the store was created: tells two stores apart (the health route shows it). */
+  storeId(): Promise<string>;
+  /** Whether a write would be kept now (SQLite: the file is still there and writable; PostgreSQL: not read-only). */
+  health(): Promise<StoreHealth>;
   close(): Promise<void>;
 }
 
@@ -241,6 +348,6 @@ export interface FeedbackStore {
 export interface StoreOptions {
   /** milliseconds since the epoch; injectable so tests can expire leases (default Date.now) */
   clock?: () => number;
-  /** PostgreSQL pool size (default 10) */
+  /** PostgreSQL connections of this process (default 2 per core, at most 10: postgres.ts `defaultPoolSize`) */
   poolSize?: number;
 }

@@ -5,6 +5,7 @@
  * requests, and a snapshot of the store to prove those changed nothing.
  */
 import http from 'node:http';
+import net from 'node:net';
 import { Rng } from '../../src/core/rng.js';
 import type { Query } from '../../src/feedback/types.js';
 import type { FeedbackStore } from '../../src/store/types.js';
@@ -84,7 +85,7 @@ export function makeQueries(runId: string, n: number, prefix = 'q', iterations =
 }
 
 export interface AnnotatorLoad {
-  /** judgements acknowledged with 2xx: "queryId annotator" */
+  /** judgements acknowledged with 2xx: "queryId annotator" (once each, also when a retry found it stored) */
   acked: string[];
   /** submit latencies (ms) */
   submitMs: number[];
@@ -92,47 +93,94 @@ export interface AnnotatorLoad {
   leaseMs: number[];
   /** unexpected statuses, with what was sent */
   failures: string[];
+  /**
+   * Who held which query when, as the clients saw it: from receiving the lease to sending the judgement (or the
+   * release). Each interval lies inside the server-side lease, so two annotators' intervals on one query that
+   * overlap prove the query was handed to both at once (see overlappingLeases).
+   */
+  holds: { queryId: string; annotator: string; from: number; to: number }[];
+  /** requests moved to another server after a connection failure */
+  failovers: number;
 }
+
+/** Two different annotators holding one query at the same moment (from AnnotatorLoad.holds). */
+export function overlappingLeases(holds: AnnotatorLoad['holds']): string[] {
+  const byQuery = new Map<string, AnnotatorLoad['holds']>();
+  for (const h of holds) byQuery.set(h.queryId, [...(byQuery.get(h.queryId) ?? []), h]);
+  const out: string[] = [];
+  for (const [q, hs] of byQuery) {
+    hs.sort((a, b) => a.from - b.from);
+    for (let i = 1; i < hs.length; i++) {
+      const prev = hs[i - 1]!;
+      const cur = hs[i]!;
+      if (cur.annotator !== prev.annotator && cur.from < prev.to) out.push(`${q}: ${prev.annotator} ${prev.from.toFixed(1)}–${prev.to.toFixed(1)} and ${cur.annotator} from ${cur.from.toFixed(1)}`);
+    }
+  }
+  return out;
+}
+
+const isConnectionError = (e: unknown): boolean => /ECONNREFUSED|ECONNRESET|socket hang up|EPIPE/.test(String((e as Error).message ?? e) + String((e as { code?: string }).code ?? ''));
 
 /**
  * Each annotator leases and judges `perAnnotator` queries (lease → submit), all annotators concurrently.
- * Stops early when `shouldStop()` turns true or the queue stays empty for `emptyWaitMs`.
+ * Stops early when `shouldStop()` turns true or the queue stays empty for `emptyWaitMs`. With several `urls`
+ * (replicas) annotator i talks to urls[i % n]; with `failover`, a request that fails to connect is sent again
+ * to the next replica (a judgement retried is idempotent: 200 created=false counts as acknowledged).
  */
 export async function runAnnotators(opts: {
-  url: string;
+  url?: string;
+  urls?: string[];
   runId: string;
   annotators: { name: string; token: string }[];
   perAnnotator: number;
   shouldStop?: () => boolean;
   onAck?: (key: string) => void;
   emptyWaitMs?: number;
-  /** tolerate connection errors (the server is being killed) */
+  /** tolerate connection errors (the server is being killed): the annotator stops */
   tolerateErrors?: boolean;
+  /** move to the next url on a connection error instead of stopping */
+  failover?: boolean;
   /** submit with "next": true and use the returned lease (one request per label; default true) */
   useNext?: boolean;
 }): Promise<AnnotatorLoad> {
+  const urls = opts.urls ?? [opts.url!];
   const useNext = opts.useNext ?? true;
-  const load: AnnotatorLoad = { acked: [], submitMs: [], leaseMs: [], failures: [] };
+  const load: AnnotatorLoad = { acked: [], submitMs: [], leaseMs: [], failures: [], holds: [], failovers: 0 };
+  const ackedKeys = new Set<string>();
   const prefs = ['left', 'right', 'tie', 'skip'] as const;
   await Promise.all(
     opts.annotators.map(async (a, ai) => {
+      let server = ai % urls.length;
+      /** sends, moving to the next server on a connection failure (with failover); undefined: give up */
+      const send = async (spec: RequestSpec): Promise<HttpResult | undefined> => {
+        for (let tries = 0; ; tries++) {
+          try {
+            return await request(urls[server]!, spec);
+          } catch (e) {
+            if (opts.failover && isConnectionError(e) && tries < urls.length * 3) {
+              server = (server + 1) % urls.length;
+              load.failovers++;
+              continue;
+            }
+            if (opts.tolerateErrors) return undefined;
+            throw e;
+          }
+        }
+      };
       let done = 0;
       let emptySince: number | undefined;
       let pending: Query | null = null;
+      let heldSince = 0;
       while (done < opts.perAnnotator && !opts.shouldStop?.()) {
         let body: { query: Query | null } | undefined;
         if (pending) {
           body = { query: pending };
           pending = null;
         } else {
-          let lease: HttpResult;
-          try {
-            lease = await request(opts.url, { method: 'POST', path: `/api/runs/${opts.runId}/lease`, token: a.token, body: {} });
-          } catch (e) {
-            if (opts.tolerateErrors) return;
-            throw e;
-          }
+          const lease = await send({ method: 'POST', path: `/api/runs/${opts.runId}/lease`, token: a.token, body: {} });
+          if (!lease) return;
           load.leaseMs.push(lease.ms);
+          heldSince = performance.now();
           body = lease.json as { query: Query | null } | undefined;
           if (lease.status !== 200 || !body) {
             load.failures.push(`lease ${lease.status} ${lease.text.slice(0, 200)}`);
@@ -148,18 +196,19 @@ export async function runAnnotators(opts: {
         emptySince = undefined;
         const q = body.query;
         const judgement = { kind: 'comparison', leftId: q.samples[0]!.id, rightId: q.samples[1]!.id, preferred: prefs[(ai + done) % 4] };
-        let res: HttpResult;
-        try {
-          res = await request(opts.url, { method: 'POST', path: `/api/queries/${q.id}/judgement`, token: a.token, body: useNext ? { judgement, next: true } : { judgement } });
-        } catch (e) {
-          if (opts.tolerateErrors) return;
-          throw e;
-        }
+        const sentAt = performance.now();
+        load.holds.push({ queryId: q.id, annotator: a.name, from: heldSince, to: sentAt });
+        const res = await send({ method: 'POST', path: `/api/queries/${q.id}/judgement`, token: a.token, body: useNext ? { judgement, next: true } : { judgement } });
+        if (!res) return;
         load.submitMs.push(res.ms);
-        if (res.status === 201) {
+        heldSince = performance.now();
+        if (res.status === 201 || res.status === 200) {
           const key = `${q.id} ${a.name}`;
-          load.acked.push(key);
-          opts.onAck?.(key);
+          if (!ackedKeys.has(key)) {
+            ackedKeys.add(key);
+            load.acked.push(key);
+            opts.onAck?.(key);
+          }
           done++;
           if (useNext) pending = (res.json as { next?: { query: Query | null } }).next?.query ?? null;
         } else {
@@ -169,7 +218,8 @@ export async function runAnnotators(opts: {
       }
       // done: give back a lease taken with "next" so others can judge that query
       if (pending) {
-        const r = await request(opts.url, { method: 'DELETE', path: `/api/queries/${(pending as Query).id}/lease`, token: a.token }).catch(() => undefined);
+        load.holds.push({ queryId: (pending as Query).id, annotator: a.name, from: heldSince, to: performance.now() });
+        const r = await send({ method: 'DELETE', path: `/api/queries/${(pending as Query).id}/lease`, token: a.token }).catch(() => undefined);
         if (r && r.status !== 200 && !opts.tolerateErrors) load.failures.push(`release ${r.status} ${r.text.slice(0, 200)}`);
       }
     }),
@@ -177,16 +227,62 @@ export async function runAnnotators(opts: {
   return load;
 }
 
-/** A fingerprint of everything in a run that a request could change. */
-export async function snapshot(store: FeedbackStore, runId: string): Promise<string> {
-  const [runs, annotators, queries, judgements, events] = await Promise.all([
-    store.listRuns(),
-    store.listAnnotators(),
-    store.listQueries(runId, { limit: 1_000_000 }),
-    store.listJudgements(runId, { limit: 1_000_000 }),
-    store.listEvents(runId, { limit: 1_000_000 }),
-  ]);
-  return JSON.stringify({ runs, annotators, queries, judgements, events });
+/** A fingerprint of everything in the runs that a request could change (and of the runs, accounts and audit trail). */
+export async function snapshot(store: FeedbackStore, ...runIds: string[]): Promise<string> {
+  const perRun = await Promise.all(
+    runIds.map(async (runId) => {
+      const [queries, judgements, events] = await Promise.all([
+        store.listQueries(runId, { limit: 1_000_000 }),
+        store.listJudgements(runId, { limit: 1_000_000 }),
+        store.listEvents(runId, { limit: 1_000_000 }),
+      ]);
+      return { runId, queries, judgements, events };
+    }),
+  );
+  const [runs, annotators, audit] = await Promise.all([store.listRuns(), store.listAnnotators(), store.listAudit({ limit: 1_000_000 })]);
+  return JSON.stringify({ runs, annotators, audit, perRun });
+}
+
+type LeasedQuery = { id: string; samples: { id: string }[] };
+
+/**
+ * Sets up what the hostile requests aim at, over HTTP: the victim judges one query of `runId` and holds the
+ * lease of the next; a reviewer and a disabled account exist; in a second run, `closed`, the attacker judged one
+ * query and holds the lease of another, and then the run was marked done. Every step must succeed.
+ */
+export async function prepareHostile(url: string, runId: string, adminToken: string, victimToken: string, attackerToken: string): Promise<HostileContext> {
+  const ok = async (spec: RequestSpec, status = [200, 201]): Promise<HttpResult> => {
+    const r = await request(url, spec);
+    if (!status.includes(r.status)) throw new Error(`hostile setup: ${spec.method} ${spec.path} → ${r.status} ${r.text.slice(0, 200)}`);
+    return r;
+  };
+  const judgeNext = async (run: string, token: string): Promise<[LeasedQuery, LeasedQuery]> => {
+    const q1 = ((await ok({ method: 'POST', path: `/api/runs/${run}/lease`, token, body: {} })).json as { query: LeasedQuery }).query;
+    const judgement = { kind: 'comparison', leftId: q1.samples[0]!.id, rightId: q1.samples[1]!.id, preferred: 'left' };
+    await ok({ method: 'POST', path: `/api/queries/${q1.id}/judgement`, token, body: { judgement } });
+    const q2 = ((await ok({ method: 'POST', path: `/api/runs/${run}/lease`, token, body: {} })).json as { query: LeasedQuery }).query;
+    return [q1, q2];
+  };
+  const [judged, leased] = await judgeNext(runId, victimToken);
+  const reviewerToken = ((await ok({ method: 'POST', path: '/api/annotators', token: adminToken, body: { name: 'hostile-reviewer', role: 'reviewer' } })).json as { token: string }).token;
+  const disabledToken = ((await ok({ method: 'POST', path: '/api/annotators', token: adminToken, body: { name: 'hostile-gone' } })).json as { token: string }).token;
+  await ok({ method: 'PATCH', path: '/api/annotators/hostile-gone', token: adminToken, body: { disabled: true } });
+  await ok({ method: 'POST', path: '/api/runs', token: adminToken, body: { id: 'closed', domain: 'gridworld', status: 'running' } });
+  await ok({ method: 'POST', path: '/api/runs/closed/queries', token: adminToken, body: { queries: makeQueries('closed', 2, 'closed-q').map(({ runId: _r, ...q }) => q) } });
+  const [cJudged, cLeased] = await judgeNext('closed', attackerToken);
+  await ok({ method: 'PATCH', path: '/api/runs/closed', token: adminToken, body: { status: 'done' } });
+  return {
+    runId,
+    victimToken,
+    attackerToken,
+    leasedQueryId: leased.id,
+    leasedSamples: [leased.samples[0]!.id, leased.samples[1]!.id],
+    judgedQueryId: judged.id,
+    adminToken,
+    closed: { runId: 'closed', judgedQueryId: cJudged.id, leasedQueryId: cLeased.id, leasedSamples: [cLeased.samples[0]!.id, cLeased.samples[1]!.id] },
+    reviewerToken,
+    disabledToken,
+  };
 }
 
 export interface HostileContext {
@@ -202,6 +298,12 @@ export interface HostileContext {
   /** a query the victim already judged */
   judgedQueryId: string;
   adminToken: string;
+  /** a run that is done, in which the attacker judged one query and held the lease of another (issue 14, 1) */
+  closed?: { runId: string; judgedQueryId: string; leasedQueryId: string; leasedSamples: [string, string] };
+  /** a reviewer (sees and adjudicates; no admin routes) */
+  reviewerToken?: string;
+  /** an account an admin disabled */
+  disabledToken?: string;
 }
 
 const TRAVERSALS = [
@@ -268,8 +370,113 @@ export function hostileRequests(ctx: HostileContext, n: number, seed = 1): Reque
     () => ({ label: 'path traversal', method: 'GET', path: pick(TRAVERSALS) }),
     // unknown routes/methods
     () => ({ label: 'unknown route', method: pick(['GET', 'PUT', 'DELETE']), path: pick(['/api/admin', '/api/runs/x/y/z', '/api/queries', '/api/me/runs/x']), token: a }),
+    // issue 14, 2: JSON nested deeper than 64 levels (configs, event data, payloads) or deep enough to overflow a stack
+    () => {
+      const depth = pick([65, 200, 4150, 9000]);
+      const deep = `${'{"a":'.repeat(depth - 1)}{}${'}'.repeat(depth - 1)}`;
+      const [method, path, raw] = pick<[string, string, string]>([
+        ['POST', '/api/runs', `{"id":"deep${rng.int(1e6)}","domain":"gridworld","config":${deep}}`],
+        ['PATCH', `/api/runs/${ctx.runId}`, `{"config":${deep}}`],
+        ['POST', `/api/runs/${ctx.runId}/events`, `{"type":"metrics","data":${deep}}`],
+        ['POST', `/api/runs/${ctx.runId}/queries`, `{"queries":[{"id":"deep${rng.int(1e6)}","kind":"rating","iteration":0,"samples":[{"id":"s","domain":"g","payload":${deep}}]}]}`],
+      ]);
+      return { label: 'deep json', method, path, token: ctx.adminToken, raw, headers: { 'content-type': 'application/json' } };
+    },
+    // issue 14, 6: tokens in URLs are refused
+    () => ({ label: 'token in URL', method: 'GET', path: pick([`/api/runs/${ctx.runId}/events?token=${a}`, `/api/me?token=${a}`, `/api/runs/${ctx.runId}/events?token=${ctx.adminToken}`]) }),
+    // issue 14, 8: a non-holder's misfit judgement (must not learn the query's kind or samples), iterations, long paths
+    () => ({
+      label: 'misfit by non-holder',
+      method: 'POST',
+      path: submitPath(ctx.leasedQueryId),
+      token: a,
+      body: { judgement: pick([{ kind: 'rating', sampleId: 'x', value: 1 }, { kind: 'ranking', sampleIds: ['a', 'b'] }, { kind: 'correction', sampleId: 'x', label: 1 }, { ...goodJudgement, leftId: 'x' }]) },
+    }),
+    () => ({
+      label: 'iteration out of range',
+      method: 'POST',
+      path: pick([`/api/runs/${ctx.runId}/queries`, `/api/runs/${ctx.runId}/events`]),
+      token: ctx.adminToken,
+      raw: pick([
+        `{"queries":[{"id":"big${rng.int(1e6)}","kind":"rating","iteration":1e300,"samples":[{"id":"s","domain":"g","payload":0}]}]}`,
+        `{"queries":[{"id":"big${rng.int(1e6)}","kind":"rating","iteration":2147483648,"samples":[{"id":"s","domain":"g","payload":0}]}]}`,
+        '{"type":"metrics","iteration":1e300,"data":{}}',
+      ]),
+      headers: { 'content-type': 'application/json' },
+    }),
+    () => ({ label: 'over-long path', method: pick(['GET', 'POST']), path: pick([`/api/runs/${'r'.repeat(300)}`, `/api/queries/${'q'.repeat(1000)}/judgement`, `/label/${'x'.repeat(5000)}`]), token: pick([a, ctx.adminToken]) }),
+    // roles: an annotator on review routes, a reviewer on admin routes, a disabled account anywhere
+    () => ({ label: 'annotator on review route', method: pick(['GET', 'POST']), path: pick(['/api/audit', `/api/runs/${ctx.runId}/adjudications`, `/api/queries/${ctx.judgedQueryId}/adjudication`, '/api/server']), token: a, body: { judgement: goodJudgement } }),
+    ...(ctx.reviewerToken !== undefined
+      ? [
+          (): RequestSpec => ({
+            label: 'reviewer on admin route',
+            method: pick(['POST', 'PATCH']),
+            path: pick(['/api/runs', '/api/annotators', `/api/annotators/${'victim'}`, `/api/runs/${ctx.runId}`, `/api/runs/${ctx.runId}/queries`, `/api/runs/${ctx.runId}/events`]),
+            token: ctx.reviewerToken!,
+            body: pick([{ name: 'mallory', role: 'admin' }, { disabled: true }, { status: 'done' }, { type: 'x', data: {} }]),
+          }),
+          (): RequestSpec => ({ label: "reviewer undoes another's label", method: 'DELETE', path: submitPath(ctx.judgedQueryId), token: ctx.reviewerToken! }),
+        ]
+      : []),
+    ...(ctx.disabledToken !== undefined
+      ? [(): RequestSpec => ({ label: 'disabled account', method: pick(['GET', 'POST']), path: pick(['/api/me', `/api/runs/${ctx.runId}/lease`]), token: ctx.disabledToken!, body: {} })]
+      : []),
+    // issue 14, 1: a run that is done takes no undo, no judgement, no lease
+    ...(ctx.closed !== undefined
+      ? [
+          (): RequestSpec => {
+            const c = ctx.closed!;
+            const j = { kind: 'comparison', leftId: c.leasedSamples[0], rightId: c.leasedSamples[1], preferred: pick(['left', 'right']) };
+            return pick<RequestSpec>([
+              { label: 'closed run: undo', method: 'DELETE', path: submitPath(c.judgedQueryId), token: a },
+              { label: 'closed run: submit', method: 'POST', path: submitPath(c.leasedQueryId), token: a, body: { judgement: j, next: rng.int(2) === 1 } },
+              { label: 'closed run: lease', method: 'POST', path: `/api/runs/${c.runId}/lease`, token: a, body: {} },
+            ]);
+          },
+        ]
+      : []),
   ];
   return Array.from({ length: n }, (_, i) => makers[i % makers.length]!());
+}
+
+/**
+ * Hostile traffic that needs a raw socket: a malformed request line, headers over 16 KiB, a body that trickles
+ * in (cut off by the request timeout: 408), a body that follows an early 401 (the connection must close at once).
+ * Resolves with the status line's code and how long the server kept the connection.
+ */
+export function rawHostile(baseUrl: string, kind: 'malformed' | 'huge header' | 'slow body' | 'body after 401', token: string, waitMs = 60_000): Promise<{ status: number; body: unknown; closedAfterMs: number | null }> {
+  const u = new URL(baseUrl);
+  const chunks: Record<typeof kind, string> = {
+    malformed: 'NOT HTTP AT ALL\r\n\r\n',
+    'huge header': `GET /api/health HTTP/1.1\r\nHost: x\r\nX-Pad: ${'a'.repeat(20_000)}\r\n\r\n`,
+    'slow body': `POST /api/runs/x/lease HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"lea`,
+    'body after 401': 'POST /api/runs/x/lease HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"x":',
+  };
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const sock = net.connect(Number(u.port), u.hostname);
+    let text = '';
+    const finish = (closedAfterMs: number | null) => {
+      clearTimeout(timer);
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
+      let body: unknown;
+      try {
+        body = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4));
+      } catch {
+        body = undefined;
+      }
+      resolve({ status, body, closedAfterMs });
+    };
+    const timer = setTimeout(() => {
+      sock.destroy();
+      finish(null);
+    }, waitMs);
+    sock.on('data', (d) => (text += d.toString()));
+    sock.on('error', () => undefined);
+    sock.on('close', () => finish(performance.now() - t0));
+    sock.on('connect', () => sock.write(chunks[kind]));
+  });
 }
 
 /** Percentile (0..100) of a list of numbers. */

@@ -12,7 +12,7 @@ import { openStore } from '../../src/store/index.js';
 import { generateToken, hashToken } from '../../src/store/tokens.js';
 import type { FeedbackStore } from '../../src/store/types.js';
 import { startServerChild } from './child.js';
-import { hostileRequests, makeQueries, request, runAnnotators, snapshot } from './kit.js';
+import { hostileRequests, makeQueries, prepareHostile, rawHostile, request, runAnnotators, snapshot } from './kit.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rlhf-reliab-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -47,41 +47,34 @@ describe('labeling server reliability (fast)', () => {
     await store.close();
   });
 
-  it('100 hostile requests: every one 4xx, the store unchanged, the server still serving', async () => {
+  it('150 hostile requests (every finding of issue 14 included): every one 4xx, the store unchanged, the server still serving', async () => {
     const { store, annotators } = await seed(join(dir, 'b.sqlite'), 10, 2);
     const srv = await createServer({ store, staticDir: false });
     const [victim, attacker] = annotators as [{ name: string; token: string }, { name: string; token: string }];
-    // the victim judged one query and holds the lease of the next
-    const l1 = await request(srv.url, { method: 'POST', path: '/api/runs/load/lease', token: victim.token, body: {} });
-    const q1 = (l1.json as { query: { id: string; samples: { id: string }[] } }).query;
-    const j1 = { kind: 'comparison', leftId: q1.samples[0]!.id, rightId: q1.samples[1]!.id, preferred: 'left' };
-    expect((await request(srv.url, { method: 'POST', path: `/api/queries/${q1.id}/judgement`, token: victim.token, body: { judgement: j1 } })).status).toBe(201);
-    const l2 = await request(srv.url, { method: 'POST', path: '/api/runs/load/lease', token: victim.token, body: {} });
-    const q2 = (l2.json as { query: { id: string; samples: { id: string }[] } }).query;
-
-    const before = await snapshot(store, 'load');
-    const specs = hostileRequests(
-      {
-        runId: 'load',
-        victimToken: victim.token,
-        attackerToken: attacker.token,
-        leasedQueryId: q2.id,
-        leasedSamples: [q2.samples[0]!.id, q2.samples[1]!.id],
-        judgedQueryId: q1.id,
-        adminToken: srv.adminToken!,
-      },
-      100,
-      7,
-    );
+    // the victim judged one query and holds the lease of the next; a closed run, a reviewer, a disabled account
+    const ctx = await prepareHostile(srv.url, 'load', srv.adminToken!, victim.token, attacker.token);
+    const before = await snapshot(store, 'load', 'closed');
+    const specs = hostileRequests(ctx, 150, 7);
     const results = await Promise.all(specs.map((s) => request(srv.url, s)));
     const bad = results.map((r, i) => [specs[i]!.label, specs[i]!.method, specs[i]!.path.slice(0, 60), r.status] as const).filter(([, , , s]) => s < 400 || s >= 500);
     expect(bad).toEqual([]);
     const noBody = results.map((r, i) => [specs[i]!.path, r.status, r.text.slice(0, 80)] as const).filter((_, i) => !(results[i]!.json as { error?: { code?: string } } | undefined)?.error?.code?.startsWith("E_"));
     expect(noBody).toEqual([]);
-    expect(await snapshot(store, 'load')).toBe(before);
+    // nothing the attacker could not see leaks (the victim's sample ids), every answer carries the CSP
+    const leaks = results.filter((r, i) => specs[i]!.token === attacker.token && ctx.leasedSamples.some((id) => r.text.includes(id)));
+    expect(leaks.map((r) => r.text.slice(0, 120))).toEqual([]);
+    expect(results.filter((r) => !String(r.headers['content-security-policy']).includes("default-src 'self'"))).toEqual([]);
+    expect(new Set(specs.map((sp) => sp.label)).size).toBeGreaterThanOrEqual(30);
+    // raw-socket abuse: malformed request, huge headers, a body after an early 401 — answered and closed
+    for (const kind of ['malformed', 'huge header', 'body after 401'] as const) {
+      const r = await rawHostile(srv.url, kind, attacker.token, 5000);
+      expect([kind, r.status >= 400 && r.status < 500, (r.body as { error?: { code?: string } } | undefined)?.error?.code]).toEqual([kind, true, kind === 'body after 401' ? 'E_AUTH' : 'E_REQUEST']);
+      expect(r.closedAfterMs).not.toBeNull();
+    }
+    expect(await snapshot(store, 'load', 'closed')).toBe(before);
     // still serving: the victim finishes the leased query
-    const j2 = { kind: 'comparison', leftId: q2.samples[0]!.id, rightId: q2.samples[1]!.id, preferred: 'right' };
-    expect((await request(srv.url, { method: 'POST', path: `/api/queries/${q2.id}/judgement`, token: victim.token, body: { judgement: j2 } })).status).toBe(201);
+    const j2 = { kind: 'comparison', leftId: ctx.leasedSamples[0], rightId: ctx.leasedSamples[1], preferred: 'right' };
+    expect((await request(srv.url, { method: 'POST', path: `/api/queries/${ctx.leasedQueryId}/judgement`, token: victim.token, body: { judgement: j2 } })).status).toBe(201);
     await srv.close();
     await store.close();
   });

@@ -28,7 +28,10 @@ function LazyDashboard({ runId }: { runId: string }) {
   return Page ? <Page runId={runId} /> : <p class="muted">Loading the dashboard…</p>;
 }
 
-/** A token in the URL fragment (`/#token=…` or `/login#token=…`, as printed by the CLI) logs in and is removed from the URL. */
+/**
+ * A token in the URL fragment (`/#token=…` or `/login#token=…`, as printed by the CLI) logs in and is removed from
+ * the URL; it is then kept in this tab's sessionStorage only (api.ts).
+ */
 function takeTokenFromHash(): string | null {
   const m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
   if (!m) return null;
@@ -87,11 +90,11 @@ function App() {
       break;
     case 'dashboard':
       page =
-        me.role === 'admin' ? (
+        me.role === 'admin' || me.role === 'reviewer' ? (
           <LazyDashboard key={route.runId} runId={route.runId} />
         ) : (
           <p class="error" role="alert">
-            The dashboard is for admins. <a href="/" onClick={onLinkClick}>Back to the runs</a>.
+            The dashboard is for reviewers and admins. <a href="/" onClick={onLinkClick}>Back to the runs</a>.
           </p>
         );
       break;

@@ -209,9 +209,10 @@ describe('resolveHumanJudgeConfig', () => {
 });
 
 describe('openHumanSession: a busy port', () => {
-  it('the default port (no --port) falls back to a free one; a busy --port is attached to', async () => {
+  it('the default port (no --port) falls back to a free one; a busy --port is attached to only if rlhfkit of this store serves it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rlhf-busy-'));
-    const blocker: Server = createNetServer();
+    // something that is not an rlhfkit server; it reads what it is sent (so a probe that hangs up is let go)
+    const blocker: Server = createNetServer((socket) => socket.resume());
     await new Promise<void>((ok) => blocker.listen(0, '127.0.0.1', ok));
     const port = (blocker.address() as { port: number }).port;
     const lines: string[] = [];
@@ -223,10 +224,11 @@ describe('openHumanSession: a busy port', () => {
       expect(own.url).not.toContain(`:${port}`);
       expect(lines).toContain(`port ${port} is in use; using any free port`);
       await own.close();
-      const attached = await openHumanSession({ ...setup, portGiven: true }, o);
-      expect(attached.attached).toBe(true);
-      expect(attached.url).toBe(`http://127.0.0.1:${port}`);
-      await attached.close();
+      // something that is not an rlhfkit server of this store holds --port: an error on --port, no token printed
+      // (attaching to one that is: test/server/attach.test.ts)
+      lines.length = 0;
+      await expect(openHumanSession({ ...setup, portGiven: true }, o)).rejects.toMatchObject({ key: 'port', message: expect.stringMatching(/not an rlhfkit server/) });
+      expect(lines.join('\n')).not.toMatch(/token/);
     } finally {
       await new Promise<void>((ok) => blocker.close(() => ok()));
       rmSync(dir, { recursive: true, force: true });

@@ -21,7 +21,10 @@ export interface HumanSessionOptions {
   runId: string;
   domain: string;
   config?: JsonObject;
-  /** port of the labeling server (0 = any free port); when it is in use, the loop attaches to the server there */
+  /**
+   * port of the labeling server (0 = any free port); when it is in use, the loop attaches to the server there —
+   * only after its /api/health says it is an rlhfkit server of the same store (else a ConfigError on --port)
+   */
   port?: number;
   /** false: a port in use is an error (EADDRINUSE) instead of a server to attach to (default true) */
   attachIfBusy?: boolean;
@@ -64,7 +67,7 @@ function jsonSafe(data: JsonObject): JsonObject {
 export async function startHumanSession(o: HumanSessionOptions): Promise<HumanSession> {
   const log = o.log ?? ((l: string) => console.error(l));
   const { openStore } = await import('../../store/index.js');
-  const { createServer } = await import('../../server/app.js');
+  const { createServer, SERVICE_NAME } = await import('../../server/app.js');
   const store = await openStore(o.db);
   let server: Awaited<ReturnType<typeof createServer>> | undefined;
   let url: string;
@@ -75,9 +78,11 @@ export async function startHumanSession(o: HumanSessionOptions): Promise<HumanSe
       url = server.url;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || o.attachIfBusy === false) throw e;
-      attached = true;
       url = `http://${o.host ?? '127.0.0.1'}:${o.port}`;
-      log(`port ${o.port} is in use: assuming \`rlhf serve --db ${store.location}\` serves this store there`);
+      // never hand out a token link to whatever happens to listen there
+      await checkServesStore(url, o.port ?? 0, store, SERVICE_NAME);
+      attached = true;
+      log(`port ${o.port} is in use by an rlhfkit server of this store (${store.location}): labeling goes through it`);
     }
     await ensureRun(store, { id: o.runId, domain: o.domain, config: o.config ?? {}, status: 'running' });
     const annotator = o.annotator ?? 'labeler';
@@ -122,6 +127,50 @@ export async function startHumanSession(o: HumanSessionOptions): Promise<HumanSe
     await store.close();
     throw e;
   }
+}
+
+/**
+ * Throws a ConfigError on --port unless the server at `url` answers /api/health as an rlhfkit server whose store
+ * has the same id as `store`.
+ */
+async function checkServesStore(url: string, port: number, store: FeedbackStore, service: string): Promise<void> {
+  const health = (await getJson(`${url}/api/health`, 3000)) as { service?: unknown; storeId?: unknown } | undefined;
+  if (health?.service !== service || typeof health.storeId !== 'string') {
+    throw new ConfigError('port', `port ${port} is in use by something that is not an rlhfkit server: pick another --port (0 = any free port) or stop what listens there`);
+  }
+  if (health.storeId !== (await store.storeId())) {
+    throw new ConfigError(
+      'port',
+      `port ${port} is served by an rlhfkit server of another store: serve this run's store there (\`rlhf serve --db ${store.location}\`) or pick another --port`,
+    );
+  }
+}
+
+/** GET → parsed JSON (any status), or undefined on no answer / not JSON within `ms`; its connection is not kept. */
+async function getJson(url: string, ms: number): Promise<unknown> {
+  const { request } = await import('node:http');
+  return new Promise((resolve) => {
+    const req = request(url, { agent: false, timeout: ms }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        body += d;
+        if (body.length > 65_536) req.destroy();
+      });
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(body));
+        } catch {
+          resolve(undefined);
+        }
+      });
+      res.on('error', () => resolve(undefined));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+    req.on('close', () => resolve(undefined));
+    req.end();
+  });
 }
 
 // ------------------------------------------------------------------------------------------------------------

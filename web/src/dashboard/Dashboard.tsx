@@ -1,10 +1,12 @@
 /**
- * The admin dashboard of a run: status, labeling stats, agreement between annotators, and live plots of the
- * metrics the loop emits (SSE), drawn with the report's Vega-Lite spec builders so they match the HTML report.
+ * The dashboard of a run (admins and reviewers): status, labeling stats, agreement between annotators, and live
+ * plots of the metrics the loop emits (SSE), drawn with the report's Vega-Lite spec builders so they match the
+ * HTML report. When the run has ended — or its server stopped with it — the page says so and how to serve the
+ * run's store again.
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { heatmaps, lineChart, pathPlot, type HeatmapOptions, type PathPlotOptions, type TopLevelSpec } from '../../../src/report/specs.js';
-import { api, eventsUrl, type Agreement, type MetricEvent, type Run, type RunStats } from '../api.js';
+import { api, streamEvents, type Agreement, type Run, type RunStats, type RunStatus } from '../api.js';
 import { href, onLinkClick } from '../router.js';
 import { emptyData, foldEvent, type DashboardData } from './events.js';
 import { VegaChart } from './VegaChart.js';
@@ -26,39 +28,80 @@ export function groupKeys(keys: string[]): Array<[string, string[]]> {
   return [...groups.entries()].sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b)).map(([g, ks]) => [g, ks.sort()]);
 }
 
-function useRunEvents(runId: string): { data: DashboardData; connected: boolean } {
+function useRunEvents(runId: string): { data: DashboardData; connected: boolean; everConnected: boolean } {
   const dataRef = useRef<DashboardData>(emptyData());
   const [, setVersion] = useState(0);
   const [connected, setConnected] = useState(false);
+  const [everConnected, setEverConnected] = useState(false);
   useEffect(() => {
     dataRef.current = emptyData();
     setVersion(0);
-    const es = new EventSource(eventsUrl(runId));
+    const stop = new AbortController();
     let pending: number | undefined;
-    es.onopen = () => setConnected(true);
-    es.onerror = () => setConnected(false);
-    es.onmessage = (m: MessageEvent<string>) => {
-      let e: MetricEvent;
-      try {
-        e = JSON.parse(m.data) as MetricEvent;
-      } catch {
-        return;
-      }
-      if (foldEvent(dataRef.current, e) && pending === undefined) {
-        // a replay delivers many events at once: redraw at most every 300 ms
-        pending = window.setTimeout(() => {
-          pending = undefined;
-          setVersion(dataRef.current.version);
-        }, 300);
-      }
-      if (e.type === 'queries' || e.type === 'judgements' || e.type === 'status') window.dispatchEvent(new CustomEvent('rlhf:stats', { detail: runId }));
-    };
+    void streamEvents(
+      runId,
+      {
+        onState: (on) => {
+          setConnected(on);
+          if (on) setEverConnected(true);
+        },
+        onEvent: (e) => {
+          if (foldEvent(dataRef.current, e) && pending === undefined) {
+            // a replay delivers many events at once: redraw at most every 300 ms
+            pending = window.setTimeout(() => {
+              pending = undefined;
+              setVersion(dataRef.current.version);
+            }, 300);
+          }
+          if (e.type === 'queries' || e.type === 'judgements' || e.type === 'status') window.dispatchEvent(new CustomEvent('rlhf:stats', { detail: runId }));
+        },
+      },
+      stop.signal,
+    );
     return () => {
-      es.close();
+      stop.abort();
       window.clearTimeout(pending);
     };
   }, [runId]);
-  return { data: dataRef.current, connected };
+  return { data: dataRef.current, connected, everConnected };
+}
+
+/** How to serve the run again: `rlhf serve --db <the store>` (from GET /api/server, asked while the server is up). */
+function useServeCommand(): string {
+  const [cmd, setCmd] = useState('rlhf serve --db <the run\'s store>');
+  useEffect(() => {
+    api.server().then(
+      (s) => setCmd(`rlhf serve --db ${s.location.includes(' ') ? JSON.stringify(s.location) : s.location}`),
+      () => undefined,
+    );
+  }, []);
+  return cmd;
+}
+
+/**
+ * What the page says when the run is over or its server is gone: a human-judged run's server stops with the run,
+ * so an open dashboard would otherwise just go quiet.
+ */
+export function RunEndedNotice({ runId, status, offline, serveCommand }: { runId: string; status: RunStatus | undefined; offline: boolean; serveCommand: string }) {
+  if (!offline && status !== 'done' && status !== 'failed') return null;
+  return (
+    <div class="notice" role="status" data-testid="run-ended">
+      {offline ? (
+        <p>
+          <strong>The server is not answering.</strong> If the run ended, its labeling server stopped with it; nothing is lost — the labels and
+          metrics are in its store. To browse this run again, serve the store and reopen <code>/dashboard/{runId}</code>:
+        </p>
+      ) : (
+        <p>
+          <strong>This run has {status === 'done' ? 'finished' : 'failed'}.</strong> Its pages stay browsable while this server runs; a server
+          started by <code>rlhf run … --judge human</code> stops with the run. To browse it later:
+        </p>
+      )}
+      <pre>
+        <code data-testid="serve-command">{serveCommand}</code>
+      </pre>
+    </div>
+  );
 }
 
 function usePolled<T>(load: () => Promise<T>, deps: unknown[], everyMs = 3000): { value: T | null; error: string } {
@@ -90,7 +133,8 @@ function usePolled<T>(load: () => Promise<T>, deps: unknown[], everyMs = 3000): 
 }
 
 export function DashboardPage({ runId }: { runId: string }) {
-  const { data, connected } = useRunEvents(runId);
+  const { data, connected, everConnected } = useRunEvents(runId);
+  const serveCommand = useServeCommand();
   const run = usePolled(() => api.run(runId), [runId], 5000);
   const stats = usePolled<RunStats>(() => api.stats(runId), [runId]);
   const agreement = usePolled<Agreement>(() => api.agreement(runId), [runId], 5000);
@@ -115,6 +159,7 @@ export function DashboardPage({ runId }: { runId: string }) {
           Label this run →
         </a>
       </div>
+      <RunEndedNotice runId={runId} status={status} offline={everConnected && !connected && run.error !== ''} serveCommand={serveCommand} />
       {run.error && <p class="error" role="alert">{run.error}</p>}
       <div class="cards">
         <RunCard run={run.value?.run} />

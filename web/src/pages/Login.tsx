@@ -30,8 +30,8 @@ export function LoginPage({ onLogin, notice }: { onLogin(token: string, who: Ann
         <h1 id="login-title">Log in to label</h1>
         {notice && <p class="notice">{notice}</p>}
         <p class="muted">
-          Paste the token printed in the terminal where the server started (or the one your admin gave you). It stays in this
-          browser until you log out.
+          Paste the token printed in the terminal where the server started (or the one your admin gave you). It is kept in
+          this tab only, until you log out or close it.
         </p>
         <label for="token">Token</label>
         <input
