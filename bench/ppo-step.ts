@@ -24,7 +24,7 @@ import { Gpt2 } from '../src/models/gpt2/model.js';
 import { generate } from '../src/models/generate.js';
 import { scoreResponses } from '../src/models/logprobs.js';
 import { TensorAdam } from '../src/optim/tensorAdam.js';
-import { gpt2PolicyForward } from '../src/domains/text/rlhf/forward.js';
+import { causalLmPolicyForward } from '../src/models/policyForward.js';
 import { ppoStep, resolvePPOConfig, makeKLController, type PPORollouts } from '../src/policy/ppo.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -164,7 +164,7 @@ async function runOurs(mode: 'full' | 'lora', o: Options, log: (s: string) => vo
   };
   const cfg = resolvePPOConfig({ learningRate: 1.5e-5, ppoEpochs: o.epochs, batchSize: B, miniBatchSize: MB });
   const optimizer = new TensorAdam(vars, { lr: cfg.learningRate });
-  const forward = gpt2PolicyForward(model, { adapters: true, training: true, rng: rng.fork('dropout') });
+  const forward = causalLmPolicyForward(model, { adapters: true, training: true, rng: rng.fork('dropout') });
   const [stats, tOpt] = timeIt(() => ppoStep(rollouts, { config: cfg, forward, optimizer, variables: vars, klController: makeKLController(cfg), rng: rng.fork('ppo') }), 'ppo_optimisation');
   notePeak();
   log(`  optimisation ${tOpt.toFixed(2)} s (cpu ${cpuByPhase.ppo_optimisation!.toFixed(2)} s; ${o.epochs} epochs × ${B / MB} minibatches)`);

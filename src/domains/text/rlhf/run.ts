@@ -32,7 +32,7 @@ import { TextRewardModel } from '../../../reward/text/model.js';
 import { fitTextRewardModel, type TextComparison, type TextRewardFit } from '../../../reward/text/trainer.js';
 import type { Gpt2 } from '../../../models/gpt2/model.js';
 import { generate } from '../../../models/generate.js';
-import { gpt2LogprobForward, gpt2PolicyForward } from './forward.js';
+import { causalLmLogprobForward, causalLmPolicyForward } from '../../../models/policyForward.js';
 import type { Prompt, TextCodec } from './corpus.js';
 import type { TextRlhfConfig } from './config.js';
 import type { TextPairBatch } from './queries.js';
@@ -217,8 +217,8 @@ export class TextRlhf {
     let total = 0;
     for (let s = 0; s < samples.prompts.length; s += this.config.batchSize) {
       const r = packRollout(samples.prompts.slice(s, s + this.config.batchSize), samples.raw.slice(s, s + this.config.batchSize), this.inputs.codec.eosId);
-      const pol = evaluateResponses(gpt2LogprobForward(this.inputs.model, { adapters: true, temperature: this.config.temperature }), r, this.config.batchSize);
-      const ref = evaluateResponses(gpt2LogprobForward(this.inputs.model, { adapters: false, temperature: this.config.temperature }), r, this.config.batchSize);
+      const pol = evaluateResponses(causalLmLogprobForward(this.inputs.model, { adapters: true, temperature: this.config.temperature }), r, this.config.batchSize);
+      const ref = evaluateResponses(causalLmLogprobForward(this.inputs.model, { adapters: false, temperature: this.config.temperature }), r, this.config.batchSize);
       for (let i = 0; i < r.batchSize * r.responseLength; i++) total += r.responseMask[i]! * (pol.logprobs[i]! - ref.logprobs[i]!);
     }
     return total / samples.prompts.length;
@@ -342,8 +342,8 @@ export class TextRlhf {
     const s = this.sample(batch, true, rng); // 1) generate with the policy
     const r = packRollout(s.prompts, s.raw, this.inputs.codec.eosId);
     const tGen = performance.now();
-    const old = evaluateResponses(gpt2PolicyForward(model, { adapters: true, temperature: c.temperature }), r, c.batchSize); // 2) old log-probs and values
-    const refLp = evaluateResponses(gpt2LogprobForward(model, { adapters: false, temperature: c.temperature }), r, c.batchSize); //    reference log-probs
+    const old = evaluateResponses(causalLmPolicyForward(model, { adapters: true, temperature: c.temperature }), r, c.batchSize); // 2) old log-probs and values
+    const refLp = evaluateResponses(causalLmLogprobForward(model, { adapters: false, temperature: c.temperature }), r, c.batchSize); //    reference log-probs
     const raw = this.rewardOf(s); //    reward-model scores (or the judge's, as an ablation), standardized
     const scores = Float32Array.from(raw, (x) => (x - this.scoreNorm.mu) / this.scoreNorm.sigma);
     const tokenRewards = c.tokenRewards ? this.tokenRewards(r, scores) : undefined; // moves each token's share out of `scores`
@@ -353,7 +353,7 @@ export class TextRlhf {
       { ...r, logprobs: old.logprobs, refLogprobs: refLp.logprobs, values: old.values!, scores, ...(tokenRewards ? { tokenRewards } : {}) },
       {
         config: ppoConfig,
-        forward: gpt2PolicyForward(model, { adapters: true, entropy: true, temperature: c.temperature }),
+        forward: causalLmPolicyForward(model, { adapters: true, entropy: true, temperature: c.temperature }),
         optimizer: this.optimizer,
         variables: model.trainableVariables('lora'),
         klController: this.klController,
@@ -403,7 +403,7 @@ export class TextRlhf {
     const pairs = this.pairs
       .filter((x) => x.mu !== 0.5 && x.left.length > 0 && x.right.length > 0)
       .map((x) => (x.mu > 0.5 ? { prompt: x.prompt, chosen: x.left, rejected: x.right } : { prompt: x.prompt, chosen: x.right, rejected: x.left }));
-    const ref = gpt2LogprobForward(this.inputs.model, { adapters: false, temperature: this.config.temperature });
+    const ref = causalLmLogprobForward(this.inputs.model, { adapters: false, temperature: this.config.temperature });
     const refChosen = new Float32Array(pairs.length);
     const refRejected = new Float32Array(pairs.length);
     for (let s = 0; s < pairs.length; s += c.batchSize) {
@@ -420,7 +420,7 @@ export class TextRlhf {
     const t0 = performance.now();
     const d = (this.dpo ??= this.dpoData());
     const dpoConfig = resolveDPOConfig({ beta: c.dpoBeta, lossType: c.dpoLoss, learningRate: c.learningRate, batchSize: c.dpoBatchSize, epochs: c.dpoEpochs, maxGradNorm: 1 });
-    const policy = gpt2LogprobForward(this.inputs.model, { adapters: true, temperature: this.config.temperature });
+    const policy = causalLmLogprobForward(this.inputs.model, { adapters: true, temperature: this.config.temperature });
     const variables = this.inputs.model.trainableVariables('lora');
     const steps = Math.ceil(d.pairs.length / c.dpoBatchSize);
     const order = this.optimizeRng.shuffle(d.pairs.map((_, i) => i));

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initTensors, tf } from '../../../core/tensor.js';
-import { Rng } from '../../../core/rng.js';
-import { Gpt2 } from '../../../models/gpt2/model.js';
-import { resolveGpt2Config } from '../../../models/gpt2/config.js';
-import { gpt2PolicyForward, stopGradient } from './forward.js';
+import { initTensors, tf } from '../core/tensor.js';
+import { Rng } from '../core/rng.js';
+import { Gpt2 } from './gpt2/model.js';
+import { resolveGpt2Config } from './gpt2/config.js';
+import { causalLmPolicyForward, stopGradient } from './policyForward.js';
 
 beforeAll(async () => {
   await initTensors();
@@ -20,14 +20,14 @@ describe('stopGradient', () => {
   });
 });
 
-describe('gpt2PolicyForward', () => {
+describe('causalLmPolicyForward', () => {
   it('aligns log π(x_t|x_<t) and V(x_<t) at index t, and the response hint changes nothing it returns', () => {
     const m = Gpt2.random(resolveGpt2Config({ vocab_size: 11, n_positions: 16, n_embd: 8, n_layer: 1, n_head: 2, eos_token_id: 10, bos_token_id: 10 }), new Rng(1));
     m.addValueHead(new Rng(2));
     const idsA = [3, 1, 4, 1, 5, 9];
     const ids = tf.tensor2d(idsA, [1, 6], 'int32');
     const mask = tf.ones([1, 6]) as tf.Tensor2D;
-    const f = gpt2PolicyForward(m, { adapters: false, entropy: true });
+    const f = causalLmPolicyForward(m, { adapters: false, entropy: true });
     const full = f(ids, mask); // all positions 1..5
     const hint = f(ids, mask, 3); // only the last 3
     const out = m.forward(ids, mask);
@@ -46,7 +46,7 @@ describe('gpt2PolicyForward', () => {
     expect(lpH[1]).toBe(0);
     expect(full.entropy!.shape).toEqual([1, 6]);
     // temperature: log softmax(z / T)
-    const hot = gpt2PolicyForward(m, { adapters: false, temperature: 2 })(ids, mask);
+    const hot = causalLmPolicyForward(m, { adapters: false, temperature: 2 })(ids, mask);
     const lpT = hot.logprobs.arraySync()[0]!;
     for (let t = 1; t < 6; t++) {
       const z = logits[t - 1]!.map((v) => v / 2);
