@@ -19,6 +19,7 @@ import {
   BPrefTeacher,
   Rng,
   bradleyTerryArrays,
+  comparisonQuery,
   comparisonTarget,
   defineOptions,
   defineTask,
@@ -138,15 +139,10 @@ export default defineTask<BanditConfig, BanditSummary, BanditState>({
       gather: (b: PairBatch): Label[] => judge.labelBatch(Array.from(b.left, (l, i) => ({ left: [trueReward[l]!], right: [trueReward[b.right[i]!]!] }))).map((p) => comparisonTarget(p) ?? null),
     };
     // what people see: the two arms as JSON (the web app's JSON view draws any payload)
+    const armPayload = (a: number) => ({ arm: a, features: phi[a]!.map((x) => Math.round(x * 100) / 100) });
     const maker: QueryMaker<PairBatch> = {
       size: (b) => b.left.length,
-      query: (b, i, iteration, id) => ({
-        id,
-        runId: '',
-        kind: 'comparison',
-        iteration,
-        samples: [b.left[i]!, b.right[i]!].map((a, k) => ({ id: `${id}:${k ? 'R' : 'L'}`, domain: 'bandit', payload: { arm: a, features: phi[a]!.map((x) => Math.round(x * 100) / 100) } })),
-      }),
+      query: (b, i, iteration, id) => comparisonQuery(id, iteration, 'bandit', armPayload(b.left[i]!), armPayload(b.right[i]!)),
     };
 
     const parts: LoopParts<PairBatch> = {

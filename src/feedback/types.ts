@@ -27,6 +27,26 @@ export interface Query<P = unknown> {
   predicted?: number;
 }
 
+/**
+ * A comparison query about two samples of a domain, as every domain's query maker builds it: samples[0] is the left
+ * one (`<id>:L`), samples[1] the right one (`<id>:R`); `predicted` is the model's P(left ≻ right), when it has one.
+ * runId is filled in when the query is posted.
+ */
+export function comparisonQuery<P>(id: string, iteration: number, domain: string, left: P, right: P, predicted?: number): Query<P> {
+  const q: Query<P> = {
+    id,
+    runId: '',
+    kind: 'comparison',
+    iteration,
+    samples: [
+      { id: `${id}:L`, domain, payload: left },
+      { id: `${id}:R`, domain, payload: right },
+    ],
+  };
+  if (predicted !== undefined) q.predicted = predicted;
+  return q;
+}
+
 export type Preference = 'left' | 'right' | 'tie' | 'skip';
 
 export type Judgement =

@@ -4,7 +4,7 @@
  * right, as the teacher sees them.
  */
 import { sigmoid } from '../../core/math.js';
-import type { Query } from '../../feedback/types.js';
+import { comparisonQuery } from '../../feedback/types.js';
 import type { QueryMaker } from '../../loop/parts.js';
 import type { AdderBatch } from './batch.js';
 import type { AdderAnswerPayload } from './payload.js';
@@ -26,19 +26,8 @@ export function adderQueryMaker(o: AdderQueryOptions = {}): QueryMaker<AdderBatc
       const b = q.b[i]!;
       const left: AdderAnswerPayload = { a, b, x: q.xl[i]! };
       const right: AdderAnswerPayload = { a, b, x: q.xr[i]! };
-      const query: Query = {
-        id,
-        runId: '',
-        kind: 'comparison',
-        iteration,
-        samples: [
-          { id: `${id}:L`, domain: 'adder', payload: left },
-          { id: `${id}:R`, domain: 'adder', payload: right },
-        ],
-      };
       const r = o.learnedReward?.([a, a], [b, b], [left.x, right.x]);
-      if (r) query.predicted = sigmoid(r[0]! - r[1]!); // P(left ≻ right) under r̄
-      return query;
+      return comparisonQuery(id, iteration, 'adder', left, right, r ? sigmoid(r[0]! - r[1]!) : undefined); // predicted: P(left ≻ right) under r̄
     },
   };
 }

@@ -2,7 +2,8 @@
  * The gridworld's queries for people (src/loop/people/): each asked pair of trajectories becomes a comparison query
  * whose samples carry a GridTrajectoryPayload; and the dashboard's figures (reward heatmaps, sample paths).
  */
-import type { Query } from '../../feedback/types.js';
+import { sigmoid } from '../../core/math.js';
+import { comparisonQuery } from '../../feedback/types.js';
 import type { FigureEvent, QueryMaker } from '../../loop/parts.js';
 import type { GridworldBatch } from './batch.js';
 import type { Cell, GridTrajectoryPayload } from './payload.js';
@@ -19,8 +20,6 @@ export interface GridworldQueryOptions {
    */
   learnedReward?: () => ArrayLike<number> | undefined;
 }
-
-const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 
 /** The trajectory shapes of a gridworld batch (structurally GridworldBatch: pair i = row i of left and right). */
 export interface TrajectoryPairBatch {
@@ -49,19 +48,9 @@ export function gridworldQueryMaker(o: GridworldQueryOptions): QueryMaker<Trajec
     size: (b) => b.left.batch,
     query(b, i, iteration, id) {
       const H = b.left.horizon;
-      const q: Query = {
-        id,
-        runId: '',
-        kind: 'comparison',
-        iteration,
-        samples: [
-          { id: `${id}:L`, domain: 'gridworld', payload: payload(b.left.states, i, H) },
-          { id: `${id}:R`, domain: 'gridworld', payload: payload(b.right.states, i, H) },
-        ],
-      };
       const r = o.learnedReward?.();
-      if (r) q.predicted = sigmoid(ret(r, b.left.states, i, H) - ret(r, b.right.states, i, H)); // P(left ≻ right) under r_θ
-      return q;
+      const predicted = r ? sigmoid(ret(r, b.left.states, i, H) - ret(r, b.right.states, i, H)) : undefined; // P(left ≻ right) under r_θ
+      return comparisonQuery(id, iteration, 'gridworld', payload(b.left.states, i, H), payload(b.right.states, i, H), predicted);
     },
   };
 }

@@ -3,7 +3,7 @@
  * samples carry a LineSegmentPayload; and the dashboard's figure (judged vs learned reward per position and action).
  */
 import { sigmoid } from '../../core/math.js';
-import type { Query } from '../../feedback/types.js';
+import { comparisonQuery } from '../../feedback/types.js';
 import type { FigureEvent, QueryMaker } from '../../loop/parts.js';
 import type { LineBatch, LineSegment } from './batch.js';
 import { NUM_ACTIONS, RIGHT } from './env.js';
@@ -39,19 +39,9 @@ export function lineQueryMaker(o: LineQueryOptions): QueryMaker<LineBatch> {
     size: (b) => b.queries.length,
     query(b, i, iteration, id) {
       const { left, right } = b.queries[i]!;
-      const q: Query = {
-        id,
-        runId: '',
-        kind: 'comparison',
-        iteration,
-        samples: [
-          { id: `${id}:L`, domain: 'line', payload: linePayload(o.size, left) },
-          { id: `${id}:R`, domain: 'line', payload: linePayload(o.size, right) },
-        ],
-      };
       const r = o.learnedReward?.();
-      if (r) q.predicted = sigmoid(ret(r, left) - ret(r, right)); // P(left ≻ right) under r̂
-      return q;
+      const predicted = r ? sigmoid(ret(r, left) - ret(r, right)) : undefined; // P(left ≻ right) under r̂
+      return comparisonQuery(id, iteration, 'line', linePayload(o.size, left), linePayload(o.size, right), predicted);
     },
   };
 }

@@ -4,7 +4,7 @@
  * a comparison query whose two samples carry a TextSamplePayload (web/src/renderers/text.tsx draws prompt +
  * continuation, the comparison page puts them side by side with the usual keys ← → ↓ space).
  */
-import type { Query } from '../../../feedback/types.js';
+import { comparisonQuery, type Query } from '../../../feedback/types.js';
 import type { QueryMaker } from '../../../loop/parts.js';
 import type { TextSamplePayload } from '../payload.js';
 
@@ -25,15 +25,6 @@ export const textQueryMaker: QueryMaker<TextPairBatch> = {
   size: (b) => b.pairs.length,
   query(b, i, iteration, id): Query<TextSamplePayload> {
     const p = b.pairs[i]!;
-    return {
-      id,
-      runId: '',
-      kind: 'comparison',
-      iteration,
-      samples: [
-        { id: `${id}:L`, domain: 'text', payload: { prompt: p.prompt, continuation: p.left } },
-        { id: `${id}:R`, domain: 'text', payload: { prompt: p.prompt, continuation: p.right } },
-      ],
-    };
+    return comparisonQuery<TextSamplePayload>(id, iteration, 'text', { prompt: p.prompt, continuation: p.left }, { prompt: p.prompt, continuation: p.right });
   },
 };
